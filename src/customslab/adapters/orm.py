@@ -1,0 +1,310 @@
+"""Tables of the case-management core and the imperative mapping of the domain's dataclasses."""
+
+from __future__ import annotations
+
+from enum import Enum as PyEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry, relationship
+
+from customslab.adapters.tables_base import metadata
+from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
+from customslab.domain import enums
+from customslab.domain import model as m
+
+
+def _enum(cls: type[PyEnum]) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [x.value for x in e],
+        validate_strings=True,
+        create_constraint=False,
+    )
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", _enum(enums.OrgKind), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("address", Text, nullable=False, default=""),
+    Column("parent_code", String(32), ForeignKey("organisations.code"), nullable=True),
+    Column("contact_points", ContactPointList, nullable=False, default=list),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("email", String(200), nullable=False, default=""),
+    Column("org_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("roles", RoleSet, nullable=False),
+    Column("password_hash", String(200), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+analysis_requests = Table(
+    "analysis_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("office_code", String(32), ForeignKey("organisations.code"), nullable=False),
+    Column("requester_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("lab_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("declaration_number", String(60), nullable=False),
+    Column("item_number", Integer, nullable=False),
+    Column("declared_hs", String(10), nullable=False),
+    Column("goods_description", Text, nullable=False),
+    Column("origin_country", String(2), nullable=False),
+    Column("importer", String(200), nullable=False, default=""),
+    Column("declared_value", DecimalText, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("reason", _enum(enums.Reason), nullable=False),
+    Column("priority", _enum(enums.Priority), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("requested_determinations", JSON, nullable=False, default=list),
+    Column("question", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+samples = Table(
+    "samples",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lab_sample_id", String(40), nullable=False, unique=True),
+    Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False, index=True),
+    Column("lab_code", String(32), ForeignKey("organisations.code"), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("quantity", DecimalText, nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("state", _enum(enums.State), nullable=False),
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("seal_number", String(60), nullable=False, default=""),
+    Column("condition_on_receipt", Text, nullable=False, default=""),
+    Column("storage_location", String(120), nullable=False, default=""),
+    Column("retention_until", Date, nullable=True),
+    Column("disposed_at", UTCDateTime, nullable=True),
+    Column("disposal_record", Text, nullable=False, default=""),
+    Column("rejection_reason", Text, nullable=False, default=""),
+    Column("received_at", UTCDateTime, nullable=True),
+    Column("analysis_started_at", UTCDateTime, nullable=True),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
+    Column("reported_at", UTCDateTime, nullable=True),
+    Column("parent_id", Integer, ForeignKey("samples.id"), nullable=True),
+    Index("ix_samples_lab_state", "lab_code", "state"),
+)
+
+custody_events = Table(
+    "custody_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
+    Column("kind", _enum(enums.CustodyKind), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("by_user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("from_party", String(200), nullable=False, default=""),
+    Column("to_party", String(200), nullable=False, default=""),
+    Column("location", String(200), nullable=False, default=""),
+    Column("seal_number", String(60), nullable=False, default=""),
+    Column("seal_intact", Boolean, nullable=True),
+    Column("note", Text, nullable=False, default=""),
+)
+
+tests = Table(
+    "tests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
+    Column("determination", String(200), nullable=False),
+    Column("method_ref", String(120), nullable=False),
+    Column("state", _enum(enums.State), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("analyst_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("return_reason", Text, nullable=False, default=""),
+    Column("approved_by", Integer, ForeignKey("users.id"), nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Index("ix_tests_analyst_state", "analyst_id", "state"),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    Column("value", DecimalText, nullable=True),
+    Column("unit", String(40), nullable=False),
+    Column("expanded_uncertainty", DecimalText, nullable=True),
+    Column("coverage_factor", DecimalText, nullable=True),
+    Column("lod", DecimalText, nullable=True),
+    Column("loq", DecimalText, nullable=True),
+    Column("observation", Text, nullable=False, default=""),
+    Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("entered_at", UTCDateTime, nullable=False),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("filename", String(255), nullable=False),
+    Column("media_type", String(120), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("uploaded_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
+    Column("from_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("to_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("kind", _enum(enums.ReferralKind), nullable=False),
+    Column("state", _enum(enums.ReferralState), nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+)
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
+    Column("org_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("shared_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("shared_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint("sample_id", "org_code", name="uq_shares_sample_org"),
+)
+
+identifications = Table(
+    "identifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
+    Column("attachment_sha256", String(64), nullable=False),
+    Column("technique", String(20), nullable=False),
+    Column("library_id", String(120), nullable=False),
+    Column("library_version", String(120), nullable=False),
+    Column("hits", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("entity", String(60), nullable=False),
+    Column("entity_id", String(60), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_started = False
+
+#: Tables whose rows are audited, by the name used in audit entries.
+AUDITED = {
+    "organisations",
+    "users",
+    "analysis_requests",
+    "samples",
+    "custody_events",
+    "tests",
+    "results",
+    "attachments",
+    "referrals",
+    "shares",
+    "identifications",
+}
+
+
+def start_mappers() -> None:
+    """Map the domain's dataclasses onto the tables; idempotent."""
+    global _started
+    if _started:
+        return
+    _started = True
+    reg = mapper_registry
+    reg.map_imperatively(m.Organisation, organisations)
+    reg.map_imperatively(m.User, users)
+    reg.map_imperatively(m.CustodyEvent, custody_events)
+    reg.map_imperatively(m.Result, results)
+    reg.map_imperatively(m.Attachment, attachments)
+    reg.map_imperatively(
+        m.AnalysisTest,
+        tests,
+        properties={
+            "results": relationship(m.Result, order_by=results.c.id, lazy="selectin"),
+            "attachments": relationship(m.Attachment, order_by=attachments.c.id, lazy="selectin"),
+        },
+    )
+    reg.map_imperatively(
+        m.Sample,
+        samples,
+        properties={
+            "custody": relationship(m.CustodyEvent, order_by=custody_events.c.id, lazy="selectin"),
+            "tests": relationship(m.AnalysisTest, order_by=tests.c.id, lazy="selectin"),
+        },
+    )
+    reg.map_imperatively(
+        m.AnalysisRequest,
+        analysis_requests,
+        properties={"samples": relationship(m.Sample, order_by=samples.c.id, lazy="selectin")},
+    )
+    reg.map_imperatively(m.Referral, referrals)
+    reg.map_imperatively(m.Share, shares)
+    reg.map_imperatively(m.Identification, identifications)

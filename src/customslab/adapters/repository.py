@@ -1,0 +1,230 @@
+"""The SQLAlchemy repository: the aggregates of the case core and the queue queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from customslab.adapters import hs_store, orm
+from customslab.adapters.audit_log import read_chain
+from customslab.domain.access import LAB_STAFF, Actor
+from customslab.domain.audit import AuditRecord
+from customslab.domain.enums import OPEN_STATES, Priority, Role
+from customslab.domain.model import (
+    AnalysisRequest,
+    AnalysisTest,
+    Identification,
+    Organisation,
+    Referral,
+    Sample,
+    Share,
+    User,
+)
+from customslab.services.ports import QueueFilter, QueueRow, Repository
+
+S = orm.samples.c
+RQ = orm.analysis_requests.c
+
+
+class SqlRepository(Repository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: Any) -> None:
+        self.session.add(obj)
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def org(self, code: str) -> Organisation | None:
+        return self.session.get(Organisation, code)
+
+    def orgs(self) -> Sequence[Organisation]:
+        return self.session.scalars(select(Organisation).order_by(orm.organisations.c.code)).all()
+
+    def user(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def user_by_name(self, username: str) -> User | None:
+        return self.session.scalars(select(User).where(orm.users.c.username == username)).first()
+
+    def users(self, org_code: str | None = None) -> Sequence[User]:
+        q = select(User).order_by(orm.users.c.username)
+        if org_code:
+            q = q.where(orm.users.c.org_code == org_code)
+        return self.session.scalars(q).all()
+
+    def request(self, request_id: int) -> AnalysisRequest | None:
+        return self.session.get(AnalysisRequest, request_id)
+
+    def sample(self, sample_id: int) -> Sample | None:
+        return self.session.get(Sample, sample_id)
+
+    def sample_by_lab_id(self, lab_sample_id: str) -> Sample | None:
+        return self.session.scalars(select(Sample).where(S.lab_sample_id == lab_sample_id)).first()
+
+    def test(self, test_id: int) -> AnalysisTest | None:
+        return self.session.get(AnalysisTest, test_id)
+
+    def referrals_for(self, sample_id: int) -> Sequence[Referral]:
+        q = select(Referral).where(orm.referrals.c.sample_id == sample_id).order_by(orm.referrals.c.id)
+        return self.session.scalars(q).all()
+
+    def referral(self, referral_id: int) -> Referral | None:
+        return self.session.get(Referral, referral_id)
+
+    def shares_for(self, sample_id: int) -> Sequence[Share]:
+        return self.session.scalars(select(Share).where(orm.shares.c.sample_id == sample_id)).all()
+
+    def identifications_for(self, test_id: int) -> Sequence[Identification]:
+        q = select(Identification).where(orm.identifications.c.test_id == test_id)
+        return self.session.scalars(q.order_by(orm.identifications.c.id)).all()
+
+    # -- visibility -----------------------------------------------------------------------
+    def _visible(self, actor: Actor) -> ColumnElement[bool]:
+        """SQL twin of domain.access.can_see_sample."""
+        if actor.sees_network:
+            return true()
+        clauses: list[ColumnElement[bool]] = []
+        if actor.has(Role.REQUESTER):
+            clauses.append(RQ.requester_id == actor.user_id)
+        if actor.roles & LAB_STAFF:
+            org = actor.org_code
+            clauses += [
+                S.lab_code == org,
+                RQ.lab_code == org,
+                exists().where(
+                    orm.referrals.c.sample_id == S.id,
+                    or_(orm.referrals.c.from_lab == org, orm.referrals.c.to_lab == org),
+                ),
+                exists().where(orm.shares.c.sample_id == S.id, orm.shares.c.org_code == org),
+            ]
+        return or_(*clauses) if clauses else false()
+
+    def can_see_sample(self, actor: Actor, sample: Sample) -> bool:
+        q = (
+            select(S.id)
+            .select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
+            .where(S.id == sample.id, self._visible(actor))
+        )
+        return self.session.execute(q).first() is not None
+
+    def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
+        joined = orm.samples.join(orm.analysis_requests, RQ.id == S.request_id)
+        conds: list[ColumnElement[bool]] = [S.lab_code == lab_code, self._visible(actor)]
+        states = flt.states if flt.states is not None else OPEN_STATES
+        conds.append(S.state.in_([s.value for s in states]))
+        if flt.priority:
+            conds.append(RQ.priority == flt.priority.value)
+        if flt.reason:
+            conds.append(RQ.reason == flt.reason.value)
+        if flt.due_before:
+            conds.append(RQ.due_date <= flt.due_before)
+        if flt.overdue_on:
+            conds.append(RQ.due_date < flt.overdue_on)
+        if flt.hs_chapter:
+            conds.append(RQ.declared_hs.startswith(flt.hs_chapter))
+        if flt.analyst_id is not None:
+            conds.append(
+                exists().where(orm.tests.c.sample_id == S.id, orm.tests.c.analyst_id == flt.analyst_id)
+            )
+        if flt.text:
+            like = f"%{flt.text.lower()}%"
+            conds.append(
+                or_(
+                    func.lower(S.lab_sample_id).like(like),
+                    func.lower(RQ.goods_description).like(like),
+                    func.lower(RQ.declaration_number).like(like),
+                    func.lower(RQ.reference).like(like),
+                )
+            )
+        urgent_first = case((RQ.priority == Priority.URGENT.value, 0), else_=1)
+        orders: dict[str, list[Any]] = {
+            "due": [RQ.due_date, urgent_first, S.id],
+            "priority": [urgent_first, RQ.due_date, S.id],
+            "registered": [S.registered_at.desc(), S.id.desc()],
+            "reference": [RQ.reference, S.id],
+        }
+        order = orders.get(flt.sort, orders["due"])
+        where = and_(*conds)
+        total = self.session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+        ids_q = select(S.id, RQ.id).select_from(joined).where(where).order_by(*order)
+        pairs = self.session.execute(ids_q.limit(flt.limit).offset(flt.offset)).all()
+        samples = {
+            s.id: s for s in self.session.scalars(select(Sample).where(S.id.in_([p[0] for p in pairs])))
+        }
+        reqs = {
+            r.id: r
+            for r in self.session.scalars(select(AnalysisRequest).where(RQ.id.in_({p[1] for p in pairs})))
+        }
+        return [QueueRow(samples[sid], reqs[rid]) for sid, rid in pairs], int(total)
+
+    def requests_of(self, requester_id: int, limit: int, offset: int) -> tuple[list[AnalysisRequest], int]:
+        where = RQ.requester_id == requester_id
+        total = self.session.execute(select(func.count()).where(where)).scalar_one()
+        q = select(AnalysisRequest).where(where).order_by(RQ.created_at.desc(), RQ.id.desc())
+        return list(self.session.scalars(q.limit(limit).offset(offset)).all()), int(total)
+
+    def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
+        col = orm.referrals.c.from_lab if outgoing else orm.referrals.c.to_lab
+        q = select(Referral).where(col == lab_code).order_by(orm.referrals.c.id.desc()).limit(200)
+        return self.session.scalars(q).all()
+
+    # -- numbering, nomenclature, audit, tokens ---------------------------------------------
+    def next_number(self, name: str) -> int:
+        dialect = self.session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orm.sequences)
+        stmt = ins.values(name=name, value=1).on_conflict_do_update(
+            index_elements=["name"], set_={"value": orm.sequences.c.value + 1}
+        )
+        return int(self.session.execute(stmt.returning(orm.sequences.c.value)).scalar_one())
+
+    def heading_exists(self, code: str) -> bool | None:
+        conn = self.session.connection()
+        if not hs_store.is_loaded(conn):
+            return None
+        return hs_store.get_node(conn, code) is not None
+
+    def audit_chain(self) -> Iterator[AuditRecord]:
+        return read_chain(self.session)
+
+    def audit_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        a = orm.audit_entries.c
+        q = select(orm.audit_entries).where(a.entity == entity, a.entity_id == entity_id).order_by(a.seq)
+        return [AuditRecord(**dict(r)) for r in self.session.execute(q).mappings()]
+
+    def token_user(self, token_hash: str, now: datetime) -> User | None:
+        t = orm.api_tokens.c
+        q = (
+            select(User)
+            .join(orm.api_tokens, t.user_id == orm.users.c.id)
+            .where(t.token_hash == token_hash, t.expires_at > now, t.revoked_at.is_(None))
+        )
+        return self.session.scalars(q).first()
+
+    def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
+        self.session.execute(
+            orm.api_tokens.insert().values(
+                token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
+            )
+        )
+
+    def revoke_token(self, token_hash: str, now: datetime) -> None:
+        t = orm.api_tokens.c
+        self.session.execute(update(orm.api_tokens).where(t.token_hash == token_hash).values(revoked_at=now))

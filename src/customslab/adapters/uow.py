@@ -1,0 +1,105 @@
+"""The SQLAlchemy unit of work and the local content-addressed file store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from customslab.adapters import orm
+from customslab.adapters.audit_log import install_audit_hook
+from customslab.adapters.db import make_engine, session_factory
+from customslab.adapters.repository import SqlRepository
+from customslab.services.ports import AbstractUnitOfWork, FileStore, StoredFile, UploadTooLarge
+
+CHUNK = 1024 * 1024
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LocalFileStore(FileStore):
+    """Files live at ROOT/ab/abcdef… by sha256; written to a temp file, then renamed into place."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredFile:
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise UploadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+            sha = digest.hexdigest()
+            final = self._path(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            return StoredFile(sha, size)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self._path(sha256).open("rb")
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+
+class Database:
+    """The engine and session factory of one database, built once and passed around."""
+
+    def __init__(self, url: str) -> None:
+        orm.start_mappers()
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        install_audit_hook(self.sessions)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    def __init__(self, db: Database, files: FileStore, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.files = files
+        self.clock = clock
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.session = self.db.sessions()
+        self.session.info["actor"] = "system"
+        self.repo = SqlRepository(self.session)
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def act_as(self, actor: str, reason: str | None = None) -> None:
+        self.session.info["actor"] = actor
+        self.session.info["reason"] = reason

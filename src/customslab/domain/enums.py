@@ -1,0 +1,86 @@
+"""Vocabularies of the domain, as string enums so they serialise as their values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrgKind(StrEnum):
+    CENTRAL = "central"
+    LOCAL = "local"
+    RCL = "rcl"
+    MEMBER = "member"  # a member administration without a laboratory
+    EXTERNAL = "external"
+    CUSTOMS_OFFICE = "customs_office"
+
+    @property
+    def is_laboratory(self) -> bool:
+        return self in (OrgKind.CENTRAL, OrgKind.LOCAL, OrgKind.RCL, OrgKind.EXTERNAL)
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    ANALYST = "analyst"
+    REVIEWER = "reviewer"
+    LAB_MANAGER = "lab_manager"
+    NETWORK_COORDINATOR = "network_coordinator"
+    ADMIN = "admin"
+
+
+class Reason(StrEnum):
+    CLASSIFICATION = "classification"
+    ORIGIN = "origin"
+    NARCOTICS = "narcotics_precursors"
+    SAFETY = "safety_hazardous"
+    IPR = "ipr"
+    OTHER = "other"
+
+
+class Priority(StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+
+
+class State(StrEnum):
+    """States shared by samples and tests (the issue's workflow)."""
+
+    REGISTERED = "registered"
+    RECEIVED = "received"
+    IN_ANALYSIS = "in_analysis"
+    TO_BE_REVIEWED = "to_be_reviewed"
+    APPROVED = "approved"
+    REPORTED = "reported"
+    ARCHIVED = "archived"
+    REJECTED = "rejected"
+    RETEST = "retest"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset(
+    {State.REGISTERED, State.RECEIVED, State.IN_ANALYSIS, State.TO_BE_REVIEWED, State.RETEST}
+)
+
+
+class CustodyKind(StrEnum):
+    REGISTERED = "registered"
+    RECEIPT = "receipt"
+    HAND_OVER = "hand_over"
+    TRANSPORT = "transport"
+    STORAGE_MOVE = "storage_move"
+    SUB_SAMPLING = "sub_sampling"
+    REFERRAL_DISPATCH = "referral_dispatch"
+    DISPOSAL = "disposal"
+
+
+class ReferralKind(StrEnum):
+    LOCAL_TO_CENTRAL = "local_to_central"
+    MEMBER_TO_RCL = "member_to_rcl"
+    JOINT_ANALYSIS = "joint_analysis"
+    OTHER = "other"
+
+
+class ReferralState(StrEnum):
+    SENT = "sent"
+    ACCEPTED = "accepted"
+    COMPLETED = "completed"
+    DECLINED = "declined"

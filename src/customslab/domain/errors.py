@@ -1,0 +1,35 @@
+"""Domain errors. The edges translate them: HTTP 4xx, CLI messages, form errors."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule the domain enforces; the message is written for the person who acted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule of the domain (an invalid HS code, an unknown country...)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidTransition(DomainError):
+    """A workflow step that is not allowed from the record's current state."""
+
+
+class NotFound(DomainError):
+    """The record does not exist, or the user may not know that it exists."""
+
+
+class PermissionDenied(DomainError):
+    """The user is known but their role does not allow the action."""
+
+
+class Conflict(DomainError):
+    """The request clashes with stored state (a duplicate username, say)."""

@@ -1,0 +1,302 @@
+"""Entities of the case-management core: organisations, users, requests, samples, tests, results.
+
+These are plain dataclasses; the storage adapter maps them imperatively, so nothing here knows
+about SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from customslab.domain.enums import (
+    OPEN_STATES,
+    CustodyKind,
+    OrgKind,
+    Priority,
+    Reason,
+    ReferralKind,
+    ReferralState,
+    Role,
+    State,
+)
+from customslab.domain.errors import InvalidTransition, ValidationFailed
+from customslab.domain.workflow import SAMPLE_TRANSITIONS, TEST_TRANSITIONS, check_transition
+
+
+@dataclass(eq=False)
+class ContactPoint:
+    name: str
+    role: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(eq=False)
+class Organisation:
+    """A laboratory, a member administration or a customs office of the network."""
+
+    code: str
+    name: str
+    kind: OrgKind
+    country: str
+    address: str = ""
+    parent_code: str | None = None
+    contact_points: list[ContactPoint] = field(default_factory=list)
+
+    @property
+    def is_laboratory(self) -> bool:
+        return self.kind.is_laboratory
+
+
+@dataclass(eq=False)
+class User:
+    username: str
+    full_name: str
+    org_code: str
+    roles: frozenset[Role]
+    email: str = ""
+    password_hash: str = ""
+    active: bool = True
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class CustodyEvent:
+    """One link of the chain of custody; appended, never edited."""
+
+    kind: CustodyKind
+    at: datetime
+    by_user_id: int
+    from_party: str = ""
+    to_party: str = ""
+    location: str = ""
+    seal_number: str = ""
+    seal_intact: bool | None = None
+    note: str = ""
+    id: int | None = None
+    sample_id: int | None = None
+
+
+@dataclass(eq=False)
+class Attachment:
+    """A raw instrument file, stored content-addressed by its sha256."""
+
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    uploaded_by: int
+    uploaded_at: datetime
+    id: int | None = None
+    test_id: int | None = None
+
+
+@dataclass(eq=False)
+class Result:
+    name: str
+    value: Decimal | None
+    unit: str
+    entered_by: int
+    entered_at: datetime
+    expanded_uncertainty: Decimal | None = None
+    coverage_factor: Decimal | None = None
+    lod: Decimal | None = None
+    loq: Decimal | None = None
+    observation: str = ""
+    id: int | None = None
+    test_id: int | None = None
+
+
+@dataclass(eq=False)
+class AnalysisTest:
+    """A determination on a sample ("test" in ISO/IEC 17025 language)."""
+
+    determination: str
+    method_ref: str
+    state: State
+    created_at: datetime
+    analyst_id: int | None = None
+    return_reason: str = ""
+    approved_by: int | None = None
+    approved_at: datetime | None = None
+    submitted_at: datetime | None = None
+    results: list[Result] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    id: int | None = None
+    sample_id: int | None = None
+
+    def move(self, target: State, reason: str | None = None) -> None:
+        check_transition("test", TEST_TRANSITIONS, self.state, target, reason)
+        self.state = target
+        if target is State.RETEST:
+            self.return_reason = reason or ""
+
+    @property
+    def active(self) -> bool:
+        return self.state not in (State.CANCELLED, State.REJECTED)
+
+
+@dataclass(eq=False)
+class Sample:
+    lab_sample_id: str
+    lab_code: str
+    description: str
+    quantity: Decimal
+    unit: str
+    state: State
+    registered_at: datetime
+    seal_number: str = ""
+    condition_on_receipt: str = ""
+    storage_location: str = ""
+    retention_until: date | None = None
+    disposed_at: datetime | None = None
+    disposal_record: str = ""
+    rejection_reason: str = ""
+    received_at: datetime | None = None
+    analysis_started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    approved_at: datetime | None = None
+    reported_at: datetime | None = None
+    parent_id: int | None = None
+    custody: list[CustodyEvent] = field(default_factory=list)
+    tests: list[AnalysisTest] = field(default_factory=list)
+    id: int | None = None
+    request_id: int | None = None
+
+    def move(self, target: State, at: datetime, reason: str | None = None) -> None:
+        check_transition("sample", SAMPLE_TRANSITIONS, self.state, target, reason)
+        self.state = target
+        stamp = {
+            State.RECEIVED: "received_at",
+            State.IN_ANALYSIS: "analysis_started_at",
+            State.TO_BE_REVIEWED: "submitted_at",
+            State.APPROVED: "approved_at",
+            State.REPORTED: "reported_at",
+        }.get(target)
+        if stamp and getattr(self, stamp) is None:
+            setattr(self, stamp, at)
+        if target is State.REJECTED:
+            self.rejection_reason = reason or ""
+
+    def record(self, event: CustodyEvent) -> None:
+        if self.disposed_at is not None:
+            raise InvalidTransition(
+                f"Sample {self.lab_sample_id} was disposed of; its custody chain is closed."
+            )
+        self.custody.append(event)
+
+    def sync_with_tests(self, at: datetime) -> None:
+        """Derive the sample's state from its tests: all submitted → review; all approved → approved."""
+        active = [t for t in self.tests if t.active]
+        if not active:
+            return
+        states = {t.state for t in active}
+        if self.state in (State.IN_ANALYSIS, State.RETEST) and states <= {
+            State.TO_BE_REVIEWED,
+            State.APPROVED,
+        }:
+            self.move(State.TO_BE_REVIEWED, at)
+        if self.state is State.TO_BE_REVIEWED:
+            if states == {State.APPROVED}:
+                self.move(State.APPROVED, at)
+            elif State.RETEST in states:
+                self.move(State.RETEST, at, reason="a test was returned for retest")
+
+    def turnaround(self, now: datetime) -> timedelta | None:
+        """Receipt to approval; for open work, receipt to now."""
+        if self.received_at is None:
+            return None
+        end = self.approved_at or (None if self.state in OPEN_STATES else self.reported_at) or now
+        return end - self.received_at
+
+
+@dataclass(eq=False)
+class AnalysisRequest:
+    """A customs office's request for analysis, with the declaration data."""
+
+    reference: str
+    office_code: str
+    requester_id: int
+    lab_code: str
+    declaration_number: str
+    item_number: int
+    declared_hs: str
+    goods_description: str
+    origin_country: str
+    reason: Reason
+    priority: Priority
+    due_date: date
+    created_at: datetime
+    importer: str = ""
+    declared_value: Decimal | None = None
+    currency: str | None = None
+    requested_determinations: list[str] = field(default_factory=list)
+    question: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    id: int | None = None
+
+    def is_overdue(self, today: date) -> bool:
+        return today > self.due_date and any(s.state in OPEN_STATES for s in self.samples)
+
+
+def is_overdue(state: State, due_date: date, today: date) -> bool:
+    return state in OPEN_STATES and today > due_date
+
+
+@dataclass(eq=False)
+class Referral:
+    """A sample (or sub-sample) sent from one laboratory of the network to another."""
+
+    sample_id: int
+    from_lab: str
+    to_lab: str
+    kind: ReferralKind
+    state: ReferralState
+    reason: str
+    created_by: int
+    created_at: datetime
+    accepted_at: datetime | None = None
+    completed_at: datetime | None = None
+    id: int | None = None
+
+
+def referral_kind_for(from_kind: OrgKind, to_kind: OrgKind) -> ReferralKind:
+    """The network's referral routes; anything else between laboratories is 'other'."""
+    if from_kind is OrgKind.LOCAL and to_kind is OrgKind.CENTRAL:
+        return ReferralKind.LOCAL_TO_CENTRAL
+    if from_kind is OrgKind.MEMBER and to_kind is OrgKind.RCL:
+        return ReferralKind.MEMBER_TO_RCL
+    if from_kind in (OrgKind.CENTRAL, OrgKind.RCL) and to_kind is OrgKind.RCL:
+        return ReferralKind.JOINT_ANALYSIS
+    if not to_kind.is_laboratory:
+        raise ValidationFailed("Samples can only be referred to a laboratory.", field="to_lab")
+    return ReferralKind.OTHER
+
+
+@dataclass(eq=False)
+class Share:
+    """A sample made visible to another organisation of the network (read only)."""
+
+    sample_id: int
+    org_code: str
+    shared_by: int
+    shared_at: datetime
+    note: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class Identification:
+    """A spectral library search stored with a test: the hit list and the library version used."""
+
+    test_id: int
+    attachment_sha256: str
+    technique: str
+    library_id: str
+    library_version: str
+    hits: list[dict[str, object]]
+    created_by: int
+    created_at: datetime
+    id: int | None = None

@@ -1,0 +1,61 @@
+"""Tests on samples: plan, assign, results, files, review."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+
+from customslab.entrypoints.api.deps import CurrentActor, UowFactory
+from customslab.entrypoints.api.schemas import AssignIn, ResultIn, ReviewIn, TestIn
+from customslab.services import analysis
+
+router = APIRouter(prefix="/api", tags=["tests"])
+
+
+@router.post("/samples/{sample_id}/tests", status_code=201)
+def add_test(sample_id: int, body: TestIn, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+    """Plan a determination on a received sample."""
+    return analysis.add_test(uow_factory(), actor, sample_id, body.model_dump(exclude_none=True))
+
+
+@router.post("/tests/{test_id}/assign")
+def assign_test(test_id: int, body: AssignIn, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+    """Assign the test to an analyst of the laboratory."""
+    return analysis.assign_test(uow_factory(), actor, test_id, body.analyst_id)
+
+
+@router.post("/tests/{test_id}/results", status_code=201)
+def enter_result(
+    test_id: int, body: ResultIn, actor: CurrentActor, uow_factory: UowFactory
+) -> dict[str, Any]:
+    """Enter a result with unit, expanded uncertainty and coverage factor."""
+    return analysis.enter_result(uow_factory(), actor, test_id, body.model_dump(exclude_none=True))
+
+
+@router.post("/tests/{test_id}/files", status_code=201)
+def attach_file(
+    test_id: int, file: UploadFile, request: Request, actor: CurrentActor, uow_factory: UowFactory
+) -> dict[str, Any]:
+    """Attach a raw instrument file (stored by sha256)."""
+    return analysis.attach_file(
+        uow_factory(),
+        actor,
+        test_id,
+        filename=file.filename or "",
+        media_type=file.content_type or "application/octet-stream",
+        stream=file.file,
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
+
+
+@router.post("/tests/{test_id}/submit")
+def submit_test(test_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+    """Send the test for review."""
+    return analysis.submit_test(uow_factory(), actor, test_id)
+
+
+@router.post("/tests/{test_id}/review")
+def review_test(test_id: int, body: ReviewIn, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+    """Approve the test, or return it for retest with a reason."""
+    return analysis.review_test(uow_factory(), actor, test_id, approve=body.approve, reason=body.reason)

@@ -1,0 +1,297 @@
+"""Decision support: a declared code plus laboratory results → determined code(s) and the rules that fired.
+
+The engine keeps a set of candidate codes, starting with the declared code. A rule applies to the
+candidates it covers (scope) when its inputs were measured. Each outcome narrows a candidate:
+
+* the candidate lies within one of the outcome's codes → the declaration stands (measurement agrees);
+* the outcome names a counterpart for the candidate (``correspond``) → that counterpart;
+* outcome codes lie below the candidate → those codes;
+* otherwise the candidate is replaced by the outcome's codes (the declaration is contradicted).
+
+Rules are tried in catalogue order, repeatedly, until none is left to fire: a code moved into a new
+heading may bring a further rule into scope (2208.40 at 85 % vol → 2207.10). A rule whose outcome is
+undecided stops the chain; the open codes are reported as determined, status "undecided".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from customslab.hs.decision import DecisionRule, Tri, parse_decision_rule
+from customslab.hs.duty import DutyComparison, compare_duty
+from customslab.hs.kinds import KIND_EVALUATORS, Outcome, required_present
+from customslab.hs.nomenclature import HsError, Nomenclature, format_code, hs6, normalise_code
+from customslab.hs.quantities import Measurement, QuantityError, make_measurement, parse_result
+from customslab.hs.rules import Catalogue, Rule, default_catalogue
+from customslab.hs.tariff import TariffLine, line_for
+
+MISMATCH_LEVELS = ("none", "subheading", "heading", "chapter")
+
+
+@dataclass(frozen=True)
+class RuleFiring:
+    rule: Rule
+    status: str  # decided | undecided | no_outcome
+    codes: tuple[str, ...]
+    reasons: tuple[str, ...]
+    conditions: tuple[dict[str, Any], ...]
+    inputs: tuple[Measurement, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.rule.id,
+            "source": self.rule.source,
+            "outcome": " or ".join(self.codes) if self.codes else "none",
+            "status": self.status,
+            "title": self.rule.title,
+            "checked": self.rule.checked,
+            "explanation": self.rule.explanation,
+            "reasons": list(self.reasons),
+            "conditions": list(self.conditions),
+            "inputs": [m.to_dict() for m in self.inputs],
+        }
+
+
+@dataclass
+class Evaluation:
+    declared: str
+    status: str  # decided | undecided | no_rule
+    determined: list[str]
+    mismatch: str
+    firings: list[RuleFiring]
+    decision_rule: DecisionRule
+    edition: str
+    results: list[Measurement]
+    not_evaluated: list[dict[str, Any]] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    duty: DutyComparison | None = None
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        if self.status == "no_rule":
+            return "No measurement rule applies to this code and these results."
+        codes = ", ".join(format_code(c) for c in self.determined)
+        if self.status == "undecided":
+            rule = self.decision_rule.value
+            return f"Undecided: the results cannot tell apart {codes} under {rule} acceptance."
+        if self.mismatch == "none":
+            return f"Declared {format_code(self.declared)} agrees with the measurement ({codes})."
+        return (
+            f"Declared {format_code(self.declared)} ≠ determined {codes} (differs at {self.mismatch} level)."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "declared": self.declared,
+            "status": self.status,
+            "determined": list(self.determined),
+            "mismatch": self.mismatch,
+            "rules": [f.to_dict() for f in self.firings],
+            "message": self.message,
+            "edition": self.edition,
+            "decision_rule": {"name": self.decision_rule.value, "statement": self.decision_rule.statement},
+            "results": [m.to_dict() for m in self.results],
+            "not_evaluated": self.not_evaluated,
+            "unused_results": self.unused,
+            "descriptions": self.descriptions,
+            "duty": self.duty.to_dict() if self.duty else None,
+        }
+
+
+def mismatch_level(declared: str, determined: Iterable[str]) -> str:
+    """The least severe level at which the declaration differs from any determined code."""
+    levels = []
+    for code in determined:
+        if declared.startswith(code) or code.startswith(declared):
+            levels.append("none")
+        elif declared[:2] != code[:2]:
+            levels.append("chapter")
+        elif declared[:4] != code[:4]:
+            levels.append("heading")
+        else:
+            levels.append("subheading")
+    return min(levels, key=MISMATCH_LEVELS.index) if levels else "none"
+
+
+def _narrow(candidate: str, outcome: Outcome, exclusions: Sequence[str]) -> list[str]:
+    if outcome.narrow and any(candidate.startswith(code) for code in outcome.codes):
+        return [candidate]
+    for key, target in outcome.correspond.items():
+        if candidate.startswith(key):
+            return [target]
+    below = [code for code in outcome.codes if code.startswith(candidate)]
+    if below and outcome.narrow:
+        return below
+    # A move out of the candidate; exceptions the rule skips (e.g. stuffed pasta) stay possible.
+    return list(outcome.codes) + [e for e in exclusions if e.startswith(candidate)]
+
+
+def _as_measurements(results: Mapping[str, Measurement] | Iterable[Measurement | str]) -> list[Measurement]:
+    items = results.values() if isinstance(results, Mapping) else results
+    out = [parse_result(item) if isinstance(item, str) else item for item in items]
+    names = [m.name for m in out]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise QuantityError(f"result given twice: {', '.join(duplicates)}")
+    return out
+
+
+def _with_derived(measured: dict[str, Measurement], catalogue: Catalogue) -> dict[str, Measurement]:
+    """Add quantities the catalogue derives (cocoa from theobromine + caffeine) unless measured directly."""
+    out = dict(measured)
+    for d in catalogue.derived:
+        required = [s for s in d.sources if s not in d.optional]
+        if d.name in out or not all(s in out for s in required):
+            continue
+        parts = [out[s] for s in d.sources if s in out]
+        value = d.factor * sum(m.value for m in parts)
+        us = [m.expanded_uncertainty for m in parts if m.expanded_uncertainty]
+        u = d.factor * sum(x * x for x in us) ** 0.5 if us else None
+        derived = make_measurement(d.name, value, parts[0].unit, u)
+        note = f"{d.factor:g} × ({' + '.join(m.name for m in parts)})"
+        out[d.name] = Measurement(
+            derived.name, derived.value, derived.unit, derived.expanded_uncertainty, note
+        )
+    return out
+
+
+def evaluate(
+    declared: str,
+    results: Mapping[str, Measurement] | Iterable[Measurement | str],
+    decision_rule: DecisionRule | str = DecisionRule.GUARDED,
+    *,
+    catalogue: Catalogue | None = None,
+    nomenclature: Nomenclature | None = None,
+    tariff: Sequence[TariffLine] | None = None,
+    customs_value: float | None = None,
+    quantity: float | None = None,
+) -> Evaluation:
+    """Evaluate the measurement rules for a declared code (2–10 digits) and laboratory results."""
+    catalogue = catalogue or default_catalogue()
+    rule_kind = parse_decision_rule(decision_rule)
+    full = normalise_code(declared, allow_national=True)
+    code = hs6(full)
+    if nomenclature is not None:
+        nomenclature.get(code)
+    measured = _as_measurements(results)
+    available = _with_derived({m.name: m for m in measured}, catalogue)
+
+    candidates = [code]
+    firings: list[RuleFiring] = []
+    skipped: dict[str, list[str]] = {}
+    used: set[str] = set()
+    status = "decided"
+    progress = True
+    while progress and status == "decided":
+        progress = False
+        for rule in catalogue.rules:
+            if any(f.rule.id == rule.id for f in firings):
+                continue
+            related = [c for c in candidates if rule.covers(c)]
+            if not related:
+                continue
+            missing = required_present(rule, available)
+            if missing:
+                skipped[rule.id] = missing
+                continue
+            skipped.pop(rule.id, None)
+            firing, new_codes = _fire(rule, related, available, rule_kind)
+            firings.append(firing)
+            used.update(m.name for m in firing.inputs)
+            candidates = _unique([c for c in candidates if c not in related] + new_codes)
+            progress = True
+            if firing.status == "undecided":
+                status = "undecided"
+                break
+    if not firings:
+        status = "no_rule"
+    determined = [] if status == "no_rule" else candidates
+    descriptions = {}
+    if nomenclature is not None:
+        descriptions = {
+            c: nomenclature.nodes[c].description for c in [code, *determined] if c in nomenclature
+        }
+    return Evaluation(
+        declared=full,
+        status=status,
+        determined=determined,
+        mismatch=mismatch_level(code, determined) if status != "no_rule" else "none",
+        firings=firings,
+        decision_rule=rule_kind,
+        edition=catalogue.edition,
+        results=measured,
+        not_evaluated=[{"id": rid, "missing": names} for rid, names in skipped.items()],
+        unused=sorted(m.name for m in measured if m.name not in used and not _feeds(m.name, used, catalogue)),
+        duty=_duty(full, determined, status, tariff, customs_value, quantity),
+        descriptions=descriptions,
+    )
+
+
+def _duty(
+    declared: str,
+    determined: list[str],
+    status: str,
+    tariff: Sequence[TariffLine] | None,
+    customs_value: float | None,
+    quantity: float | None,
+) -> DutyComparison | None:
+    """Only when one national line answers each side; otherwise there is no honest single figure."""
+    if not tariff or customs_value is None or status != "decided" or len(determined) != 1:
+        return None
+    lines = list(tariff)
+    declared_line = line_for(lines, declared)
+    target = declared if declared.startswith(determined[0]) else determined[0]
+    determined_line = line_for(lines, target)
+    if declared_line is None or determined_line is None:
+        return None
+    return compare_duty(declared_line, determined_line, customs_value, quantity)
+
+
+def _fire(
+    rule: Rule, related: list[str], available: Mapping[str, Measurement], decision: DecisionRule
+) -> tuple[RuleFiring, list[str]]:
+    evaluator = KIND_EVALUATORS[rule.kind]
+    new_codes: list[str] = []
+    reasons: list[str] = []
+    conditions: list[dict[str, Any]] = []
+    truths: list[Tri] = []
+    for candidate in related:
+        try:
+            outcomes = evaluator(rule, candidate, available, decision)
+        except ValueError as error:
+            raise HsError(f"rule {rule.id}: {error}") from None
+        live = [o for o in outcomes if o.truth is not Tri.FALSE]
+        if not live:
+            new_codes.append(candidate)  # the rule concludes nothing for this candidate
+            continue
+        for outcome in live:
+            new_codes.extend(_narrow(candidate, outcome, rule.exclude))
+            reasons.append(outcome.explanation)
+            truths.append(outcome.truth)
+        conditions.extend(c for o in outcomes for c in o.conditions)
+    if not truths:
+        state = "no_outcome"
+    elif len(live_codes := _unique(new_codes)) > 1 and Tri.UNDECIDED in truths:
+        state = "undecided"
+    else:
+        state = "decided" if live_codes else "no_outcome"
+    inputs = tuple(m for name, m in available.items() if _is_input(rule, name))
+    return RuleFiring(
+        rule, state, tuple(_unique(new_codes)), tuple(reasons), tuple(conditions), inputs
+    ), new_codes
+
+
+def _is_input(rule: Rule, name: str) -> bool:
+    family = name.split(".", 1)[0] + ".<"
+    return name in rule.inputs or any(i.startswith(family) for i in rule.inputs)
+
+
+def _feeds(name: str, used: set[str], catalogue: Catalogue) -> bool:
+    return any(name in d.sources and d.name in used for d in catalogue.derived)
+
+
+def _unique(codes: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(codes))

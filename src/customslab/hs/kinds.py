@@ -1,0 +1,339 @@
+"""How each kind of rule turns measurements into outcomes. Our own code: the legal logic is the domain.
+
+Every function takes the rule, one candidate code, the measurements and the decision rule, and returns
+the outcomes with their three-valued truth. The engine (`evaluate.py`) narrows codes and chains rules.
+
+Sums of contents (platinum-group metals, "other elements") carry an expanded uncertainty combined as
+the root sum of squares of the parts' U (GUM, uncorrelated inputs, sensitivity coefficients 1, same k).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from customslab.hs.decision import Comparison, DecisionRule, Tri, all_of, any_of, compare
+from customslab.hs.quantities import Measurement
+from customslab.hs.rules import Rule
+
+Results = Mapping[str, Measurement]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    truth: Tri
+    codes: tuple[str, ...]
+    explanation: str
+    conditions: tuple[dict[str, Any], ...] = ()
+    correspond: dict[str, str] = field(default_factory=dict)
+    narrow: bool = True
+
+
+def _check(
+    label: str, value: float, uncertainty: float | None, op: str, limit: float, unit: str, rule: DecisionRule
+) -> tuple[Tri, dict[str, Any]]:
+    truth = compare(value, uncertainty, op, limit, rule)
+    text = Comparison(label, op, limit, unit).text()
+    return truth, {
+        "condition": text,
+        "value": round(value, 6),
+        "expanded_uncertainty": uncertainty,
+        "result": truth.value,
+    }
+
+
+def _measured(
+    results: Results, name: str, op: str, limit: float, rule: DecisionRule
+) -> tuple[Tri, dict[str, Any]]:
+    m = results.get(name)
+    if m is None:
+        text = f"{name} {op} {limit:g}"
+        return Tri.UNDECIDED, {"condition": text, "value": None, "result": "not measured"}
+    return _check(name, m.value, m.expanded_uncertainty, op, limit, m.unit, rule)
+
+
+def _total(results: Results, names: Iterable[str]) -> tuple[float, float | None]:
+    parts = [results[n] for n in names if n in results]
+    value = sum(m.value for m in parts)
+    us = [m.expanded_uncertainty for m in parts if m.expanded_uncertainty]
+    return value, (math.sqrt(sum(u * u for u in us)) if us else None)
+
+
+def _elements(results: Results) -> dict[str, Measurement]:
+    return {name.split(".", 1)[1]: m for name, m in results.items() if name.startswith("element.")}
+
+
+def threshold(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    outcomes = []
+    for branch in rule.branches:
+        checks = [_measured(results, c.quantity, c.op, c.limit, decision) for c in branch.conditions]
+        outcomes.append(
+            Outcome(
+                truth=all_of(t for t, _ in checks),
+                codes=branch.codes,
+                explanation=branch.explanation,
+                conditions=tuple(d for _, d in checks),
+                correspond=branch.correspond,
+                narrow=branch.narrow,
+            )
+        )
+    return outcomes
+
+
+def _split(
+    cond: tuple[Tri, dict[str, Any]], yes: Callable[[], list[Outcome]], no: Callable[[], list[Outcome]]
+) -> list[Outcome]:
+    """Walk a decision tree on a three-valued condition; an undecided condition keeps both subtrees open."""
+    truth, detail = cond
+    if truth is Tri.TRUE:
+        chosen = yes()
+    elif truth is Tri.FALSE:
+        chosen = no()
+    else:
+        chosen = [replace(o, truth=Tri.UNDECIDED) for o in yes() + no()]
+    return [replace(o, conditions=(detail, *o.conditions)) for o in chosen]
+
+
+def _leaf(codes: Iterable[str], explanation: str) -> Callable[[], list[Outcome]]:
+    return lambda: [Outcome(Tri.TRUE, tuple(codes), explanation)]
+
+
+def _any(label: str, checks: list[tuple[Tri, dict[str, Any]]]) -> tuple[Tri, dict[str, Any]]:
+    truth = any_of(t for t, _ in checks)
+    met = [d["condition"] for t, d in checks if t is not Tri.FALSE]
+    return truth, {"condition": label, "result": truth.value, "met": met}
+
+
+def ferrous(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    p = rule.params
+    el = _elements(results)
+
+    def content(symbol: str, op: str, limit: float) -> tuple[Tri, dict[str, Any]]:
+        m = el.get(symbol)
+        value, u = (m.value, m.expanded_uncertainty) if m else (0.0, None)
+        return _check(f"element.{symbol}", value, u, op, limit, "%", decision)
+
+    def others_total(excluded: set[str], op: str, limit: float) -> tuple[Tri, dict[str, Any]]:
+        value, u = _total(results, [f"element.{s}" for s in el if s not in excluded])
+        return _check("other elements (total)", value, u, op, limit, "%", decision)
+
+    def class_codes(name: str) -> list[str]:
+        if name in p["classes"]:
+            return list(p["classes"][name])
+        heading = candidate[:4]
+        for form in p["forms"]:
+            if any(heading in form[k] for k in ("non_alloy", "stainless", "alloy")):
+                return list(form[name])
+        return [code for form in p["forms"] for code in form[name]]
+
+    pig, fa, st = p["pig_iron"], p["ferro_alloy"], p["stainless"]
+    major = {"C", "Fe", "Cr", "Mn", "P", "Si"}
+    ferro_checks = [content(s, ">", v) for s, v in fa["above"].items()]
+    if "Cu" in el and el["Cu"].value > fa["copper_max"]:
+        ferro_checks.append(
+            (Tri.FALSE, {"condition": f"element.Cu ≤ {fa['copper_max']} %", "result": "false"})
+        )
+    else:
+        ferro_checks.append(others_total(major, ">", fa["other_total_above"]))
+    ferro_cond = _any("ferro-alloy element limit exceeded (Note 1(c))", ferro_checks)
+    if "Fe" in el:
+        ferro_cond = (all_of([ferro_cond[0], content("Fe", ">=", fa["iron_min"])[0]]), ferro_cond[1])
+    pig_cond = (
+        all_of(
+            [content("C", ">", pig["carbon_above"])[0]]
+            + [content(s, "<=", v)[0] for s, v in pig["max"].items()]
+            + [others_total(major, "<=", pig["other_total_max"])[0]]
+        ),
+        {"condition": f"pig iron: C > {pig['carbon_above']} % within Note 1(a) limits"},
+    )
+    pig_cond[1]["result"] = pig_cond[0].value
+    stainless_cond = (
+        all_of([content("C", "<=", st["carbon_max"])[0], content("Cr", ">=", st["chromium_min"])[0]]),
+        {"condition": f"stainless: C ≤ {st['carbon_max']} % and Cr ≥ {st['chromium_min']} %"},
+    )
+    stainless_cond[1]["result"] = stainless_cond[0].value
+    limits = dict(p["alloy_limits"])
+    not_alloying = set(p["not_alloying"])
+    alloy_checks = [content(s, ">=", v) for s, v in limits.items()]
+    alloy_checks += [
+        content(s, ">=", p["other_element_limit"]) for s in el if s not in limits and s not in not_alloying
+    ]
+    alloy_cond = _any("other alloy steel: an element reaches its Note 1(f) limit", alloy_checks)
+
+    def steel() -> list[Outcome]:
+        return _split(
+            stainless_cond,
+            _leaf(class_codes("stainless"), "Stainless steel (Note 1(e))."),
+            lambda: _split(
+                alloy_cond,
+                _leaf(class_codes("alloy"), "Other alloy steel (Note 1(f))."),
+                _leaf(class_codes("non_alloy"), "Non-alloy steel: no element reaches its Note 1(f) limit."),
+            ),
+        )
+
+    def not_pig() -> list[Outcome]:
+        carbon_high = content("C", ">", pig["carbon_above"])
+        if carbon_high[0] is Tri.FALSE or not candidate.startswith(("7201", "7202")):
+            return steel()
+        return _split(ferro_cond, _leaf(class_codes("ferro_alloy"), "Ferro-alloy (Note 1(c))."), steel)
+
+    if candidate.startswith("7202"):
+        return _split(
+            ferro_cond,
+            _leaf(class_codes("ferro_alloy"), "Ferro-alloy (Note 1(c))."),
+            lambda: _split(pig_cond, _leaf(class_codes("pig_iron"), "Pig iron (Note 1(a))."), steel),
+        )
+    return _split(pig_cond, _leaf(class_codes("pig_iron"), "Pig iron (Note 1(a))."), not_pig)
+
+
+def copper(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    p = rule.params
+    family = p["families"].get(candidate[:4])
+    if family is None:
+        return []
+    el = _elements(results)
+    cu = el["Cu"]
+    high = _check("element.Cu", cu.value, cu.expanded_uncertainty, ">=", p["refined_min"], "%", decision)
+    base = _check(
+        "element.Cu", cu.value, cu.expanded_uncertainty, ">=", p["refined_with_limits_min"], "%", decision
+    )
+    within = [
+        _check(
+            f"element.{s}",
+            m.value,
+            m.expanded_uncertainty,
+            "<=",
+            p["limits"].get(s, p["other_element_limit"]),
+            "%",
+            decision,
+        )
+        for s, m in el.items()
+        if s != "Cu"
+    ]
+    all_within = all_of(t for t, _ in within)
+    refined = any_of([high[0], all_of([base[0], all_within])])
+    detail = {
+        "condition": f"Cu ≥ {p['refined_min']} %, or Cu ≥ {p['refined_with_limits_min']} % "
+        "with every other element within its limit",
+        "result": refined.value,
+        "checks": [high[1], base[1], *(d for _, d in within)],
+    }
+    return _split(
+        (refined, detail),
+        _leaf(family["refined"], "Refined copper (Note 1(a))."),
+        _leaf(family["alloy"], "Copper alloy (Note 1(b))."),
+    )
+
+
+def precious_metal(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    p = rule.params
+    el = _elements(results)
+    metals = p["precious"]
+
+    def base_metal() -> list[Outcome]:
+        chapters: Mapping[str, str] = p["base_metal_chapters"]
+        base = {s: m.value for s, m in el.items() if s in chapters}
+        if not base:
+            codes = sorted(set(chapters.values()))
+            return [
+                Outcome(
+                    Tri.TRUE, tuple(codes), "Base-metal alloy; report the base metals to find the chapter."
+                )
+            ]
+        top = max(base, key=lambda s: base[s])
+        return [
+            Outcome(Tri.TRUE, (chapters[top],), f"Base-metal alloy; {top} predominates (Section XV, Note 5).")
+        ]
+
+    def level(index: int) -> list[Outcome]:
+        if index == len(metals):
+            return base_metal()
+        metal = metals[index]
+        value, u = _total(results, [f"element.{s}" for s in metal["elements"]])
+        cond = _check(
+            f"{metal['metal']} ({'+'.join(metal['elements'])})", value, u, ">=", p["threshold"], "%", decision
+        )
+        leaf = _leaf(metal["codes"], f"Alloy of {metal['metal']} (Chapter 71, Note 5).")
+        return _split(cond, leaf, lambda: level(index + 1))
+
+    return level(0)
+
+
+def copolymer(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    p = rule.params
+    table: Mapping[str, Mapping[str, Any]] = p["monomers"]
+    units = {n.split(".", 1)[1]: m for n, m in results.items() if n.startswith("monomer.")}
+    unknown = sorted(set(units) - set(table))
+    if unknown:
+        # Refuse rather than guess: an unmapped unit could be the predominating one.
+        raise ValueError(
+            f"monomer(s) {', '.join(unknown)} are not mapped to a heading; known: {', '.join(table)}"
+        )
+    by_heading: dict[str, list[str]] = {}
+    for name in units:
+        by_heading.setdefault(table[name]["heading"], []).append(f"monomer.{name}")
+    totals = {h: _total(results, names) for h, names in by_heading.items()}
+    ranked = sorted(totals, key=lambda h: (totals[h][0], h), reverse=True)
+    winner = ranked[0]
+    contenders = [winner]
+    details: list[dict[str, Any]] = [
+        {
+            "condition": f"heading {h}: {' + '.join(by_heading[h])}",
+            "value": round(totals[h][0], 6),
+            "expanded_uncertainty": totals[h][1],
+        }
+        for h in ranked
+    ]
+    for other in ranked[1:]:
+        # Predominance is a comparison of two uncertain sums: the difference against zero.
+        (a, ua), (b, ub) = totals[winner], totals[other]
+        u = math.sqrt((ua or 0) ** 2 + (ub or 0) ** 2) or None
+        truth = compare(a - b, u, ">", 0.0, decision)
+        if truth is Tri.FALSE and a == b:
+            truth = Tri.TRUE  # exact tie: the heading last in numerical order applies (ranked puts it first)
+        if truth is not Tri.TRUE:
+            contenders.append(other)
+    outcomes = []
+    for heading in contenders:
+        names = by_heading[heading]
+        top = max(names, key=lambda n: units[n.split(".", 1)[1]].value)
+        m = units[top.split(".", 1)[1]]
+        poly, poly_detail = _check(top, m.value, m.expanded_uncertainty, ">=", p["poly_min"], "%", decision)
+        entry = table[top.split(".", 1)[1]]
+        truth = Tri.TRUE if len(contenders) == 1 else Tri.UNDECIDED
+        for sub_truth, codes, text in (
+            (
+                poly,
+                entry["poly"],
+                f"{top.split('.', 1)[1]} units ≥ {p['poly_min']:g} %: the 'poly' subheading",
+            ),
+            (poly.negate(), entry["copolymer"], "a copolymer within the heading"),
+        ):
+            if sub_truth is Tri.FALSE:
+                continue
+            final = truth if sub_truth is Tri.TRUE else Tri.UNDECIDED
+            outcomes.append(
+                Outcome(final, tuple(codes), f"Heading {heading}; {text}.", (*details, poly_detail))
+            )
+    return outcomes
+
+
+KIND_EVALUATORS: dict[str, Callable[[Rule, str, Results, DecisionRule], list[Outcome]]] = {
+    "threshold": threshold,
+    "ferrous": ferrous,
+    "copper": copper,
+    "precious_metal": precious_metal,
+    "copolymer": copolymer,
+}
+
+
+def required_present(rule: Rule, results: Results) -> list[str]:
+    """The inputs the rule needs that are missing (empty when it can be evaluated)."""
+    if rule.kind == "copolymer":
+        return [] if any(n.startswith("monomer.") for n in results) else ["monomer.<name>"]
+    if rule.kind == "precious_metal":
+        wanted = {f"element.{s}" for m in rule.params["precious"] for s in m["elements"]}
+        return [] if wanted & set(results) else ["element.Ag / element.Au / element.Pt ..."]
+    return [name for name in rule.requires if name not in results]

@@ -1,0 +1,216 @@
+"""Load the demo network through the same use cases as real work, so the audit trail is real too."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from customslab.adapters.db import upgrade
+from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+from customslab.config import Settings
+from customslab.domain.access import Actor
+from customslab.domain.enums import Role
+from customslab.domain.errors import DomainError
+from customslab.services import analysis, auth, cases, referrals
+from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
+
+#: Where each office's requests usually go, and where the local laboratories refer.
+OFFICE_LABS = {"KCS-ICN-AIR": ["KCS-ICN", "KCS-SEL", "KCS-CCL"], "KCS-BSN-PORT": ["KCS-BSN", "KCS-CCL"]}
+STAFF = {
+    "KCS-ICN": ("manager.icn", "analyst.icn", None),
+    "KCS-SEL": ("manager.sel", "analyst.sel", "reviewer.sel"),
+    "KCS-BSN": ("manager.bsn", "analyst.bsn", "reviewer.bsn"),
+    "KCS-CCL": ("manager.ccl", "analyst", "reviewer"),
+    "RCL-JP": ("reviewer.jp", "analyst.jp", "reviewer.jp"),
+}
+
+
+class _Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, hours: float) -> None:
+        self.now += timedelta(hours=hours)
+
+
+def load_demo(settings: Settings, n_requests: int = 300, seed: int = 20261121) -> bool:
+    """Create the demo database unless it already holds the network; returns whether it created it."""
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    files = LocalFileStore(settings.file_store)
+    try:
+        with SqlAlchemyUnitOfWork(db, files) as uow:
+            if uow.repo.org("KCS-CCL") is not None:
+                return False
+        _load(db, files, n_requests, random.Random(seed))
+        return True
+    finally:
+        db.dispose()
+
+
+def _load(db: Database, files: LocalFileStore, n_requests: int, rng: random.Random) -> None:
+    clock = _Clock(datetime.now(UTC) - timedelta(days=150))
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(db, files, clock)
+
+    with uow() as u:
+        u.act_as("demo-loader")
+        for organisation in ORGS:
+            u.repo.add(replace(organisation, contact_points=list(organisation.contact_points)))
+        u.commit()
+    actors: dict[str, Actor] = {}
+    for username, org, roles, name in DEMO_USERS:
+        out = auth.add_user(
+            uow(), username=username, full_name=name, org_code=org, roles=roles, password=DEMO_PASSWORD
+        )
+        actors[username] = Actor(int(str(out["id"])), username, org, frozenset(Role(r) for r in roles))
+    start = datetime.now(UTC) - timedelta(days=150)
+    for i in range(n_requests):
+        clock.now = (
+            start
+            + timedelta(hours=i * 150 * 24 / max(n_requests, 1))
+            + timedelta(minutes=rng.randint(0, 600))
+        )
+        _one_case(uow, clock, actors, rng, i, n_requests)
+
+
+def _one_case(
+    uow: Any, clock: _Clock, actors: dict[str, Actor], rng: random.Random, i: int, n_total: int
+) -> None:
+    office_user = rng.choice(["officer", "officer2"])
+    office = actors[office_user]
+    lab = rng.choice(OFFICE_LABS[office.org_code])
+    good = GOODS[i % len(GOODS)]
+    desc, hs, origin, reason, determination, method, rname, unit, (lo, hi), u = good
+    urgent = reason == "narcotics_precursors" or rng.random() < 0.15
+    req = cases.file_request(
+        uow(),
+        office,
+        {
+            "lab_code": lab,
+            "declaration_number": f"{40000 + i:05d}-{clock.now:%y}-{rng.randint(100000, 999999)}",
+            "item_number": rng.randint(1, 12),
+            "declared_hs": hs,
+            "goods_description": desc,
+            "origin_country": origin,
+            "importer": rng.choice(
+                ["Hanbit Trading Co.", "Seoul Foods Ltd", "KoreaChem Inc.", "Daehan Metals"]
+            ),
+            "declared_value": str(rng.randint(2, 900) * 1000),
+            "currency": "USD",
+            "reason": reason,
+            "priority": "urgent" if urgent else "routine",
+            "requested_determinations": [determination],
+            "question": f"Please determine {determination.lower()} for classification of the goods.",
+        },
+    )
+    # How far this case gets: a spread over every state, the newest cases least advanced.
+    progress = rng.random()
+    if i < 0.85 * n_total and rng.random() < 0.8:
+        progress = 0.62 + 0.38 * rng.random()  # older cases are mostly finished
+    if progress < 0.06:
+        return  # filed, waiting for the sample to arrive
+    if progress < 0.07:
+        clock.advance(2)
+        sample = cases.register_sample(
+            uow(), actors[STAFF[lab][0]], req["id"], {"quantity": "1", "unit": "kg"}
+        )
+        cases.cancel_sample(
+            uow(), actors[STAFF[lab][0]], sample["id"], "declaration withdrawn by the importer"
+        )
+        return
+    manager_name, analyst_name, reviewer_name = STAFF[lab]
+    manager, analyst = actors[manager_name], actors[analyst_name]
+    clock.advance(rng.uniform(2, 30))
+    sample = cases.register_sample(
+        uow(),
+        manager,
+        req["id"],
+        {
+            "quantity": rng.choice(["50", "100", "250", "500"]),
+            "unit": "g",
+            "seal_number": f"KCS{rng.randint(1000000, 9999999)}",
+        },
+    )
+    sid = sample["id"]
+    if progress < 0.12:
+        return
+    clock.advance(rng.uniform(1, 20))
+    cases.receive_sample(
+        uow(),
+        manager,
+        sid,
+        {"condition": "sealed, intact", "storage_location": f"R{rng.randint(1, 9)}-S{rng.randint(1, 30)}"},
+    )
+    if progress < 0.16:
+        if rng.random() < 0.3:
+            cases.reject_sample(uow(), manager, sid, "seal number does not match the declaration")
+        return
+    # Local laboratories refer the harder questions to the central laboratory.
+    if lab != "KCS-CCL" and (reviewer_name is None or rng.random() < 0.25):
+        clock.advance(rng.uniform(2, 24))
+        referrals.refer_sample(
+            uow(), manager, sid, {"to_lab": "KCS-CCL", "reason": "instrument not available locally"}
+        )
+        lab = "KCS-CCL"
+        manager_name, analyst_name, reviewer_name = STAFF[lab]
+        manager, analyst = actors[manager_name], actors[analyst_name]
+        clock.advance(rng.uniform(12, 72))
+        if progress < 0.25:
+            return
+        cases.receive_sample(uow(), manager, sid, {"condition": "received by courier, seal intact"})
+    if rng.random() < 0.05 and lab == "KCS-CCL":
+        clock.advance(rng.uniform(2, 24))
+        referrals.refer_sample(
+            uow(),
+            manager,
+            sid,
+            {"to_lab": "RCL-JP", "reason": "joint analysis: HS opinions differ", "sub_sample_quantity": "20"},
+        )
+    test = analysis.add_test(
+        uow(),
+        manager,
+        sid,
+        {"determination": determination, "method_ref": method, "analyst_id": analyst.user_id},
+    )
+    if progress < 0.35:
+        return
+    clock.advance(rng.uniform(4, 72))
+    value = round(rng.uniform(lo, hi), 3 if hi < 2 else 2)
+    analysis.enter_result(
+        uow(),
+        analyst,
+        test["id"],
+        {
+            "name": rname,
+            "value": str(value),
+            "unit": unit,
+            "expanded_uncertainty": str(u),
+            "coverage_factor": "2",
+        },
+    )
+    if progress < 0.5:
+        return
+    clock.advance(rng.uniform(1, 24))
+    analysis.submit_test(uow(), analyst, test["id"])
+    if progress < 0.62:
+        return
+    reviewer = actors[reviewer_name or "reviewer"]
+    clock.advance(rng.uniform(2, 48))
+    try:
+        if rng.random() < 0.08:
+            analysis.review_test(
+                uow(), reviewer, test["id"], approve=False, reason="check the calibration; repeat"
+            )
+            return
+        analysis.review_test(uow(), reviewer, test["id"], approve=True)
+    except DomainError:
+        return

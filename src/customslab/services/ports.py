@@ -1,0 +1,182 @@
+"""Abstract boundaries the services depend on: repositories, file storage, the unit of work.
+
+The SQLAlchemy adapter and the in-memory fakes in tests/unit/fakes.py both implement these.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+from customslab.domain.access import Actor
+from customslab.domain.audit import AuditRecord
+from customslab.domain.enums import Priority, Reason, State
+from customslab.domain.model import (
+    AnalysisRequest,
+    AnalysisTest,
+    Identification,
+    Organisation,
+    Referral,
+    Sample,
+    Share,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What a queue page asks for; every field is optional."""
+
+    states: frozenset[State] | None = None
+    priority: Priority | None = None
+    reason: Reason | None = None
+    due_before: date | None = None
+    hs_chapter: str | None = None
+    analyst_id: int | None = None
+    overdue_on: date | None = None
+    text: str | None = None
+    sort: str = "due"  # due | priority | registered | reference
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass
+class QueueRow:
+    sample: Sample
+    request: AnalysisRequest
+
+
+@dataclass
+class StoredFile:
+    sha256: str
+    size: int
+
+
+class UploadTooLarge(Exception):
+    pass
+
+
+class FileStore(abc.ABC):
+    """Content-addressed storage of raw instrument files."""
+
+    @abc.abstractmethod
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredFile: ...
+
+    @abc.abstractmethod
+    def open(self, sha256: str) -> BinaryIO: ...
+
+    @abc.abstractmethod
+    def exists(self, sha256: str) -> bool: ...
+
+
+class Repository(abc.ABC):
+    """Every aggregate the case core persists, behind one narrow interface."""
+
+    @abc.abstractmethod
+    def add(self, obj: Any) -> None: ...
+
+    @abc.abstractmethod
+    def flush(self) -> None: ...
+
+    @abc.abstractmethod
+    def org(self, code: str) -> Organisation | None: ...
+
+    @abc.abstractmethod
+    def orgs(self) -> Sequence[Organisation]: ...
+
+    @abc.abstractmethod
+    def user(self, user_id: int) -> User | None: ...
+
+    @abc.abstractmethod
+    def user_by_name(self, username: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def users(self, org_code: str | None = None) -> Sequence[User]: ...
+
+    @abc.abstractmethod
+    def request(self, request_id: int) -> AnalysisRequest | None: ...
+
+    @abc.abstractmethod
+    def sample(self, sample_id: int) -> Sample | None: ...
+
+    @abc.abstractmethod
+    def sample_by_lab_id(self, lab_sample_id: str) -> Sample | None: ...
+
+    @abc.abstractmethod
+    def test(self, test_id: int) -> AnalysisTest | None: ...
+
+    @abc.abstractmethod
+    def referrals_for(self, sample_id: int) -> Sequence[Referral]: ...
+
+    @abc.abstractmethod
+    def referral(self, referral_id: int) -> Referral | None: ...
+
+    @abc.abstractmethod
+    def shares_for(self, sample_id: int) -> Sequence[Share]: ...
+
+    @abc.abstractmethod
+    def identifications_for(self, test_id: int) -> Sequence[Identification]: ...
+
+    @abc.abstractmethod
+    def can_see_sample(self, actor: Actor, sample: Sample) -> bool: ...
+
+    @abc.abstractmethod
+    def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]: ...
+
+    @abc.abstractmethod
+    def requests_of(
+        self, requester_id: int, limit: int, offset: int
+    ) -> tuple[list[AnalysisRequest], int]: ...
+
+    @abc.abstractmethod
+    def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]: ...
+
+    @abc.abstractmethod
+    def next_number(self, name: str) -> int: ...
+
+    @abc.abstractmethod
+    def heading_exists(self, code: str) -> bool | None:
+        """Whether an HS chapter/heading exists; None while no nomenclature is loaded."""
+
+    @abc.abstractmethod
+    def audit_chain(self) -> Iterator[AuditRecord]: ...
+
+    @abc.abstractmethod
+    def audit_for(self, entity: str, entity_id: str) -> list[AuditRecord]: ...
+
+    @abc.abstractmethod
+    def token_user(self, token_hash: str, now: datetime) -> User | None: ...
+
+    @abc.abstractmethod
+    def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None: ...
+
+    @abc.abstractmethod
+    def revoke_token(self, token_hash: str, now: datetime) -> None: ...
+
+
+@dataclass
+class AbstractUnitOfWork(abc.ABC):
+    """Context manager; rolls back unless commit() is called."""
+
+    repo: Repository = field(init=False)
+    files: FileStore = field(init=False)
+    clock: Callable[[], datetime] = field(init=False)
+
+    def __enter__(self) -> AbstractUnitOfWork:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+    @abc.abstractmethod
+    def act_as(self, actor: str, reason: str | None = None) -> None:
+        """Name who is acting (and why) for the audit trail of what this unit of work writes."""

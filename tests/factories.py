@@ -1,0 +1,105 @@
+"""Factories that build a small network with unique codes, so tests can share a database."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from customslab.domain.access import Actor
+from customslab.domain.enums import OrgKind, Role
+from customslab.domain.model import Organisation
+from customslab.services import auth
+from customslab.services.ports import AbstractUnitOfWork
+
+PASSWORD = "correct-horse-battery"
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}{uuid.uuid4().hex[:4]}".upper()
+
+
+@dataclass
+class Network:
+    office: str
+    local: str
+    central: str
+    rcl: str
+    other_lab: str
+    member: str
+    users: dict[str, Actor] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Actor:
+        return self.users[name]
+
+
+USERS = {
+    "officer": ("office", [Role.REQUESTER]),
+    "officer_b": ("office", [Role.REQUESTER]),
+    "local_manager": ("local", [Role.LAB_MANAGER]),
+    "local_analyst": ("local", [Role.ANALYST]),
+    "central_manager": ("central", [Role.LAB_MANAGER]),
+    "analyst": ("central", [Role.ANALYST]),
+    "reviewer": ("central", [Role.REVIEWER]),
+    "rcl_manager": ("rcl", [Role.LAB_MANAGER, Role.REVIEWER]),
+    "outsider": ("other_lab", [Role.LAB_MANAGER, Role.ANALYST, Role.REVIEWER]),
+    "coordinator": ("rcl", [Role.NETWORK_COORDINATOR]),
+    "admin": ("central", [Role.ADMIN]),
+}
+
+
+def make_network(uow_factory: Any) -> Network:
+    """Offices, laboratories of every kind, and one user per role, all with fresh codes."""
+    central = unique("CCL")
+    net = Network(
+        office=unique("OFF"),
+        local=unique("LOC"),
+        central=central,
+        rcl=unique("RCL"),
+        other_lab=unique("OTH"),
+        member=unique("MEM"),
+    )
+    uow: AbstractUnitOfWork = uow_factory()
+    with uow:
+        uow.act_as("test-setup")
+        uow.repo.add(Organisation(central, "Central lab", OrgKind.CENTRAL, "KR"))
+        uow.repo.add(Organisation(net.local, "Local lab", OrgKind.LOCAL, "KR", parent_code=central))
+        uow.repo.add(Organisation(net.rcl, "Regional lab", OrgKind.RCL, "JP"))
+        uow.repo.add(Organisation(net.other_lab, "Unrelated lab", OrgKind.LOCAL, "KR", parent_code=central))
+        uow.repo.add(Organisation(net.member, "Member without lab", OrgKind.MEMBER, "BT"))
+        uow.repo.add(Organisation(net.office, "Customs office", OrgKind.CUSTOMS_OFFICE, "KR"))
+        uow.commit()
+    for name, (where, roles) in USERS.items():
+        org = getattr(net, where)
+        out = auth.add_user(
+            uow_factory(),
+            username=unique(name),
+            full_name=name,
+            org_code=org,
+            roles=[r.value for r in roles],
+            password=PASSWORD,
+        )
+        net.users[name] = Actor(int(str(out["id"])), str(out["username"]), org, frozenset(roles))
+    return net
+
+
+def request_data(net: Network, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "lab_code": net.local,
+        "declaration_number": unique("DCL"),
+        "item_number": 1,
+        "declared_hs": "2208.40",
+        "goods_description": "Rum in 700 mL bottles",
+        "origin_country": "JM",
+        "importer": "Hanbit Trading",
+        "declared_value": "12000",
+        "currency": "USD",
+        "reason": "classification",
+        "priority": "urgent",
+        "requested_determinations": ["alcoholic strength"],
+        "question": "Is this rum of heading 2208?",
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,92 @@
+"""Real databases for integration tests: a SQLite file and a PostgreSQL server (never mocked)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from customslab.adapters import hs_store
+from customslab.adapters.db import upgrade
+from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+from tests.conftest import shared_data_dir
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def pg_admin_url() -> str:
+    return os.environ.get("CUSTOMSLAB_TEST_DATABASE_URL", DEFAULT_PG)
+
+
+def create_pg_database() -> str:
+    """A fresh, uniquely named database on the test server; fails loudly when none answers."""
+    admin = make_url(pg_admin_url())
+    name = f"customslab_test_{uuid.uuid4().hex[:10]}"
+    try:
+        engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+    except Exception as exc:  # pragma: no cover - the message is the point
+        raise RuntimeError(
+            "PostgreSQL tests need a server: set CUSTOMSLAB_TEST_DATABASE_URL or run one on "
+            f"127.0.0.1:5432 ({exc})"
+        ) from exc
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    admin = make_url(pg_admin_url())
+    name = make_url(url).database
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _prepare(url: str) -> None:
+    """Migrate and load the HS nomenclature, as `customslab db upgrade` and `hs load` would."""
+    upgrade(url)
+    db = Database(url)
+    with db.engine.begin() as conn:
+        hs_store.load_nomenclature(conn, shared_data_dir() / "hs")
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    url = create_pg_database()
+    _prepare(url)
+    yield url
+    drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'customslab.sqlite3'}"
+    _prepare(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue("pg_url" if backend == "postgresql" else "sqlite_url")
+    db = Database(url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def uow_factory(database: Database, tmp_path: Path) -> Callable[[], SqlAlchemyUnitOfWork]:
+    files = LocalFileStore(tmp_path / "files")
+    return lambda: SqlAlchemyUnitOfWork(database, files)

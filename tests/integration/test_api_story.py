@@ -1,0 +1,194 @@
+"""The whole story through the HTTP API of a real server, as different users, on both backends."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from customslab.adapters.uow import Database
+from customslab.config import Settings
+from customslab.entrypoints.api.app import create_app
+from tests.factories import PASSWORD, Network, make_network, request_data
+
+UPLOAD_LIMIT = 50_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(database: Database, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    settings = Settings(
+        mode="test",
+        database_url=database.url,
+        file_store=tmp_path / "files",
+        max_upload_bytes=UPLOAD_LIMIT,
+    )
+    app = create_app(settings, db=database)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}", app.state.uow_factory
+    srv.should_exit = True
+    thread.join(5)
+
+
+def _client(base: str, net: Network, who: str) -> httpx.Client:
+    token = httpx.post(f"{base}/api/auth/token", json={"username": net[who].username, "password": PASSWORD})
+    assert token.status_code == 200, token.text
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
+def test_the_whole_story_through_the_api_and_an_unrelated_lab_sees_none_of_it(server: tuple[str, Any]):
+    base, uow_factory = server
+    net = make_network(uow_factory)
+    officer, local, central = _client(base, net, "officer"), _client(base, net, "local_manager"), None
+    r = officer.post("/api/requests", json=request_data(net))
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+    sample = local.post(
+        f"/api/requests/{request_id}/samples", json={"quantity": "700", "unit": "mL", "seal_number": "S-1"}
+    )
+    assert sample.status_code == 201, sample.text
+    sid = sample.json()["id"]
+    assert local.post(
+        f"/api/samples/{sid}/receive", json={"seal_intact": True, "storage_location": "F2"}
+    ).is_success
+    ref = local.post(f"/api/samples/{sid}/refer", json={"to_lab": net.central, "reason": "GC-MS needed"})
+    assert ref.status_code == 201 and ref.json()["kind"] == "local_to_central"
+
+    central = _client(base, net, "central_manager")
+    queue = central.get("/api/queue", params={"priority": "urgent"}).json()
+    assert sid in [i["id"] for i in queue["items"]]
+    assert central.post(f"/api/samples/{sid}/receive", json={"seal_intact": True}).is_success
+    analyst = _client(base, net, "analyst")
+    test = central.post(
+        f"/api/samples/{sid}/tests",
+        json={
+            "determination": "alcoholic strength",
+            "method_ref": "KCL-M-022",
+            "analyst_id": net["analyst"].user_id,
+        },
+    ).json()
+    result = analyst.post(
+        f"/api/tests/{test['id']}/results",
+        json={
+            "name": "alcohol_strength",
+            "value": "40.3",
+            "unit": "%vol",
+            "expanded_uncertainty": "0.2",
+            "coverage_factor": "2",
+        },
+    )
+    assert result.status_code == 201, result.text
+    upload = analyst.post(
+        f"/api/tests/{test['id']}/files", files={"file": ("density.csv", b"t,rho\n20,0.948\n", "text/csv")}
+    )
+    assert upload.status_code == 201 and len(upload.json()["sha256"]) == 64
+    assert analyst.post(f"/api/tests/{test['id']}/submit").is_success
+    reviewer = _client(base, net, "reviewer")
+    approved = reviewer.post(f"/api/tests/{test['id']}/review", json={"approve": True})
+    assert approved.json()["sample_state"] == "approved"
+
+    seen = officer.get(f"/api/requests/{request_id}").json()
+    released = seen["samples"][0]["tests"][0]
+    assert released["results"][0]["value"] == "40.3" and released["results"][0]["unit"] == "%vol"
+
+    outsider = _client(base, net, "outsider")
+    for path in (f"/api/requests/{request_id}", f"/api/samples/{sid}", f"/api/samples/{sid}/history"):
+        r = outsider.get(path)
+        assert r.status_code == 404, path
+        assert "alcohol" not in r.text
+    assert (
+        outsider.post(f"/api/tests/{test['id']}/results", json={"value": "1", "unit": "%"}).status_code == 404
+    )
+    assert outsider.post(f"/api/tests/{test['id']}/files", files={"file": ("x.txt", b"x")}).status_code == 404
+
+    assert officer.post("/api/auth/logout").status_code == 204
+    assert officer.get(f"/api/requests/{request_id}").status_code == 401
+
+
+@pytest.fixture
+def lab(server: tuple[str, Any]) -> tuple[Network, dict[str, httpx.Client], int, int]:
+    base, uow_factory = server
+    net = make_network(uow_factory)
+    clients = {w: _client(base, net, w) for w in ("officer", "local_manager", "local_analyst")}
+    req = clients["officer"].post("/api/requests", json=request_data(net)).json()
+    s = (
+        clients["local_manager"]
+        .post(f"/api/requests/{req['id']}/samples", json={"quantity": "1", "unit": "kg"})
+        .json()
+    )
+    clients["local_manager"].post(f"/api/samples/{s['id']}/receive", json={})
+    t = (
+        clients["local_manager"]
+        .post(f"/api/samples/{s['id']}/tests", json={"determination": "d", "method_ref": "m"})
+        .json()
+    )
+    return net, clients, s["id"], t["id"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("declared_hs", "22.08.4", "6 to 10 digits"),
+        ("declared_hs", "77010000", "chapter 77 does not exist"),
+        ("declared_hs", "22990000", "heading 22.99 does not exist"),
+        ("origin_country", "ZZ", "ISO 3166"),
+        ("currency", "EUX", "ISO 4217"),
+        ("reason", "curiosity", "not a valid reason"),
+    ],
+)
+def test_invalid_declaration_data_gets_a_clear_4xx(
+    server: tuple[str, Any], field: str, value: str, message: str
+):
+    base, uow_factory = server
+    net = make_network(uow_factory)
+    officer = _client(base, net, "officer")
+    r = officer.post("/api/requests", json=request_data(net, **{field: value}))
+    assert r.status_code == 422, r.text
+    assert message in r.json()["error"]
+
+
+def test_bad_requests_get_clear_errors_never_a_500(lab: tuple[Network, dict[str, httpx.Client], int, int]):
+    _net, c, sid, tid = lab
+    manager, analyst = c["local_manager"], c["local_analyst"]
+    bad_json = manager.post(
+        f"/api/samples/{sid}/receive", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert bad_json.status_code == 422 and "JSON" in bad_json.json()["error"]
+    illegal = manager.post(f"/api/samples/{sid}/receive", json={})
+    assert illegal.status_code == 409 and "cannot become received" in illegal.json()["error"]
+    empty = analyst.post(f"/api/tests/{tid}/files", files={"file": ("empty.txt", b"", "text/plain")})
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]
+    big = analyst.post(f"/api/tests/{tid}/files", files={"file": ("big.bin", b"x" * (UPLOAD_LIMIT + 1))})
+    assert big.status_code == 422 and "limit" in big.json()["error"]
+    huge = analyst.post(
+        f"/api/tests/{tid}/files", files={"file": ("huge.bin", b"x" * (UPLOAD_LIMIT + 200_000))}
+    )
+    assert huge.status_code == 413
+    detail = manager.get(f"/api/samples/{sid}").json()
+    assert detail["tests"][0]["attachments"] == []
+    no_unit = analyst.post(f"/api/tests/{tid}/results", json={"value": "3.1"})
+    assert no_unit.status_code == 422 and "unit" in no_unit.json()["error"]
+    not_a_number = analyst.post(f"/api/tests/{tid}/results", json={"value": "lots", "unit": "%"})
+    assert not_a_number.status_code == 422
+    forbidden = manager.post(f"/api/tests/{tid}/results", json={"value": "1", "unit": "%"})
+    assert forbidden.status_code == 403
+    assert manager.get("/api/samples/999999999").status_code == 404
+    assert httpx.get(f"{manager.base_url}/api/queue").status_code == 401

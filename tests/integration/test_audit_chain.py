@@ -1,0 +1,83 @@
+"""The audit trail detects a change made behind the application's back, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from customslab.adapters.db import upgrade
+from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+from customslab.entrypoints.cli import app
+from customslab.services import cases, queries
+from tests.factories import make_network, request_data
+from tests.integration.conftest import create_pg_database, drop_pg_database
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """Tampering breaks the chain for good, so each test gets a database of its own."""
+    if backend == "postgresql":
+        url = create_pg_database()
+        upgrade(url)
+        yield url
+        drop_pg_database(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+        upgrade(url)
+        yield url
+
+
+def _tamper(db: Database, seq: int) -> None:
+    """What a database administrator could do: lift the append-only guard and edit a row."""
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
+        else:
+            conn.execute(text("DROP TRIGGER audit_entries_no_update"))
+        conn.execute(
+            text("UPDATE audit_entries SET actor = 'mallory' WHERE seq = :s"),
+            {"s": seq},
+        )
+
+
+def test_an_audit_entry_altered_in_the_database_is_named_by_verify(fresh_url: str, tmp_path: Path):
+    db = Database(fresh_url)
+    files = LocalFileStore(tmp_path / "f")
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(db, files)
+
+    net = make_network(uow)
+    cases.file_request(uow(), net["officer"], request_data(net))
+    verdict = queries.verify_audit(uow())
+    assert verdict["ok"] and verdict["checked"] > 10
+    _tamper(db, 7)
+    broken = queries.verify_audit(uow())
+    assert broken == {
+        "ok": False,
+        "checked": 6,
+        "first_broken_seq": 7,
+        "problem": "entry 7 was altered after it was written",
+    }
+    result = CliRunner().invoke(app, ["audit", "verify", "--database-url", fresh_url])
+    assert result.exit_code == 1
+    assert "BROKEN at entry 7" in result.output
+    db.dispose()
+
+
+def test_the_audit_trail_refuses_updates_and_deletes_while_the_guard_is_in_place(
+    fresh_url: str, tmp_path: Path
+):
+    db = Database(fresh_url)
+    make_network(lambda: SqlAlchemyUnitOfWork(db, LocalFileStore(tmp_path)))
+    for statement in ("UPDATE audit_entries SET actor = 'x'", "DELETE FROM audit_entries"):
+        with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+    result = CliRunner().invoke(app, ["audit", "verify", "--database-url", fresh_url])
+    assert result.exit_code == 0, result.output
+    assert "intact" in result.output
+    db.dispose()

@@ -1,0 +1,214 @@
+"""In-memory fakes of the repository, file store and unit of work, for fast service tests."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from customslab.domain.access import Actor, can_see_sample
+from customslab.domain.audit import AuditRecord
+from customslab.domain.enums import OPEN_STATES
+from customslab.domain.model import (
+    AnalysisRequest,
+    AnalysisTest,
+    Identification,
+    Organisation,
+    Referral,
+    Sample,
+    Share,
+    User,
+)
+from customslab.services.ports import (
+    AbstractUnitOfWork,
+    FileStore,
+    QueueFilter,
+    QueueRow,
+    Repository,
+    StoredFile,
+    UploadTooLarge,
+)
+
+
+class FakeFileStore(FileStore):
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, stream: BinaryIO, max_bytes: int) -> StoredFile:
+        data = stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise UploadTooLarge(f"the file is larger than the limit of {max_bytes} bytes")
+        sha = hashlib.sha256(data).hexdigest()
+        self.blobs[sha] = data
+        return StoredFile(sha, len(data))
+
+    def open(self, sha256: str) -> BinaryIO:
+        import io
+
+        return io.BytesIO(self.blobs[sha256])
+
+    def exists(self, sha256: str) -> bool:
+        return sha256 in self.blobs
+
+
+class FakeRepository(Repository):
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
+        self.ids = itertools.count(1)
+        self.numbers: dict[str, int] = {}
+        self.tokens: dict[str, tuple[int, datetime]] = {}
+        self.headings: set[str] | None = None
+
+    def _all(self, cls: type[Any]) -> list[Any]:
+        return [o for o in self.objects if isinstance(o, cls)]
+
+    def add(self, obj: Any) -> None:
+        self.objects.append(obj)
+        self.flush()
+
+    def flush(self) -> None:
+        # Children reached through collections get ids and foreign keys, as the ORM would.
+        for req in self._all(AnalysisRequest):
+            for s in req.samples:
+                if s not in self.objects:
+                    self.objects.append(s)
+                s.request_id = req.id if req.id is not None else s.request_id
+        for obj in list(self.objects):
+            if getattr(obj, "id", 0) is None:
+                obj.id = next(self.ids)
+        for req in self._all(AnalysisRequest):
+            for s in req.samples:
+                s.request_id = req.id
+        for s in self._all(Sample):
+            for child in [*s.tests, *s.custody]:
+                if child not in self.objects:
+                    child.id = next(self.ids)
+                    self.objects.append(child)
+                child.sample_id = s.id
+        for t in self._all(AnalysisTest):
+            for child in [*t.results, *t.attachments]:
+                if child not in self.objects:
+                    child.id = next(self.ids)
+                    self.objects.append(child)
+                child.test_id = t.id
+
+    def _by_id(self, cls: type[Any], ident: int) -> Any:
+        return next((o for o in self._all(cls) if o.id == ident), None)
+
+    def org(self, code: str) -> Organisation | None:
+        return next((o for o in self._all(Organisation) if o.code == code), None)
+
+    def orgs(self) -> Sequence[Organisation]:
+        return self._all(Organisation)
+
+    def user(self, user_id: int) -> User | None:
+        return self._by_id(User, user_id)  # type: ignore[no-any-return]
+
+    def user_by_name(self, username: str) -> User | None:
+        return next((u for u in self._all(User) if u.username == username), None)
+
+    def users(self, org_code: str | None = None) -> Sequence[User]:
+        return [u for u in self._all(User) if org_code in (None, u.org_code)]
+
+    def request(self, request_id: int) -> AnalysisRequest | None:
+        return self._by_id(AnalysisRequest, request_id)  # type: ignore[no-any-return]
+
+    def sample(self, sample_id: int) -> Sample | None:
+        return self._by_id(Sample, sample_id)  # type: ignore[no-any-return]
+
+    def sample_by_lab_id(self, lab_sample_id: str) -> Sample | None:
+        return next((s for s in self._all(Sample) if s.lab_sample_id == lab_sample_id), None)
+
+    def test(self, test_id: int) -> AnalysisTest | None:
+        return self._by_id(AnalysisTest, test_id)  # type: ignore[no-any-return]
+
+    def referrals_for(self, sample_id: int) -> Sequence[Referral]:
+        return [r for r in self._all(Referral) if r.sample_id == sample_id]
+
+    def referral(self, referral_id: int) -> Referral | None:
+        return self._by_id(Referral, referral_id)  # type: ignore[no-any-return]
+
+    def shares_for(self, sample_id: int) -> Sequence[Share]:
+        return [s for s in self._all(Share) if s.sample_id == sample_id]
+
+    def identifications_for(self, test_id: int) -> Sequence[Identification]:
+        return [i for i in self._all(Identification) if i.test_id == test_id]
+
+    def can_see_sample(self, actor: Actor, sample: Sample) -> bool:
+        req = self.request(sample.request_id or 0)
+        assert req is not None
+        refs = self.referrals_for(sample.id or 0)
+        return can_see_sample(
+            actor,
+            sample_lab=sample.lab_code,
+            request_lab=req.lab_code,
+            requester_id=req.requester_id,
+            referral_labs=[x for r in refs for x in (r.from_lab, r.to_lab)],
+            shared_with=[s.org_code for s in self.shares_for(sample.id or 0)],
+        )
+
+    def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
+        states = flt.states if flt.states is not None else OPEN_STATES
+        rows = []
+        for s in self._all(Sample):
+            req = self.request(s.request_id or 0)
+            assert req is not None
+            if s.lab_code == lab_code and s.state in states and self.can_see_sample(actor, s):
+                if flt.priority and req.priority is not flt.priority:
+                    continue
+                rows.append(QueueRow(s, req))
+        rows.sort(key=lambda r: (r.request.due_date, r.sample.id))
+        return rows[flt.offset : flt.offset + flt.limit], len(rows)
+
+    def requests_of(self, requester_id: int, limit: int, offset: int) -> tuple[list[AnalysisRequest], int]:
+        mine = [r for r in self._all(AnalysisRequest) if r.requester_id == requester_id]
+        return mine[offset : offset + limit], len(mine)
+
+    def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
+        return [r for r in self._all(Referral) if (r.from_lab if outgoing else r.to_lab) == lab_code]
+
+    def next_number(self, name: str) -> int:
+        self.numbers[name] = self.numbers.get(name, 0) + 1
+        return self.numbers[name]
+
+    def heading_exists(self, code: str) -> bool | None:
+        return None if self.headings is None else code in self.headings
+
+    def audit_chain(self) -> Iterator[AuditRecord]:
+        return iter(())
+
+    def audit_for(self, entity: str, entity_id: str) -> list[AuditRecord]:
+        return []
+
+    def token_user(self, token_hash: str, now: datetime) -> User | None:
+        found = self.tokens.get(token_hash)
+        return self.user(found[0]) if found and found[1] > now else None
+
+    def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
+        self.tokens[token_hash] = (user_id, expires_at)
+
+    def revoke_token(self, token_hash: str, now: datetime) -> None:
+        self.tokens.pop(token_hash, None)
+
+
+class FakeUnitOfWork(AbstractUnitOfWork):
+    """Shares one repository across uses, like a database would; records commits."""
+
+    def __init__(self, repo: FakeRepository | None = None, now: datetime | None = None) -> None:
+        self.repo = repo or FakeRepository()
+        self.files = FakeFileStore()
+        self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        self.clock = lambda: self.now
+        self.committed = 0
+        self.actor = "system"
+
+    def commit(self) -> None:
+        self.committed += 1
+
+    def rollback(self) -> None:
+        pass
+
+    def act_as(self, actor: str, reason: str | None = None) -> None:
+        self.actor = actor
