@@ -192,3 +192,20 @@ def test_bad_requests_get_clear_errors_never_a_500(lab: tuple[Network, dict[str,
     assert forbidden.status_code == 403
     assert manager.get("/api/samples/999999999").status_code == 404
     assert httpx.get(f"{manager.base_url}/api/queue").status_code == 401
+
+
+def test_the_hs_routes_search_show_and_evaluate(server: tuple[str, Any]):
+    base, uow_factory = server
+    net = make_network(uow_factory)
+    analyst = _client(base, net, "analyst")
+    hits = analyst.get("/api/hs/search", params={"q": "rum"}).json()
+    assert hits[0]["code"] == "2208"
+    node = analyst.get("/api/hs/codes/2208").json()
+    assert "220840" in [c["code"] for c in node["children"]]
+    out = analyst.post(
+        "/api/hs/evaluate", json={"declared": "220840", "results": ["alcohol_strength=85%vol±0.3"]}
+    )
+    assert out.status_code == 200 and out.json()["determined"] == ["220710"]
+    bad = analyst.post("/api/hs/evaluate", json={"declared": "220840", "results": ["alcohol_strength=lots"]})
+    assert bad.status_code == 422 and "NAME=VALUE" in bad.json()["error"]
+    assert analyst.get("/api/hs/codes/7799").status_code == 404

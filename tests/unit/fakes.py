@@ -14,6 +14,7 @@ from customslab.domain.enums import OPEN_STATES
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
+    ClassificationOpinion,
     Identification,
     Organisation,
     Referral,
@@ -135,6 +136,24 @@ class FakeRepository(Repository):
 
     def identifications_for(self, test_id: int) -> Sequence[Identification]:
         return [i for i in self._all(Identification) if i.test_id == test_id]
+
+    def opinion(self, opinion_id: int) -> ClassificationOpinion | None:
+        return self._by_id(ClassificationOpinion, opinion_id)  # type: ignore[no-any-return]
+
+    def opinions_for(self, sample_id: int) -> Sequence[ClassificationOpinion]:
+        return [o for o in self._all(ClassificationOpinion) if o.sample_id == sample_id]
+
+    def search_opinions(
+        self, org_code: str | None, text: str, code_prefix: str, limit: int
+    ) -> Sequence[ClassificationOpinion]:
+        found = [
+            o
+            for o in self._all(ClassificationOpinion)
+            if (org_code is None or o.lab_code == org_code or o.shared)
+            and (o.determined_code.startswith(code_prefix) or o.declared_code.startswith(code_prefix))
+            and all(w in (o.reasoning + " " + o.goods_description).lower() for w in text.lower().split())
+        ]
+        return list(reversed(found))[:limit]
 
     def can_see_sample(self, actor: Actor, sample: Sample) -> bool:
         req = self.request(sample.request_id or 0)

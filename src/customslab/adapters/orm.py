@@ -230,6 +230,26 @@ identifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+classification_opinions = Table(
+    "classification_opinions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
+    Column("lab_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
+    Column("declared_code", String(10), nullable=False),
+    Column("determined_code", String(10), nullable=False, index=True),
+    Column("reasoning", Text, nullable=False),
+    Column("references", JSON, nullable=False),
+    Column("evaluation", JSON, nullable=False),
+    Column("goods_description", Text, nullable=False, default=""),
+    Column("author_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("reviewed_at", UTCDateTime, nullable=True),
+    Column("shared", Boolean, nullable=False, default=False),
+)
+
 audit_entries = Table(
     "audit_entries",
     metadata,
@@ -269,6 +289,7 @@ AUDITED = {
     "referrals",
     "shares",
     "identifications",
+    "classification_opinions",
 }
 
 
@@ -308,3 +329,4 @@ def start_mappers() -> None:
     reg.map_imperatively(m.Referral, referrals)
     reg.map_imperatively(m.Share, shares)
     reg.map_imperatively(m.Identification, identifications)
+    reg.map_imperatively(m.ClassificationOpinion, classification_opinions)

@@ -29,6 +29,7 @@ from customslab.domain.enums import OPEN_STATES, Priority, Role
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
+    ClassificationOpinion,
     Identification,
     Organisation,
     Referral,
@@ -96,6 +97,31 @@ class SqlRepository(Repository):
         q = select(Identification).where(orm.identifications.c.test_id == test_id)
         return self.session.scalars(q.order_by(orm.identifications.c.id)).all()
 
+    def opinion(self, opinion_id: int) -> ClassificationOpinion | None:
+        return self.session.get(ClassificationOpinion, opinion_id)
+
+    def opinions_for(self, sample_id: int) -> Sequence[ClassificationOpinion]:
+        o = orm.classification_opinions.c
+        return self.session.scalars(
+            select(ClassificationOpinion).where(o.sample_id == sample_id).order_by(o.id)
+        ).all()
+
+    def search_opinions(
+        self, org_code: str | None, text: str, code_prefix: str, limit: int
+    ) -> Sequence[ClassificationOpinion]:
+        o = orm.classification_opinions.c
+        q = select(ClassificationOpinion)
+        if org_code is not None:
+            q = q.where(or_(o.lab_code == org_code, o.shared.is_(True)))
+        if code_prefix:
+            q = q.where(
+                or_(o.determined_code.startswith(code_prefix), o.declared_code.startswith(code_prefix))
+            )
+        for word in text.lower().split():
+            like = f"%{word}%"
+            q = q.where(or_(func.lower(o.reasoning).like(like), func.lower(o.goods_description).like(like)))
+        return self.session.scalars(q.order_by(o.id.desc()).limit(limit)).all()
+
     # -- visibility -----------------------------------------------------------------------
     def _visible(self, actor: Actor) -> ColumnElement[bool]:
         """SQL twin of domain.access.can_see_sample."""
@@ -127,7 +153,10 @@ class SqlRepository(Repository):
 
     def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
         joined = orm.samples.join(orm.analysis_requests, RQ.id == S.request_id)
-        conds: list[ColumnElement[bool]] = [S.lab_code == lab_code, self._visible(actor)]
+        conds: list[ColumnElement[bool]] = [S.lab_code == lab_code]
+        if not (lab_code == actor.org_code and actor.roles & LAB_STAFF):
+            # Staff looking at their own laboratory's queue see it all by definition.
+            conds.append(self._visible(actor))
         states = flt.states if flt.states is not None else OPEN_STATES
         conds.append(S.state.in_([s.value for s in states]))
         if flt.priority:

@@ -300,3 +300,38 @@ class Identification:
     created_by: int
     created_at: datetime
     id: int | None = None
+
+
+@dataclass(eq=False)
+class ClassificationOpinion:
+    """The laboratory's written HS classification opinion on a sample; a precedent once shared."""
+
+    sample_id: int
+    lab_code: str
+    declared_code: str
+    determined_code: str
+    reasoning: str
+    references: list[str]
+    evaluation: dict[str, object]
+    author_id: int
+    created_at: datetime
+    goods_description: str = ""
+    state: str = "draft"  # draft | approved
+    reviewer_id: int | None = None
+    reviewed_at: datetime | None = None
+    shared: bool = False
+    id: int | None = None
+
+    def approve(self, reviewer_id: int, at: datetime) -> None:
+        if self.state == "approved":
+            raise InvalidTransition("This opinion is already approved.")
+        if reviewer_id == self.author_id:
+            raise InvalidTransition("The author of an opinion cannot approve it; another reviewer must.")
+        self.state = "approved"
+        self.reviewer_id = reviewer_id
+        self.reviewed_at = at
+
+    def share(self) -> None:
+        if self.state != "approved":
+            raise InvalidTransition("Only an approved opinion can be shared with the network as a precedent.")
+        self.shared = True

@@ -17,6 +17,7 @@ from customslab.domain.enums import Priority, Reason, State
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
+    ClassificationOpinion,
     Identification,
     Organisation,
     Referral,
@@ -119,6 +120,18 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def identifications_for(self, test_id: int) -> Sequence[Identification]: ...
+
+    @abc.abstractmethod
+    def opinion(self, opinion_id: int) -> ClassificationOpinion | None: ...
+
+    @abc.abstractmethod
+    def opinions_for(self, sample_id: int) -> Sequence[ClassificationOpinion]: ...
+
+    @abc.abstractmethod
+    def search_opinions(
+        self, org_code: str | None, text: str, code_prefix: str, limit: int
+    ) -> Sequence[ClassificationOpinion]:
+        """Opinions of `org_code` plus every shared precedent (all of them when org_code is None)."""
 
     @abc.abstractmethod
     def can_see_sample(self, actor: Actor, sample: Sample) -> bool: ...

@@ -1,4 +1,6 @@
-"""Similarity scores for electron-ionisation mass spectra (pairwise; the library search uses the same formulas).
+"""Similarity scores for electron-ionisation mass spectra.
+
+Pairwise; the library search uses the same formulas.
 
 Peaks are compared at unit resolution: every m/z is rounded to the nearest integer (nominal mass) and
 peaks that fall in the same nominal bin keep the largest intensity. EI libraries are recorded at unit
@@ -81,7 +83,9 @@ def nominal_bins(mz: FloatArray, intensity: FloatArray) -> tuple[FloatArray, Flo
     return bins[first].astype(np.float64), intensity[first]
 
 
-def match_peaks(mz_a: FloatArray, mz_b: FloatArray, tolerance: float | None = None) -> tuple[IntArray, IntArray]:
+def match_peaks(
+    mz_a: FloatArray, mz_b: FloatArray, tolerance: float | None = None
+) -> tuple[IntArray, IntArray]:
     """Indices of matched peaks: equal nominal m/z, or within ``tolerance`` (one-to-one, closest first)."""
     if tolerance is None:
         _, ia, ib = np.intersect1d(np.rint(mz_a), np.rint(mz_b), assume_unique=True, return_indices=True)
@@ -193,9 +197,7 @@ def composite_score(
     ia, ib = match_peaks(query.mz, library.mz, tolerance)
     if ia.size == 0:
         return 0.0
-    f_d = dot_product(
-        query, library, mz_power=mz_power, intensity_power=intensity_power, tolerance=tolerance
-    )
+    f_d = dot_product(query, library, mz_power=mz_power, intensity_power=intensity_power, tolerance=tolerance)
     wq = peak_weights(query, mz_power, intensity_power)[ia]
     wl = peak_weights(library, mz_power, intensity_power)[ib]
     n_u, n_lu = query.mz.size, ia.size

@@ -111,3 +111,16 @@ class UserIn(Body):
     roles: list[str]
     password: str = Field(min_length=8, max_length=200)
     email: str = Field(default="", max_length=200)
+
+
+class EvaluateIn(Body):
+    declared: str = Field(max_length=20)
+    results: list[str] = Field(default_factory=list, max_length=100)
+    decision_rule: str = "guarded"
+
+
+class OpinionIn(Body):
+    determined_code: str = Field(max_length=20)
+    reasoning: str = Field(max_length=20000)
+    references: list[str] = Field(default_factory=list, max_length=50)
+    decision_rule: str = "guarded"

@@ -86,7 +86,8 @@ def _parse_record(lines: list[tuple[int, str]], source: str, end_line: int) -> S
     if instrument_type and "EI" not in instrument_type.upper().replace("-", " ").split():
         raise SpectrumFormatError(
             source,
-            f"instrument type {instrument_type!r} is not electron ionisation; only EI-MS records are supported",
+            f"instrument type {instrument_type!r} is not electron ionisation; "
+            "only EI-MS records are supported",
             fields["AC$INSTRUMENT_TYPE"][0][0],
         )
     array = np.array(peaks, dtype=np.float64)
