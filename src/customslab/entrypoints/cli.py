@@ -165,6 +165,17 @@ def demo(
         _serve(settings)
 
 
+@app.command()
+def screenshots(
+    out: Annotated[Path, typer.Option(help="Folder for the PNGs")] = Path("docs/screenshots"),
+) -> None:
+    """Regenerate the README screenshots from a fresh demo database, in Debian's Chromium."""
+    from customslab.entrypoints.web.screenshots import take_screenshots
+
+    for path in take_screenshots(out):
+        typer.echo(f"wrote {path}")
+
+
 def _register_engines() -> None:
     from customslab.entrypoints.cli_hs import hs_app
 

@@ -1,0 +1,160 @@
+"""What every page shares: templates, the signed-in actor, CSRF, translations and error pages."""
+
+from __future__ import annotations
+
+import gettext
+import secrets
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+
+from customslab.domain.access import Actor
+from customslab.domain.enums import Role
+from customslab.services import auth
+from customslab.services.ports import AbstractUnitOfWork
+
+HERE = Path(__file__).parent
+LOCALE_DIR = HERE / "locale"
+LANGUAGES = {"en": "English", "ko": "한국어"}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+class LoginRequired(Exception):
+    """The page needs a signed-in user; the handler redirects to the sign-in page."""
+
+
+class CsrfRefused(Exception):
+    """A POST without the session's CSRF token (a forged cross-site form, or an expired page)."""
+
+
+@lru_cache(maxsize=8)
+def translations(lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    return gettext.translation("messages", localedir=LOCALE_DIR, languages=[lang], fallback=True)
+
+
+def language(request: Request) -> str:
+    lang = str(request.session.get("lang", "en"))
+    return lang if lang in LANGUAGES else "en"
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def uow_of(request: Request) -> AbstractUnitOfWork:
+    factory: Callable[[], AbstractUnitOfWork] = request.app.state.uow_factory
+    return factory()
+
+
+def optional_actor(request: Request) -> Actor | None:
+    """The actor of the session, or None; a deactivated or deleted user is signed out."""
+    uid = request.session.get("uid")
+    if uid is None:
+        return None
+    uow = uow_of(request)
+    with uow:
+        user = uow.repo.user(int(uid))
+        if user is None or not user.active:
+            request.session.clear()
+            return None
+        actor = auth.actor_of(user)
+        request.state.full_name = user.full_name
+    return actor
+
+
+def page_actor(request: Request) -> Actor:
+    actor = optional_actor(request)
+    if actor is None:
+        raise LoginRequired()
+    request.state.actor = actor
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token (field or htmx header) matches the session's."""
+    form = await request.form()
+    sent = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD) or "")
+    expected = request.session.get("csrf")
+    if not expected or not secrets.compare_digest(str(expected), sent):
+        raise CsrfRefused()
+    return form
+
+
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
+    """The navigation links a role needs, as (path, label)."""
+    if actor is None:
+        return []
+    links: list[tuple[str, str]] = []
+    if actor.has(Role.REQUESTER):
+        links += [("/requests", N_("My requests")), ("/requests/new", N_("New request"))]
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN):
+        links.append(("/queue", N_("Laboratory queue")))
+    if actor.has(Role.ANALYST):
+        links.append(("/my-work", N_("My work")))
+    if actor.has(Role.REVIEWER):
+        links.append(("/queue?state=to_be_reviewed", N_("To review")))
+    links.append(("/hs", N_("HS nomenclature")))
+    if actor.has(Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN, Role.REVIEWER):
+        links.append(("/dashboard", N_("Network dashboard")))
+    return links
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a template with what every page needs (actor, navigation, CSRF token, translations)."""
+    lang = language(request)
+    tr = translations(lang)
+    actor: Actor | None = getattr(request.state, "actor", None)
+    ctx: dict[str, Any] = {
+        "actor": actor,
+        "full_name": getattr(request.state, "full_name", ""),
+        "nav": nav_for(actor),
+        "csrf": csrf_token(request),
+        "lang": lang,
+        "languages": LANGUAGES,
+        "_": tr.gettext,
+        "ngettext": tr.ngettext,
+        "flash": request.session.pop("flash", None),
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def flash_redirect(request: Request, url: str, message: str) -> Response:
+    """After a change: say what happened on the next page (POST/redirect/GET)."""
+    request.session["flash"] = message
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def is_htmx(request: Request) -> bool:
+    return bool(request.headers.get("hx-request"))

@@ -1,0 +1,54 @@
+"""HS pages: the nomenclature browser with search, and the evaluation panel of a sample."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from customslab.adapters import hs_store
+from customslab.domain.errors import ValidationFailed
+from customslab.entrypoints.web.common import PageActor, render, uow_of
+from customslab.entrypoints.web.hs_panel import DECISION_RULES, sample_evaluation
+from customslab.hs.nomenclature import HsError
+from customslab.services import queries
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/hs")
+def browser(request: Request, actor: PageActor, q: str = "", code: str = "") -> Response:
+    """Search the nomenclature by words or code, or walk it from the chapters down."""
+    context: dict[str, object] = {
+        "q": q,
+        "code": code,
+        "hits": [],
+        "node": None,
+        "children": [],
+        "error": None,
+    }
+    with request.app.state.db.engine.connect() as conn:
+        context["loaded"] = loaded = hs_store.is_loaded(conn)
+        if loaded:
+            try:
+                if q.strip():
+                    context["hits"] = hs_store.search(conn, q, limit=25)
+                node = hs_store.get_node(conn, code) if code else None
+                context["node"] = node
+                context["children"] = hs_store.children(conn, code or None)
+            except HsError as exc:
+                context["error"] = str(exc)
+    return render(request, "hs.html", context)
+
+
+@router.get("/samples/{sample_id}/hs")
+def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "guarded") -> Response:
+    """The sample's results through the HS measurement rules: what fires, and declared vs determined."""
+    if rule not in DECISION_RULES:
+        raise ValidationFailed(f"Choose a decision rule among: {', '.join(DECISION_RULES)}.", "rule")
+    detail = queries.sample_detail(uow_of(request), actor, sample_id)
+    ev = sample_evaluation(detail, rule)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse(ev)
+    return render(
+        request, "hs_evaluation.html", {"s": detail, "ev": ev, "rules": DECISION_RULES, "rule": rule}
+    )

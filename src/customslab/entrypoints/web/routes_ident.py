@@ -1,0 +1,142 @@
+"""Spectral identification on a test: upload or pick a spectrum, search a library, plot, keep the hits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from starlette.datastructures import UploadFile
+
+from customslab.domain.access import Actor
+from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.entrypoints.web import identify
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.entrypoints.web.routes_lab import _sample_of_test
+from customslab.services import analysis, queries
+from customslab.spectra.model import Spectrum, SpectrumFormatError
+
+router = APIRouter(include_in_schema=False)
+
+
+def _test_and_sample(request: Request, actor: Actor, test_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    sample_id = _sample_of_test(request, actor, test_id)
+    detail = queries.sample_detail(uow_of(request), actor, sample_id)
+    test = next((t for t in detail["tests"] if t["id"] == test_id), None)
+    if test is None:
+        raise NotFound(f"Test {test_id} was not found.")
+    return test, detail
+
+
+def _query_spectrum(request: Request, test: dict[str, Any], sha256: str) -> tuple[Spectrum, str]:
+    attachment = next((a for a in test["attachments"] if a["sha256"] == sha256), None)
+    if attachment is None:
+        raise ValidationFailed("Pick a file attached to this test.", field="attachment")
+    uow = uow_of(request)
+    with uow, uow.files.open(sha256) as handle:
+        data = handle.read()
+    try:
+        return identify.read_query(data, attachment["filename"]), attachment["filename"]
+    except SpectrumFormatError as exc:
+        raise ValidationFailed(
+            f"{attachment['filename']} cannot be read as a spectrum: {exc.problem}.", "attachment"
+        ) from None
+
+
+def _search(
+    request: Request, test: dict[str, Any], sha256: str, library: str
+) -> tuple[Spectrum, dict[str, Any]]:
+    if library not in identify.LIBRARIES:
+        raise ValidationFailed(f"There is no spectral library '{library}'.", field="library")
+    query, _ = _query_spectrum(request, test, sha256)
+    root = request.app.state.settings.shared_data
+    try:
+        return query, identify.search(root, library, query)
+    except SpectrumFormatError as exc:
+        raise ValidationFailed(str(exc), field="attachment") from None
+    except FileNotFoundError as exc:
+        raise ValidationFailed(str(exc), field="library") from None
+
+
+@router.get("/tests/{test_id}/identify")
+def identify_page(
+    request: Request,
+    actor: PageActor,
+    test_id: int,
+    attachment: str = "",
+    library: str = "massbank-ei",
+    hit: int = 1,
+) -> Response:
+    """The identification page: choose a spectrum and a library; hits, scores and a mirror plot."""
+    test, sample = _test_and_sample(request, actor, test_id)
+    context: dict[str, Any] = {
+        "test": test,
+        "s": sample,
+        "libraries": identify.LIBRARIES,
+        "library": library,
+        "attachment": attachment,
+        "result": None,
+        "plot": None,
+        "hit": hit,
+        "error": None,
+    }
+    if attachment:
+        try:
+            query, result = _search(request, test, attachment, library)
+            chosen = next((h for h in result["hits"] if h["rank"] == hit), result["hits"][0])
+            plot = identify.mirror_plot(
+                request.app.state.settings.shared_data, library, query, chosen["index"]
+            )
+            context |= {
+                "result": result,
+                "plot": Markup(json.dumps(plot).replace("</", "<\\/")),
+                "chosen": chosen,
+            }
+        except ValidationFailed as exc:
+            context["error"] = exc
+    return render(request, "identify.html", context)
+
+
+@router.post("/tests/{test_id}/identify/upload")
+def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    """Attach the spectrum file to the test, then search it."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise ValidationFailed("Choose a spectrum file to upload.", field="file")
+    _test_and_sample(request, actor, test_id)
+    out = analysis.attach_file(
+        uow_of(request),
+        actor,
+        test_id,
+        filename=upload.filename,
+        media_type=upload.content_type or "text/plain",
+        stream=upload.file,
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
+    library = str(form.get("library") or "massbank-ei")
+    tr = translations(str(request.session.get("lang", "en")))
+    return flash_redirect(
+        request,
+        f"/tests/{test_id}/identify?attachment={out['sha256']}&library={library}",
+        tr.gettext("File {name} attached.").format(name=out["filename"]),
+    )
+
+
+@router.post("/tests/{test_id}/identify")
+def record(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    """Keep the hit list with the test (the search is run again here; the browser's copy is not trusted)."""
+    test, sample = _test_and_sample(request, actor, test_id)
+    sha = str(form.get("attachment", ""))
+    _, result = _search(request, test, sha, str(form.get("library", "massbank-ei")))
+    hits = [{k: v for k, v in h.items() if k != "index"} for h in result["hits"]]
+    analysis.record_identification(uow_of(request), actor, test_id, sha, result | {"hits": hits})
+    tr = translations(str(request.session.get("lang", "en")))
+    return flash_redirect(
+        request,
+        f"/samples/{sample['id']}#test-{test_id}",
+        tr.gettext("Identification attached to the test: {name} ({score}).").format(
+            name=hits[0]["name"], score=hits[0]["score"]
+        ),
+    )

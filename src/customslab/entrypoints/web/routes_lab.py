@@ -1,0 +1,272 @@
+"""The laboratory's pages: queue, my work, the sample page with its actions, the printable label."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from starlette.datastructures import UploadFile
+
+from customslab.domain.access import Actor
+from customslab.domain.enums import Priority, Reason, Role, State
+from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.entrypoints.web.reads import incoming_requests
+from customslab.services import analysis, cases, queries, referrals
+from customslab.services.ports import QueueFilter
+
+router = APIRouter(include_in_schema=False)
+
+SORTS = ("due", "priority", "registered", "reference")
+PAGE = 50
+
+
+def _say(request: Request, message: str, **values: Any) -> str:
+    return translations(str(request.session.get("lang", "en"))).gettext(message).format(**values)
+
+
+def _queue_filter(params: dict[str, str], analyst_id: int | None = None) -> QueueFilter:
+    """Translate the query string into a QueueFilter; a bad value is a plain-language error."""
+
+    def pick(enum: Any, key: str) -> Any:
+        value = params.get(key) or None
+        if value is None:
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            raise ValidationFailed(f"'{value}' is not a valid {key}.", key) from None
+
+    state = pick(State, "state")
+    due = params.get("due_before") or None
+    try:
+        due_before = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise ValidationFailed(f"Due date '{due}' is not a date (YYYY-MM-DD).", "due_before") from None
+    sort = params.get("sort") or "due"
+    return QueueFilter(
+        states=frozenset({state}) if state else None,
+        priority=pick(Priority, "priority"),
+        reason=pick(Reason, "reason"),
+        due_before=due_before,
+        hs_chapter=(params.get("hs_chapter") or "").strip()[:2] or None,
+        analyst_id=analyst_id,
+        text=(params.get("q") or "").strip() or None,
+        sort=sort if sort in SORTS else "due",
+        limit=PAGE,
+        offset=max(int(params.get("offset") or 0), 0),
+    )
+
+
+def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | None) -> Response:
+    params = dict(request.query_params)
+    try:
+        flt = _queue_filter(params, analyst_id)
+        lab = params.get("lab") or None if actor.sees_network else None
+        data = queries.lab_queue(uow_of(request), actor, flt, lab_code=lab)
+        error = None
+    except ValidationFailed as exc:
+        data, error = {"items": [], "total": 0, "lab_code": actor.org_code, "offset": 0, "limit": PAGE}, exc
+    context = {
+        "incoming": incoming_requests(request.app.state.db.engine, actor) if analyst_id is None else [],
+        "qs": urlencode({k: v for k, v in params.items() if k != "offset"}),
+        "title": title,
+        "data": data,
+        "params": params,
+        "error": error,
+        "states": [s.value for s in State],
+        "reasons": [r.value for r in Reason],
+        "sorts": SORTS,
+    }
+    template = "_queue_rows.html" if request.headers.get("hx-request") else "queue.html"
+    return render(request, template, context)
+
+
+@router.get("/queue")
+def queue(request: Request, actor: PageActor) -> Response:
+    """The laboratory's open work, filtered and sorted; urgent and overdue stand out."""
+    return _queue_page(request, actor, "Laboratory queue", None)
+
+
+@router.get("/my-work")
+def my_work(request: Request, actor: PageActor) -> Response:
+    """The tests assigned to the signed-in analyst."""
+    return _queue_page(request, actor, "My work", actor.user_id)
+
+
+def _staff_names(request: Request, org_code: str) -> dict[int, str]:
+    uow = uow_of(request)
+    with uow:
+        return {u.id: u.full_name or u.username for u in uow.repo.users(org_code) if u.id is not None}
+
+
+def _analysts(request: Request, org_code: str) -> list[tuple[int, str]]:
+    uow = uow_of(request)
+    with uow:
+        return [
+            (u.id, u.full_name or u.username)
+            for u in uow.repo.users(org_code)
+            if u.id is not None and Role.ANALYST in u.roles and u.active
+        ]
+
+
+@router.get("/samples/{sample_id}")
+def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
+    """A sample: its request, custody timeline, tests with results and files, referrals and history."""
+    detail = queries.sample_detail(uow_of(request), actor, sample_id)
+    history = [] if actor.is_requester_only else queries.entity_history(uow_of(request), actor, sample_id)
+    labs = [o for o in queries.organisations(uow_of(request)) if o["kind"] in ("central", "local", "rcl")]
+    held = detail["held_by_me"]
+    context = {
+        "s": detail,
+        "history": history,
+        "names": _staff_names(request, actor.org_code),
+        "analysts": _analysts(request, actor.org_code) if held else [],
+        "labs": [o for o in labs if o["code"] != actor.org_code],
+        "can": {
+            "receive": held and detail["state"] == "registered" and actor.has(*_LAB_STAFF),
+            "add_test": held
+            and detail["state"] in ("received", "in_analysis", "retest")
+            and actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER),
+            "assign": held and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "analyse": held and actor.has(Role.ANALYST),
+            "review": held and actor.has(Role.REVIEWER),
+            "refer": held
+            and detail["state"] in ("received", "in_analysis")
+            and actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
+        },
+    }
+    return render(request, "sample.html", context)
+
+
+_LAB_STAFF = (Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER)
+
+
+@router.post("/samples/{sample_id}/receive")
+def receive(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Receipt with condition, storage location and seal check."""
+    data = {
+        "condition": str(form.get("condition", "")),
+        "storage_location": str(form.get("storage_location", "")),
+        "seal_intact": form.get("seal_intact") == "yes",
+        "note": str(form.get("note", "")),
+    }
+    out = cases.receive_sample(uow_of(request), actor, sample_id, data)
+    return flash_redirect(
+        request, f"/samples/{sample_id}", _say(request, "Sample {id} received.", id=out["lab_sample_id"])
+    )
+
+
+@router.post("/samples/{sample_id}/tests")
+def add_test(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Plan a test, optionally assigned to an analyst."""
+    data: dict[str, Any] = {
+        "determination": str(form.get("determination", "")),
+        "method_ref": str(form.get("method_ref", "")),
+    }
+    if form.get("analyst_id"):
+        data["analyst_id"] = int(str(form.get("analyst_id")))
+    out = analysis.add_test(uow_of(request), actor, sample_id, data)
+    return flash_redirect(
+        request, f"/samples/{sample_id}", _say(request, "Test '{name}' added.", name=out["determination"])
+    )
+
+
+def _sample_of_test(request: Request, actor: Actor, test_id: int) -> int:
+    """The sample a test belongs to, when the actor may see it (else NotFound, as for any record)."""
+    uow = uow_of(request)
+    with uow:
+        test = uow.repo.test(test_id)
+        sample = uow.repo.sample(test.sample_id) if test and test.sample_id else None
+        if sample is None or not uow.repo.can_see_sample(actor, sample):
+            raise NotFound(f"Test {test_id} was not found.")
+        assert sample.id is not None
+        return sample.id
+
+
+@router.post("/tests/{test_id}/assign")
+def assign(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    sample_id = _sample_of_test(request, actor, test_id)
+    analysis.assign_test(uow_of(request), actor, test_id, int(str(form.get("analyst_id") or 0)))
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Test assigned."))
+
+
+@router.post("/tests/{test_id}/results")
+def enter_result(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    """A result with its unit and expanded uncertainty."""
+    sample_id = _sample_of_test(request, actor, test_id)
+    keys = ("name", "value", "unit", "expanded_uncertainty", "coverage_factor", "lod", "loq", "observation")
+    data = {k: str(form.get(k, "")).strip() for k in keys}
+    out = analysis.enter_result(uow_of(request), actor, test_id, data)
+    return flash_redirect(
+        request, f"/samples/{sample_id}", _say(request, "Result '{name}' recorded.", name=out["name"])
+    )
+
+
+@router.post("/tests/{test_id}/files")
+async def upload_file(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    """Attach a raw instrument file to the test."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise ValidationFailed("Choose a file to upload.", field="file")
+    sample_id = _sample_of_test(request, actor, test_id)
+    out = analysis.attach_file(
+        uow_of(request),
+        actor,
+        test_id,
+        filename=upload.filename,
+        media_type=upload.content_type or "application/octet-stream",
+        stream=upload.file,
+        max_bytes=request.app.state.settings.max_upload_bytes,
+    )
+    target = str(form.get("next") or f"/samples/{sample_id}")
+    if not target.startswith("/"):
+        target = f"/samples/{sample_id}"
+    return flash_redirect(request, target, _say(request, "File {name} attached.", name=out["filename"]))
+
+
+@router.post("/tests/{test_id}/submit")
+def submit(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    sample_id = _sample_of_test(request, actor, test_id)
+    analysis.submit_test(uow_of(request), actor, test_id)
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Test submitted for review."))
+
+
+@router.post("/tests/{test_id}/review")
+def review(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+    """Approve, or return for retest with a reason."""
+    sample_id = _sample_of_test(request, actor, test_id)
+    approve = form.get("decision") == "approve"
+    reason = str(form.get("reason", "")).strip() or None
+    if not approve and not reason:
+        raise ValidationFailed("Say why the test is returned for retest.", field="reason")
+    analysis.review_test(uow_of(request), actor, test_id, approve=approve, reason=reason)
+    message = "Test approved." if approve else "Test returned for retest."
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, message))
+
+
+@router.post("/samples/{sample_id}/refer")
+def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Refer the sample (or a sub-sample) to another laboratory."""
+    keys = ("to_lab", "reason", "sub_sample_quantity", "unit")
+    data = {k: str(form.get(k, "")).strip() for k in keys}
+    out = referrals.refer_sample(uow_of(request), actor, sample_id, data)
+    return flash_redirect(
+        request,
+        f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
+        _say(request, "Sample {id} referred to {lab}.", id=out["lab_sample_id"], lab=out["to_lab"]),
+    )
+
+
+@router.get("/samples/{sample_id}/label")
+def label(request: Request, actor: PageActor, sample_id: int) -> Response:
+    """A printable label with a QR code of the laboratory sample id."""
+    detail = queries.sample_detail(uow_of(request), actor, sample_id)
+    qr = segno.make(detail["lab_sample_id"], error="m")
+    svg = qr.svg_inline(scale=4, title=detail["lab_sample_id"])
+    return render(request, "label.html", {"s": detail, "qr": Markup(svg)})

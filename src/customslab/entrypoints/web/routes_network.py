@@ -1,0 +1,28 @@
+"""The network dashboard: one dict, drawn as charts on the page and served as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
+
+from customslab.entrypoints.web.common import PageActor, render
+from customslab.entrypoints.web.reads import dashboard_data
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, actor: PageActor) -> Response:
+    """Cases, open and overdue work per laboratory, turnaround, referrals, declared ≠ determined."""
+    data = dashboard_data(request.app.state.db.engine, actor)
+    payload = Markup(json.dumps(data).replace("</", "<\\/"))
+    return render(request, "dashboard.html", {"d": data, "payload": payload})
+
+
+@router.get("/dashboard.json")
+def dashboard_json(request: Request, actor: PageActor) -> JSONResponse:
+    """The same figures as the dashboard page."""
+    return JSONResponse(dashboard_data(request.app.state.db.engine, actor))

@@ -1,0 +1,128 @@
+"""The customs officer's pages: file a request, follow my requests, read a request and its results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
+
+from customslab.adapters import hs_store
+from customslab.domain.enums import Priority, Reason
+from customslab.domain.errors import ValidationFailed
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.hs.nomenclature import HsError
+from customslab.services import cases, queries
+
+router = APIRouter(include_in_schema=False)
+
+REQUEST_FIELDS = (
+    "lab_code",
+    "declaration_number",
+    "item_number",
+    "declared_hs",
+    "goods_description",
+    "origin_country",
+    "importer",
+    "declared_value",
+    "currency",
+    "reason",
+    "priority",
+    "due_date",
+    "question",
+)
+
+
+def laboratories(request: Request) -> list[dict[str, Any]]:
+    kinds = ("central", "local", "rcl", "external")
+    return [o for o in queries.organisations(uow_of(request)) if o["kind"] in kinds]
+
+
+def _form_context(
+    request: Request, values: dict[str, Any], error: ValidationFailed | None = None
+) -> dict[str, Any]:
+    return {
+        "values": values,
+        "error": error,
+        "labs": laboratories(request),
+        "reasons": [r.value for r in Reason],
+        "priorities": [p.value for p in Priority],
+    }
+
+
+@router.get("/requests/new")
+def new_request(request: Request, actor: PageActor) -> Response:
+    """The request form."""
+    values = {"priority": "routine", "reason": "classification", "item_number": "1"}
+    return render(request, "request_form.html", _form_context(request, values))
+
+
+@router.post("/requests/new")
+def file_request(request: Request, actor: PageActor, form: Form) -> Response:
+    """File the request; a rule it breaks is shown next to its field, nothing is stored."""
+    values = {k: str(form.get(k, "")).strip() for k in REQUEST_FIELDS}
+    data: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
+    determinations = str(form.get("requested_determinations", ""))
+    data["requested_determinations"] = [d.strip() for d in determinations.split(",") if d.strip()]
+    values["requested_determinations"] = determinations
+    try:
+        created = cases.file_request(uow_of(request), actor, data)
+    except ValidationFailed as exc:
+        return render(request, "request_form.html", _form_context(request, values, exc), 422)
+    tr = translations(str(request.session.get("lang", "en")))
+    return flash_redirect(
+        request,
+        f"/requests/{created['id']}",
+        tr.gettext("Request {ref} filed.").format(ref=created["reference"]),
+    )
+
+
+@router.get("/hs/suggest")
+def hs_suggest(request: Request, actor: PageActor, declared_hs: str = "") -> HTMLResponse:
+    """Nomenclature matches for what the officer typed (htmx fragment); empty when nothing is loaded."""
+    text = declared_hs.strip()
+    if len(text) < 2:
+        return HTMLResponse("")
+    db = request.app.state.db
+    try:
+        with db.engine.connect() as conn:
+            if not hs_store.is_loaded(conn):
+                return HTMLResponse("")
+            hits = hs_store.search(conn, text, limit=8)
+    except HsError:
+        return HTMLResponse("")
+    buttons = "".join(
+        f"<button type=\"button\" onclick=\"document.getElementById('declared_hs').value='{escape(h.code)}';"
+        f"this.parentNode.innerHTML=''\">{escape(h.code)} — {escape(h.description[:90])}</button>"
+        for h in hits
+    )
+    return HTMLResponse(buttons)
+
+
+@router.get("/requests")
+def my_requests(request: Request, actor: PageActor, offset: int = 0) -> Response:
+    """The officer's requests with where each stands."""
+    data = queries.my_requests(uow_of(request), actor, limit=50, offset=max(offset, 0))
+    return render(request, "my_requests.html", {"data": data, "offset": offset})
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, actor: PageActor, request_id: int) -> Response:
+    """One request: declaration data, samples and, once approved, the results."""
+    data = queries.request_detail(uow_of(request), actor, request_id)
+    can_register = data["lab_code"] == actor.org_code and not actor.is_requester_only
+    return render(request, "request.html", {"req": data, "can_register": can_register})
+
+
+@router.post("/requests/{request_id}/samples")
+def register_sample(request: Request, actor: PageActor, request_id: int, form: Form) -> Response:
+    """The laboratory registers a sample of the request."""
+    data = {k: str(form.get(k, "")) for k in ("quantity", "unit", "seal_number", "description")}
+    created = cases.register_sample(uow_of(request), actor, request_id, data)
+    tr = translations(str(request.session.get("lang", "en")))
+    return flash_redirect(
+        request,
+        f"/samples/{created['id']}",
+        tr.gettext("Sample {id} registered.").format(id=created["lab_sample_id"]),
+    )

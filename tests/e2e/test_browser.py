@@ -1,0 +1,126 @@
+"""The whole story in Chromium: request, receipt, referral, GC-MS identification, review, reading."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Live
+from tests.factories import PASSWORD
+
+SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
+
+
+def as_user(browser: Any, live: Live, who: str) -> Any:
+    """A fresh browser context signed in as one of the network's users."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations of hx-confirm
+    page.goto(f"{live.base}/login")
+    page.get_by_label("Username").fill(live.net[who].username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.browser
+def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
+    browser: Any, live: Live, shared_data: Path
+) -> None:
+    net = live.net
+    # The officer files a request to the local laboratory.
+    officer = as_user(browser, live, "officer")
+    officer.goto(f"{live.base}/requests/new")
+    officer.select_option("#lab_code", net.local)
+    officer.get_by_label("Declaration number").fill("DCL-E2E-1")
+    officer.get_by_label("Declared HS code").fill("2922.49")
+    officer.get_by_label("Description of the goods").fill("White crystalline powder, 1 kg")
+    officer.get_by_label("Country of origin").fill("CN")
+    officer.select_option("#reason", "narcotics_precursors")
+    officer.select_option("#priority", "urgent")
+    officer.get_by_role("button", name="File the request").click()
+    expect(officer.locator("#messages")).to_contain_text("filed")
+    request_url = officer.url
+    reference = re.search(r"REQ-\d{4}-\d{6}", officer.locator("h1").inner_text())[0]  # type: ignore[index]
+
+    # The local laboratory registers and receives the sample, then refers it to the central laboratory.
+    local = as_user(browser, live, "local_manager")
+    local.goto(f"{live.base}/queue")
+    local.get_by_role("link", name=reference).click()
+    local.get_by_label("Quantity").fill("1000")
+    local.get_by_label("Unit").fill("g")
+    local.get_by_role("button", name="Register the sample").click()
+    expect(local.locator("#messages")).to_contain_text("registered")
+    sample_url = local.url
+    local.get_by_label("Storage location").fill("Safe 3")
+    local.get_by_role("button", name="Record receipt").click()
+    local.wait_for_url(sample_url)
+    expect(local.locator("#messages")).to_contain_text("received")
+    local.locator("summary", has_text="Refer to another laboratory").click()
+    local.select_option("#to_lab", net.central)
+    local.locator("#refer_reason").fill("Suspected precursor: GC-MS needed")
+    local.get_by_role("button", name="Refer the sample").click()
+    local.wait_for_url(f"{live.base}/queue")
+    expect(local.locator("#messages")).to_contain_text("referred")
+
+    # The central laboratory receives it and plans a GC-MS identification for its analyst.
+    central = as_user(browser, live, "central_manager")
+    central.goto(sample_url)
+    central.get_by_role("button", name="Record receipt").click()
+    central.wait_for_load_state("networkidle")
+    expect(central.locator("#messages")).to_contain_text("received")
+    central.get_by_label("Determination").fill("Identification of the substance")
+    central.get_by_label("Method").fill("KCL-M-050 GC-MS")
+    central.select_option("#analyst_id", str(net["analyst"].user_id))
+    central.get_by_role("button", name="Add the test").click()
+    central.wait_for_load_state("networkidle")
+    expect(central.locator("#messages")).to_contain_text("added")
+
+    # The analyst uploads a real GC-EI-MS spectrum, identifies it and keeps the hits, then enters a result.
+    analyst = as_user(browser, live, "analyst")
+    analyst.goto(sample_url)
+    analyst.get_by_role("link", name="Identify a spectrum").click()
+    analyst.set_input_files("#spectrum-file", str(shared_data / SPECTRUM))
+    analyst.get_by_role("button", name="Upload and identify").click()
+    analyst.wait_for_selector("#mirror canvas")
+    top = analyst.locator("#hits tbody tr").first.inner_text()
+    assert "alpha-MethylBenzylamine" in top and "1.000" in top
+    analyst.get_by_role("button", name="Attach to the test result").click()
+    expect(analyst.locator("#messages")).to_contain_text("Identification attached")
+    analyst.locator("summary", has_text="Enter a result").click()
+    analyst.get_by_label("Quantity measured").fill("identity")
+    analyst.get_by_label("Value", exact=True).fill("")
+    analyst.get_by_label("Observation").fill(
+        "alpha-Methylbenzylamine identified by GC-MS (library match 1.000)"
+    )
+    analyst.get_by_role("button", name="Record the result").click()
+    analyst.wait_for_load_state("networkidle")
+    expect(analyst.locator("#messages")).to_contain_text("recorded")
+    analyst.get_by_role("button", name="Submit for review").click()
+    analyst.wait_for_load_state("networkidle")
+    expect(analyst.locator("#messages")).to_contain_text("submitted")
+
+    # The reviewer approves.
+    reviewer = as_user(browser, live, "reviewer")
+    reviewer.goto(f"{live.base}/queue?state=to_be_reviewed")
+    reviewer.locator("#queue-rows a[href^='/samples/']").first.click()
+    reviewer.get_by_role("button", name="Approve").click()
+    reviewer.wait_for_load_state("networkidle")
+    expect(reviewer.locator("#messages")).to_contain_text("approved")
+
+    # The officer reads the approved result.
+    officer.goto(request_url)
+    assert "alpha-Methylbenzylamine identified by GC-MS" in officer.locator("main").inner_text()
+
+    # Another laboratory cannot open the sample: a 404 page that names nothing of it.
+    outsider = as_user(browser, live, "outsider")
+    response = outsider.goto(sample_url)
+    assert response is not None and response.status == 404
+    assert "White crystalline powder" not in outsider.content()
+    assert "Not found" in outsider.locator("h1").inner_text()

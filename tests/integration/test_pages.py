@@ -1,0 +1,348 @@
+"""The server-rendered pages, in process: every page answers, shows what matters, and refuses what it must."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from customslab.adapters.uow import Database
+from customslab.config import Settings
+from customslab.entrypoints.web.app import create_web_app
+from customslab.services import analysis, cases, referrals
+from tests.conftest import shared_data_dir
+from tests.factories import PASSWORD, Network, make_network, request_data
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
+
+
+@pytest.fixture
+def app(database: Database, tmp_path: Path) -> Any:
+    settings = Settings(
+        mode="test",
+        database_url=database.url,
+        file_store=tmp_path / "files",
+        shared_data=shared_data_dir(),
+    )
+    return create_web_app(settings, db=database)
+
+
+@pytest.fixture
+def net(app: Any) -> Network:
+    return make_network(app.state.uow_factory)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def csrf(client: TestClient, path: str = "/login") -> str:
+    match = TOKEN.search(client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, net: Network, who: str) -> TestClient:
+    response = client.post(
+        "/login",
+        data={"username": net[who].username, "password": PASSWORD, "csrf_token": csrf(client), "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return client
+
+
+def post(client: TestClient, path: str, data: dict[str, Any], **kw: Any) -> Any:
+    return client.post(path, data={**data, "csrf_token": csrf(client, "/hs")}, follow_redirects=False, **kw)
+
+
+def a_received_sample(app: Any, net: Network) -> tuple[int, int]:
+    """A request filed to the central laboratory with a received sample; returns (request id, sample id)."""
+    uow = app.state.uow_factory
+    req = cases.file_request(uow(), net["officer"], request_data(net, lab_code=net.central))
+    sample = cases.register_sample(
+        uow(), net["central_manager"], req["id"], {"quantity": "2", "unit": "bottle"}
+    )
+    cases.receive_sample(uow(), net["central_manager"], sample["id"], {"storage_location": "B-2"})
+    return req["id"], sample["id"]
+
+
+def test_a_page_without_a_session_redirects_to_the_sign_in_page(client: TestClient) -> None:
+    response = client.get("/queue?state=received", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=/queue")
+
+
+def test_the_session_cookie_is_http_only_and_same_site_lax(client: TestClient, net: Network) -> None:
+    response = client.post(
+        "/login",
+        data={"username": net["analyst"].username, "password": PASSWORD, "csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_a_wrong_password_is_refused_with_a_plain_message(client: TestClient, net: Network) -> None:
+    response = client.post(
+        "/login", data={"username": net["analyst"].username, "password": "nope", "csrf_token": csrf(client)}
+    )
+    assert response.status_code == 401
+    assert "Unknown username or wrong password." in response.text
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
+    client: TestClient, net: Network
+) -> None:
+    sign_in(client, net, "officer")
+    form = request_data(net, goods_description="Forged rum")
+    form.pop("requested_determinations")
+    response = client.post("/requests/new", data=form, follow_redirects=False)
+    assert response.status_code == 403
+    assert "Forged rum" not in client.get("/requests").text
+
+
+def test_the_officer_files_a_request_and_sees_it_in_my_requests(client: TestClient, net: Network) -> None:
+    sign_in(client, net, "officer")
+    page = client.get("/requests/new")
+    assert "Declared HS code" in page.text and "My requests" in page.text
+    assert "Laboratory queue" not in page.text  # navigation follows the role
+    form = request_data(net, goods_description="Amber rum, 40 %vol")
+    form["requested_determinations"] = "alcoholic strength"
+    response = post(client, "/requests/new", form)
+    assert response.status_code == 303
+    detail = client.get(response.headers["location"])
+    assert "Amber rum, 40 %vol" in detail.text and "filed" in detail.text
+    assert "Amber rum, 40 %vol" in client.get("/requests").text
+
+
+def test_a_request_with_a_bad_field_shows_the_message_next_to_that_field(
+    client: TestClient, net: Network
+) -> None:
+    sign_in(client, net, "officer")
+    form = request_data(net, origin_country="ZZ")
+    form.pop("requested_determinations")
+    response = post(client, "/requests/new", form)
+    assert response.status_code == 422
+    assert 'id="origin_country-error"' in response.text
+    assert 'id="origin_country" name="origin_country" type="text" value="ZZ"' in response.text
+
+
+def test_the_hs_suggestions_answer_even_without_a_nomenclature(client: TestClient, net: Network) -> None:
+    sign_in(client, net, "officer")
+    assert client.get("/hs/suggest?declared_hs=rum").status_code == 200
+    assert client.get("/hs").status_code == 200
+
+
+def test_the_queue_lists_the_laboratory_samples_with_filters(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    _, sample_id = a_received_sample(app, net)
+    sign_in(client, net, "central_manager")
+    page = client.get("/queue")
+    assert page.status_code == 200 and f"/samples/{sample_id}" in page.text
+    assert "badge urgent" in page.text
+    assert f"/samples/{sample_id}" not in client.get("/queue?priority=routine").text
+    fragment = client.get("/queue?state=received&sort=priority", headers={"HX-Request": "true"})
+    assert f"/samples/{sample_id}" in fragment.text and "<html" not in fragment.text
+    assert "is not a valid state" in client.get("/queue?state=nonsense").text
+
+
+def test_a_new_request_waits_on_the_queue_page_until_a_sample_is_registered(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    req = cases.file_request(app.state.uow_factory(), net["officer"], request_data(net))
+    sign_in(client, net, "local_manager")
+    assert req["reference"] in client.get("/queue").text
+    response = post(client, f"/requests/{req['id']}/samples", {"quantity": "1", "unit": "bottle"})
+    assert response.status_code == 303
+    sample_page = client.get(response.headers["location"])
+    assert "registered" in sample_page.text and "Receive the sample" in sample_page.text
+
+
+def test_the_sample_page_shows_custody_history_and_the_actions_of_the_role(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    _, sample_id = a_received_sample(app, net)
+    sign_in(client, net, "central_manager")
+    page = client.get(f"/samples/{sample_id}")
+    assert "Chain of custody" in page.text and "receipt" in page.text and "B-2" in page.text
+    assert "Audit history" in page.text
+    assert "Add a test" in page.text and "Refer to another laboratory" in page.text
+    label = client.get(f"/samples/{sample_id}/label")
+    assert label.status_code == 200 and "<svg" in label.text
+
+
+def test_a_laboratory_cannot_open_another_laboratorys_sample(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    req_id, sample_id = a_received_sample(app, net)
+    sign_in(client, net, "outsider")
+    for path in (
+        f"/samples/{sample_id}",
+        f"/samples/{sample_id}/label",
+        f"/requests/{req_id}",
+        f"/samples/{sample_id}/hs",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Rum in 700 mL bottles" not in response.text
+    refused = post(client, f"/samples/{sample_id}/receive", {})
+    assert refused.status_code == 404
+
+
+def test_the_whole_analysis_runs_through_the_pages(client: TestClient, app: Any, net: Network) -> None:
+    req_id, sample_id = a_received_sample(app, net)
+    sign_in(client, net, "analyst")
+    assert (
+        post(
+            client, f"/samples/{sample_id}/tests", {"determination": "Alcohol", "method_ref": "M-22"}
+        ).status_code
+        == 303
+    )
+    test_id = int(re.search(r"/tests/(\d+)/results", client.get(f"/samples/{sample_id}").text).group(1))
+    result = {
+        "name": "alcohol_strength",
+        "value": "40.1",
+        "unit": "%vol",
+        "expanded_uncertainty": "0.2",
+        "coverage_factor": "2",
+    }
+    assert post(client, f"/tests/{test_id}/results", result).status_code == 303
+    page = client.get(f"/samples/{sample_id}")
+    assert "40.1" in page.text and "± 0.2 (k = 2)" in page.text and "recorded" in page.text
+    bad = post(client, f"/tests/{test_id}/results", {"name": "x", "value": "abc", "unit": "g"})
+    assert bad.status_code == 422 and "is not a number" in bad.text
+    assert post(client, f"/tests/{test_id}/submit", {}).status_code == 303
+    client.cookies.clear()
+    sign_in(client, net, "reviewer")
+    returned = post(client, f"/tests/{test_id}/review", {"decision": "return"})
+    assert returned.status_code == 422 and "Say why" in returned.text
+    assert post(client, f"/tests/{test_id}/review", {"decision": "approve"}).status_code == 303
+    assert "approved" in client.get(f"/samples/{sample_id}").text
+    evaluation = client.get(f"/samples/{sample_id}/hs")
+    assert evaluation.status_code == 200 and "2208" in evaluation.text
+    client.cookies.clear()
+    sign_in(client, net, "officer")
+    request_page = client.get(f"/requests/{req_id}")
+    assert "40.1" in request_page.text and "%vol" in request_page.text
+
+
+def test_the_officer_does_not_see_results_before_approval(client: TestClient, app: Any, net: Network) -> None:
+    req_id, sample_id = a_received_sample(app, net)
+    uow = app.state.uow_factory
+    test = analysis.add_test(
+        uow(), net["analyst"], sample_id, {"determination": "Alcohol", "method_ref": "M"}
+    )
+    analysis.enter_result(
+        uow(), net["analyst"], test["id"], {"name": "alcohol_strength", "value": "77.7", "unit": "%vol"}
+    )
+    sign_in(client, net, "officer")
+    page = client.get(f"/requests/{req_id}")
+    assert "77.7" not in page.text and "once the laboratory has approved" in page.text
+
+
+def test_a_sample_is_referred_from_its_page_and_leaves_the_queue(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    uow = app.state.uow_factory
+    req = cases.file_request(uow(), net["officer"], request_data(net))
+    sample = cases.register_sample(uow(), net["local_manager"], req["id"], {"quantity": "1", "unit": "L"})
+    cases.receive_sample(uow(), net["local_manager"], sample["id"], {})
+    sign_in(client, net, "local_manager")
+    response = post(
+        client, f"/samples/{sample['id']}/refer", {"to_lab": net.central, "reason": "needs GC-MS"}
+    )
+    assert response.status_code == 303
+    assert f'/samples/{sample["id"]}"' not in client.get("/queue").text
+    assert client.get(f"/samples/{sample['id']}").status_code == 200  # the referring lab still reads it
+
+
+def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    _, sample_id = a_received_sample(app, net)
+    test = analysis.add_test(
+        app.state.uow_factory(), net["analyst"], sample_id, {"determination": "ID", "method_ref": "GC-MS"}
+    )
+    sign_in(client, net, "analyst")
+    path = shared_data_dir() / SPECTRUM
+    with path.open("rb") as fh:
+        uploaded = post(
+            client,
+            f"/tests/{test['id']}/identify/upload",
+            {"library": "massbank-ei"},
+            files={"file": (path.name, fh)},
+        )
+    assert uploaded.status_code == 303
+    page = client.get(uploaded.headers["location"])
+    assert page.status_code == 200 and "Best matches" in page.text and 'id="mirror"' in page.text
+    assert "alpha-MethylBenzylamine" in page.text
+    sha = re.search(r'name="attachment" value="([0-9a-f]{64})"', page.text).group(1)
+    kept = post(client, f"/tests/{test['id']}/identify", {"attachment": sha, "library": "massbank-ei"})
+    assert kept.status_code == 303
+    assert "Identification" in client.get(f"/samples/{sample_id}").text
+
+
+def test_a_file_that_is_not_a_spectrum_gets_a_plain_error(client: TestClient, app: Any, net: Network) -> None:
+    _, sample_id = a_received_sample(app, net)
+    test = analysis.add_test(
+        app.state.uow_factory(), net["analyst"], sample_id, {"determination": "ID", "method_ref": "GC-MS"}
+    )
+    sign_in(client, net, "analyst")
+    uploaded = post(
+        client, f"/tests/{test['id']}/identify/upload", {}, files={"file": ("notes.txt", b"hello world")}
+    )
+    page = client.get(uploaded.headers["location"])
+    assert "cannot be read as a spectrum" in page.text
+
+
+def test_the_dashboard_page_and_its_json_come_from_the_same_figures(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    a_received_sample(app, net)
+    sign_in(client, net, "coordinator")
+    data = client.get("/dashboard.json").json()
+    assert data["totals"]["cases"] >= 1 and net.central in data["labs"]
+    assert len(data["labs"]) == len(data["cases_per_lab"]) == len(data["overdue_per_lab"])
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "Cases per laboratory" in page.text and "uPlot" in page.text
+
+
+def test_an_analyst_may_not_see_the_network_dashboard(client: TestClient, net: Network) -> None:
+    sign_in(client, net, "analyst")
+    assert client.get("/dashboard.json").status_code == 403
+
+
+def test_the_interface_switches_to_korean(client: TestClient, net: Network) -> None:
+    sign_in(client, net, "officer")
+    post(client, "/language", {"lang": "ko", "next": "/requests"})
+    page = client.get("/requests")
+    assert '<html lang="ko">' in page.text and "내 의뢰" in page.text
+
+
+def test_sign_out_ends_the_session(client: TestClient, net: Network) -> None:
+    sign_in(client, net, "officer")
+    post(client, "/logout", {})
+    assert client.get("/requests", follow_redirects=False).status_code == 303
+
+
+def test_the_receiving_laboratory_sees_a_referred_sample_ready_for_receipt(app: Any, net: Network) -> None:
+    uow = app.state.uow_factory
+    req = cases.file_request(uow(), net["officer"], request_data(net))
+    sample = cases.register_sample(uow(), net["local_manager"], req["id"], {"quantity": "1", "unit": "L"})
+    cases.receive_sample(uow(), net["local_manager"], sample["id"], {})
+    referrals.refer_sample(
+        uow(), net["local_manager"], sample["id"], {"to_lab": net.central, "reason": "GC-MS"}
+    )
+    with TestClient(app) as c:
+        sign_in(c, net, "central_manager")
+        page = c.get(f"/samples/{sample['id']}")
+        assert page.status_code == 200 and "Receive the sample" in page.text and "GC-MS" in page.text
