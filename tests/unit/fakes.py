@@ -31,6 +31,7 @@ from customslab.services.ports import (
     StoredFile,
     UploadTooLarge,
 )
+from customslab.services.quality_ports import E, QualityRepository
 
 
 class FakeFileStore(FileStore):
@@ -212,11 +213,39 @@ class FakeRepository(Repository):
         self.tokens.pop(token_hash, None)
 
 
+class FakeQualityRepository(QualityRepository):
+    """Quality entries in lists, ids from one counter, as the SQL adapter would give them."""
+
+    def __init__(self) -> None:
+        self.entries: list[Any] = []
+        self.ids = itertools.count(1)
+
+    def add(self, entry: object) -> None:
+        entry.id = next(self.ids)  # type: ignore[attr-defined]
+        self.entries.append(entry)
+
+    def get(self, kind: type[E], entry_id: int) -> E | None:
+        return next((e for e in self.entries if isinstance(e, kind) and e.id == entry_id), None)
+
+    def find(self, kind: type[E], **equal: object) -> list[E]:
+        return [
+            e
+            for e in self.entries
+            if isinstance(e, kind) and all(getattr(e, k) == v for k, v in equal.items())
+        ]
+
+
 class FakeUnitOfWork(AbstractUnitOfWork):
     """Shares one repository across uses, like a database would; records commits."""
 
-    def __init__(self, repo: FakeRepository | None = None, now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        repo: FakeRepository | None = None,
+        now: datetime | None = None,
+        quality: FakeQualityRepository | None = None,
+    ) -> None:
         self.repo = repo or FakeRepository()
+        self.quality = quality or FakeQualityRepository()
         self.files = FakeFileStore()
         self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         self.clock = lambda: self.now

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
+from customslab.adapters import quality_tables
 from customslab.adapters.tables_base import metadata
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
@@ -155,6 +156,7 @@ tests = Table(
     Column("approved_by", Integer, ForeignKey("users.id"), nullable=True),
     Column("approved_at", UTCDateTime, nullable=True),
     Column("submitted_at", UTCDateTime, nullable=True),
+    Column("method_version_id", Integer, nullable=True),  # quality_method_versions.id (0004_quality)
     Index("ix_tests_analyst_state", "analyst_id", "state"),
 )
 
@@ -173,6 +175,8 @@ results = Table(
     Column("observation", Text, nullable=False, default=""),
     Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("entered_at", UTCDateTime, nullable=False),
+    Column("equipment_id", Integer, nullable=True),  # quality_equipment.id (0004_quality)
+    Column("qc_batch_id", Integer, nullable=True),  # quality_qc_batches.id (0004_quality)
 )
 
 attachments = Table(
@@ -290,7 +294,7 @@ AUDITED = {
     "shares",
     "identifications",
     "classification_opinions",
-}
+} | quality_tables.QUALITY_TABLE_NAMES
 
 
 def start_mappers() -> None:
@@ -330,3 +334,4 @@ def start_mappers() -> None:
     reg.map_imperatively(m.Share, shares)
     reg.map_imperatively(m.Identification, identifications)
     reg.map_imperatively(m.ClassificationOpinion, classification_opinions)
+    quality_tables.map_quality(reg)

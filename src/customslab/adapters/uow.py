@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from customslab.adapters import orm
 from customslab.adapters.audit_log import install_audit_hook
 from customslab.adapters.db import make_engine, session_factory
+from customslab.adapters.quality_repository import SqlQualityRepository
 from customslab.adapters.repository import SqlRepository
 from customslab.services.ports import AbstractUnitOfWork, FileStore, StoredFile, UploadTooLarge
 
@@ -88,6 +89,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.session = self.db.sessions()
         self.session.info["actor"] = "system"
         self.repo = SqlRepository(self.session)
+        self.quality = SqlQualityRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -107,6 +107,8 @@ class Result:
     observation: str = ""
     id: int | None = None
     test_id: int | None = None
+    equipment_id: int | None = None  # the instrument used (quality records)
+    qc_batch_id: int | None = None  # the QC batch the result was measured with
 
 
 @dataclass(eq=False)
@@ -126,6 +128,7 @@ class AnalysisTest:
     attachments: list[Attachment] = field(default_factory=list)
     id: int | None = None
     sample_id: int | None = None
+    method_version_id: int | None = None  # a catalogued method version (quality records)
 
     def move(self, target: State, reason: str | None = None) -> None:
         check_transition("test", TEST_TRANSITIONS, self.state, target, reason)

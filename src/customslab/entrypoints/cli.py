@@ -178,8 +178,10 @@ def screenshots(
 
 def _register_engines() -> None:
     from customslab.entrypoints.cli_hs import hs_app
+    from customslab.entrypoints.cli_quality import report_app
 
     app.add_typer(hs_app, name="hs")
+    app.add_typer(report_app, name="report")
 
 
 _register_engines()

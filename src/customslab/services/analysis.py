@@ -8,8 +8,13 @@ from customslab.domain.access import Action, Actor, require
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
 from customslab.domain.model import AnalysisTest, Attachment, Identification, Result
+from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
+from customslab.domain.quality.equipment import assert_usable
+from customslab.domain.quality.methods import assert_usable_for_test
 from customslab.services.common import held_sample, held_test, to_decimal
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
+from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
+from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
 from customslab.services.referrals import complete_referrals
 from customslab.services.views import identification_view, result_view, test_view
 
@@ -30,9 +35,16 @@ def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[s
             )
         determination = str(data.get("determination", "")).strip()
         method = str(data.get("method_ref", "")).strip()
+        version_id = data.get("method_version_id")
+        if version_id is not None:
+            # A catalogued method: only a validated, current version may start a test (17025 7.2).
+            entry = own_entry(uow, actor, MethodEntry, int(version_id), "Method version")
+            assert_usable_for_test(entry.method)
+            method = f"{entry.method_code} v{entry.version}"
         if not determination or not method:
             raise ValidationFailed("Give what is determined and the method reference.", field="determination")
         test = AnalysisTest(determination, method, State.REGISTERED, uow.clock())
+        test.method_version_id = int(version_id) if version_id is not None else None
         analyst_id = data.get("analyst_id")
         if analyst_id is not None:
             _check_analyst(uow, actor, int(analyst_id))
@@ -87,6 +99,7 @@ def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, data: dict
     with uow:
         require(actor, Action.ENTER_RESULT)
         uow.act_as(actor.username)
+        links = _quality_checks_for_result(uow, actor, test_id, data)
         test, _ = _own_open_test(uow, actor, test_id)
         name = str(data.get("name", "")).strip() or test.determination
         unit = str(data.get("unit", "")).strip()
@@ -112,11 +125,41 @@ def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, data: dict
             lod=to_decimal(data.get("lod"), "lod", required=False, positive=True),
             loq=to_decimal(data.get("loq"), "loq", required=False, positive=True),
             observation=str(data.get("observation", "")),
+            equipment_id=links[0],
+            qc_batch_id=links[1],
         )
         test.results.append(result)
         uow.repo.flush()
         uow.commit()
         return result_view(result)
+
+
+def _quality_checks_for_result(
+    uow: AbstractUnitOfWork, actor: Actor, test_id: int, data: dict[str, Any]
+) -> tuple[int | None, int | None]:
+    """Authorisation, instrument and QC-batch checks (17025 6.2, 6.4, 7.7); returns the links to keep.
+
+    Tests planned with a free-text method reference keep the behaviour they had before the catalogue.
+    """
+    test, _ = held_test(uow, actor, test_id)
+    today = uow.clock().date()
+    if test.method_version_id is not None:
+        entry = uow.quality.get(MethodEntry, test.method_version_id)
+        if entry is not None:
+            auths = lab_authorisations(uow, actor.org_code)
+            assert_analyst_authorised(actor.username, entry.method_code, auths, today)
+    equipment_id = data.get("equipment_id")
+    if equipment_id is not None:
+        equipment = own_entry(uow, actor, EquipmentEntry, int(equipment_id), "Equipment")
+        events = [c.event for c in uow.quality.find(CalibrationEntry, equipment_entry_id=equipment.id)]
+        assert_usable(equipment.equipment, events, today)
+    batch_id = data.get("qc_batch_id")
+    if batch_id is not None:
+        own_entry(uow, actor, QcBatchEntry, int(batch_id), "QC batch")
+    return (
+        int(equipment_id) if equipment_id is not None else None,
+        int(batch_id) if batch_id is not None else None,
+    )
 
 
 def attach_file(
@@ -211,6 +254,7 @@ def review_test(
             raise PermissionDenied("A reviewer cannot approve their own analysis.")
         now = uow.clock()
         if approve:
+            _quality_checks_for_approval(uow, actor, test)
             test.move(State.APPROVED)
             test.approved_by = actor.user_id
             test.approved_at = now
@@ -220,3 +264,14 @@ def review_test(
         complete_referrals(uow, sample)
         uow.commit()
         return test_view(test, True) | {"sample_state": sample.state.value}
+
+
+def _quality_checks_for_approval(uow: AbstractUnitOfWork, actor: Actor, test: AnalysisTest) -> None:
+    """The reviewer's authorisation for the method, and QC batches in control or corrected (17025 7.7)."""
+    if test.method_version_id is not None:
+        entry = uow.quality.get(MethodEntry, test.method_version_id)
+        if entry is not None:
+            auths = lab_authorisations(uow, actor.org_code)
+            assert_reviewer_authorised(actor.username, entry.method_code, auths, uow.clock().date())
+    for batch_id in sorted({r.qc_batch_id for r in test.results if r.qc_batch_id is not None}):
+        assert_batch_entry_releasable(uow, batch_id)

@@ -25,6 +25,7 @@ from customslab.domain.model import (
     Share,
     User,
 )
+from customslab.services.quality_ports import QualityRepository
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class AbstractUnitOfWork(abc.ABC):
     """Context manager; rolls back unless commit() is called."""
 
     repo: Repository = field(init=False)
+    quality: QualityRepository = field(init=False)
     files: FileStore = field(init=False)
     clock: Callable[[], datetime] = field(init=False)
 

@@ -81,7 +81,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the application for `settings`; nothing is created at import time."""
-    from customslab.entrypoints.api import routes_admin, routes_auth, routes_cases, routes_hs, routes_tests
+    from customslab.entrypoints.api import (
+        routes_admin,
+        routes_auth,
+        routes_cases,
+        routes_hs,
+        routes_quality,
+        routes_tests,
+    )
 
     database = db or Database(settings.database_url)
     files = LocalFileStore(settings.file_store)
@@ -105,7 +112,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return _error(413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes.")
         return await call_next(request)
 
-    for module in (routes_auth, routes_cases, routes_tests, routes_hs, routes_admin):
+    for module in (routes_auth, routes_cases, routes_tests, routes_hs, routes_admin, routes_quality):
         app.include_router(module.router)
 
     @app.get("/api/health", tags=["meta"])

@@ -67,7 +67,8 @@ class ReasonIn(Body):
 
 class TestIn(Body):
     determination: str = Field(max_length=200)
-    method_ref: str = Field(max_length=120)
+    method_ref: str = Field(default="", max_length=120)
+    method_version_id: int | None = None
     analyst_id: int | None = None
 
 
@@ -84,6 +85,8 @@ class ResultIn(Body):
     lod: Decimal | None = Field(default=None, ge=0)
     loq: Decimal | None = Field(default=None, ge=0)
     observation: str = Field(default="", max_length=4000)
+    equipment_id: int | None = None
+    qc_batch_id: int | None = None
 
 
 class ReviewIn(Body):

@@ -1,0 +1,52 @@
+"""`customslab report verify FILE`: check a test report PDF against the register of issued reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+report_app = typer.Typer(help="ISO/IEC 17025 test reports.", no_args_is_help=True)
+
+EXIT = {"issued": 0, "superseded": 1, "unknown": 2}
+
+
+@report_app.command("verify")
+def verify(
+    file: Annotated[Path, typer.Argument(help="The report PDF to check")],
+    database_url: Annotated[str | None, typer.Option(help="Overrides CUSTOMSLAB_DATABASE_URL")] = None,
+) -> None:
+    """Print ISSUED, SUPERSEDED or UNKNOWN for a report PDF (exit 0, 1 or 2)."""
+    from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+    from customslab.config import Settings
+    from customslab.services import reports
+
+    if not file.is_file():
+        typer.secho(f"No such file: {file}", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
+    except ValueError as exc:
+        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    db = Database(settings.database_url)
+    try:
+        verdict = reports.verify_report(
+            SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)), file.read_bytes()
+        )
+    finally:
+        db.dispose()
+    status = str(verdict["status"])
+    if status == "unknown":
+        typer.echo(f"UNKNOWN: {verdict.get('problem') or 'no report with this verification code was issued'}")
+    else:
+        line = f"{status.upper()}: report {verdict['report_id']} version {verdict['version']}"
+        line += f", {verdict['laboratory']}, issued {verdict['issued_at']}"
+        if status == "superseded" and verdict.get("superseded_by"):
+            newer = verdict["superseded_by"]
+            line += f"; superseded by version {newer['version']}"
+        if not verdict.get("identical_file", True):
+            line += " (the file differs from the one issued: compare it with the laboratory's copy)"
+        typer.echo(line)
+    raise typer.Exit(EXIT[status])
