@@ -251,3 +251,14 @@ def lab_kind(uow: AbstractUnitOfWork, code: str) -> OrgKind:
     if org is None:
         raise ValidationFailed(f"There is no laboratory '{code}'.", field="to_lab")
     return org.kind
+
+
+def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> dict[str, Any]:
+    """Close a reported, rejected or cancelled sample's file; retention and disposal follow."""
+    with uow:
+        require(actor, Action.REJECT_SAMPLE)
+        uow.act_as(actor.username)
+        sample = held_sample(uow, actor, sample_id)
+        sample.move(State.ARCHIVED, uow.clock())
+        uow.commit()
+        return {"id": sample.id, "state": sample.state.value}

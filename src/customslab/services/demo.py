@@ -13,7 +13,7 @@ from customslab.config import Settings
 from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import DomainError
-from customslab.services import analysis, auth, cases, referrals
+from customslab.services import analysis, auth, cases, referrals, reports
 from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
@@ -118,7 +118,7 @@ def _one_case(
         progress = 0.62 + 0.38 * rng.random()  # older cases are mostly finished
     if progress < 0.06:
         return  # filed, waiting for the sample to arrive
-    if progress < 0.07:
+    if progress < 0.09:
         clock.advance(2)
         sample = cases.register_sample(
             uow(), actors[STAFF[lab][0]], req["id"], {"quantity": "1", "unit": "kg"}
@@ -214,3 +214,9 @@ def _one_case(
         analysis.review_test(uow(), reviewer, test["id"], approve=True)
     except DomainError:
         return
+    if progress > 0.75:
+        clock.advance(rng.uniform(1, 24))
+        reports.issue_report(uow(), reviewer, sid)
+        if progress > 0.9:
+            clock.advance(rng.uniform(24, 240))
+            cases.archive_sample(uow(), manager, sid)

@@ -137,6 +137,12 @@ def cancel_sample(
     return cases.cancel_sample(uow_factory(), actor, sample_id, body.reason)
 
 
+@router.post("/samples/{sample_id}/archive")
+def archive_sample(sample_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+    """Archive a reported, rejected or cancelled sample."""
+    return cases.archive_sample(uow_factory(), actor, sample_id)
+
+
 @router.post("/samples/{sample_id}/refer", status_code=201)
 def refer_sample(
     sample_id: int, body: ReferIn, actor: CurrentActor, uow_factory: UowFactory

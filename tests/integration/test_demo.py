@@ -1,0 +1,43 @@
+"""`customslab demo` builds a realistic network once and reuses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from customslab.config import Settings
+from customslab.domain.enums import OrgKind, Role
+from customslab.services.demo import load_demo
+from customslab.services.demo_data import DEMO_USERS, ORGS
+
+
+def test_the_demo_network_has_every_kind_of_laboratory_and_every_role():
+    kinds = [o.kind for o in ORGS]
+    assert kinds.count(OrgKind.CENTRAL) == 1
+    assert kinds.count(OrgKind.LOCAL) == 5
+    assert kinds.count(OrgKind.RCL) == 2
+    assert kinds.count(OrgKind.MEMBER) == 1
+    assert kinds.count(OrgKind.CUSTOMS_OFFICE) == 2
+    assert {Role(r) for _, _, roles, _ in DEMO_USERS for r in roles} == set(Role)
+
+
+def test_the_demo_database_spreads_cases_over_states_with_referrals_and_overdue_work(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    settings = Settings(mode="demo", database_url=url, file_store=tmp_path / "files")
+    assert load_demo(settings, n_requests=120) is True
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("SELECT state, count(*) FROM samples GROUP BY state")).all())
+        referrals = conn.execute(text("SELECT count(*) FROM referrals")).scalar_one()
+        overdue = conn.execute(
+            text(
+                "SELECT count(*) FROM analysis_requests r JOIN samples s ON s.request_id = r.id "
+                "WHERE r.due_date < date('now') AND s.state IN ('registered','received','in_analysis','retest')"
+            )
+        ).scalar_one()
+        reports = conn.execute(text("SELECT count(*) FROM quality_issued_reports")).scalar_one()
+    engine.dispose()
+    assert {"received", "in_analysis", "approved", "reported", "archived"} <= set(states)
+    assert referrals > 5 and overdue > 0 and reports > 0
+    assert load_demo(settings, n_requests=120) is False
