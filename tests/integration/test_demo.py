@@ -33,7 +33,8 @@ def test_the_demo_database_spreads_cases_over_states_with_referrals_and_overdue_
         overdue = conn.execute(
             text(
                 "SELECT count(*) FROM analysis_requests r JOIN samples s ON s.request_id = r.id "
-                "WHERE r.due_date < date('now') AND s.state IN ('registered','received','in_analysis','retest')"
+                "WHERE r.due_date < date('now') "
+                "AND s.state IN ('registered','received','in_analysis','retest')"
             )
         ).scalar_one()
         reports = conn.execute(text("SELECT count(*) FROM quality_issued_reports")).scalar_one()

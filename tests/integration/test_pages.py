@@ -278,7 +278,7 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
         uploaded = post(
             client,
             f"/tests/{test['id']}/identify/upload",
-            {"library": "massbank-ei"},
+            {"library": "default"},
             files={"file": (path.name, fh)},
         )
     assert uploaded.status_code == 303
@@ -286,7 +286,7 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
     assert page.status_code == 200 and "Best matches" in page.text and 'id="mirror"' in page.text
     assert "alpha-MethylBenzylamine" in page.text
     sha = re.search(r'name="attachment" value="([0-9a-f]{64})"', page.text).group(1)
-    kept = post(client, f"/tests/{test['id']}/identify", {"attachment": sha, "library": "massbank-ei"})
+    kept = post(client, f"/tests/{test['id']}/identify", {"attachment": sha, "library": "default"})
     assert kept.status_code == 303
     assert "Identification" in client.get(f"/samples/{sample_id}").text
 

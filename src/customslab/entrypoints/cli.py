@@ -179,9 +179,12 @@ def screenshots(
 def _register_engines() -> None:
     from customslab.entrypoints.cli_hs import hs_app
     from customslab.entrypoints.cli_quality import report_app
+    from customslab.entrypoints.cli_spectra import identify_command, library_app
 
     app.add_typer(hs_app, name="hs")
     app.add_typer(report_app, name="report")
+    app.add_typer(library_app, name="library")
+    app.command("identify")(identify_command)
 
 
 _register_engines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.config import Settings
 from customslab.domain.errors import (
@@ -101,6 +103,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.files = files
     app.state.uow_factory = lambda: SqlAlchemyUnitOfWork(database, files)
+    app.state.libraries = LocalSpectralLibraries(
+        settings.library_path or Path("var/library/default"), settings.shared_data
+    )
     install_error_handlers(app)
 
     @app.middleware("http")

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request, UploadFile
 
 from customslab.entrypoints.api.deps import CurrentActor, UowFactory
-from customslab.entrypoints.api.schemas import AssignIn, ResultIn, ReviewIn, TestIn
-from customslab.services import analysis
+from customslab.entrypoints.api.schemas import AssignIn, IdentifyIn, ResultIn, ReviewIn, TestIn
+from customslab.services import analysis, identification
 
 router = APIRouter(prefix="/api", tags=["tests"])
 
@@ -59,3 +59,27 @@ def submit_test(test_id: int, actor: CurrentActor, uow_factory: UowFactory) -> d
 def review_test(test_id: int, body: ReviewIn, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
     """Approve the test, or return it for retest with a reason."""
     return analysis.review_test(uow_factory(), actor, test_id, approve=body.approve, reason=body.reason)
+
+
+@router.get("/libraries")
+def list_libraries(request: Request, actor: CurrentActor) -> list[str]:
+    """Names of the spectral libraries a spectrum can be searched against."""
+    names: list[str] = request.app.state.libraries.names()
+    return names
+
+
+@router.post("/tests/{test_id}/identify")
+def identify_spectrum(
+    test_id: int, body: IdentifyIn, request: Request, actor: CurrentActor, uow_factory: UowFactory
+) -> dict[str, Any]:
+    """Search a spectrum attached to the test against a library; keep=true stores the hit list."""
+    return identification.identify_attachment(
+        uow_factory(),
+        actor,
+        request.app.state.libraries,
+        test_id,
+        body.attachment_sha256,
+        library=body.library,
+        top=body.top,
+        keep=body.keep,
+    )

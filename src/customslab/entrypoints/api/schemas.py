@@ -127,3 +127,10 @@ class OpinionIn(Body):
     reasoning: str = Field(max_length=20000)
     references: list[str] = Field(default_factory=list, max_length=50)
     decision_rule: str = "guarded"
+
+
+class IdentifyIn(Body):
+    attachment_sha256: str = Field(min_length=64, max_length=64)
+    library: str = Field(default="default", max_length=60)
+    top: int = Field(default=10, ge=1, le=50)
+    keep: bool = False

@@ -12,11 +12,10 @@ from starlette.datastructures import UploadFile
 
 from customslab.domain.access import Actor
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.entrypoints.web import identify
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
 from customslab.entrypoints.web.routes_lab import _sample_of_test
-from customslab.services import analysis, queries
-from customslab.spectra.model import Spectrum, SpectrumFormatError
+from customslab.services import analysis, identification, queries
+from customslab.spectra.model import Spectrum, Technique
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,34 +29,53 @@ def _test_and_sample(request: Request, actor: Actor, test_id: int) -> tuple[dict
     return test, detail
 
 
-def _query_spectrum(request: Request, test: dict[str, Any], sha256: str) -> tuple[Spectrum, str]:
+LIBRARY_TITLES = {"default": "Reference library: MassBank GC-EI-MS, MPX and RaMPP polymer FTIR/Raman"}
+
+
+def _libraries(request: Request) -> dict[str, dict[str, str]]:
+    names = request.app.state.libraries.names()
+    return {n: {"title": LIBRARY_TITLES.get(n, n)} for n in names}
+
+
+def _query_spectrum(request: Request, test: dict[str, Any], sha256: str) -> Spectrum:
     attachment = next((a for a in test["attachments"] if a["sha256"] == sha256), None)
     if attachment is None:
         raise ValidationFailed("Pick a file attached to this test.", field="attachment")
     uow = uow_of(request)
     with uow, uow.files.open(sha256) as handle:
         data = handle.read()
-    try:
-        return identify.read_query(data, attachment["filename"]), attachment["filename"]
-    except SpectrumFormatError as exc:
-        raise ValidationFailed(
-            f"{attachment['filename']} cannot be read as a spectrum: {exc.problem}.", "attachment"
-        ) from None
+    return identification.read_query(data, attachment["filename"])
 
 
 def _search(
     request: Request, test: dict[str, Any], sha256: str, library: str
 ) -> tuple[Spectrum, dict[str, Any]]:
-    if library not in identify.LIBRARIES:
+    if library not in _libraries(request):
         raise ValidationFailed(f"There is no spectral library '{library}'.", field="library")
-    query, _ = _query_spectrum(request, test, sha256)
-    root = request.app.state.settings.shared_data
-    try:
-        return query, identify.search(root, library, query)
-    except SpectrumFormatError as exc:
-        raise ValidationFailed(str(exc), field="attachment") from None
-    except FileNotFoundError as exc:
-        raise ValidationFailed(str(exc), field="library") from None
+    query = _query_spectrum(request, test, sha256)
+    return query, identification.search_spectrum(request.app.state.libraries, query, library, 10)
+
+
+def _mirror_plot(query: Spectrum, hit_x: list[float], hit_y: list[float], hit_name: str) -> dict[str, Any]:
+    """uPlot data: query up, library hit down, both scaled to 100 at their largest value."""
+
+    def sticks(xs: Any, ys: Any) -> dict[float, float]:
+        top = max((abs(float(y)) for y in ys), default=1.0) or 1.0
+        out: dict[float, float] = {}
+        for x, y in zip(xs, ys, strict=True):
+            key = round(float(x), 0 if query.technique is Technique.EI_MS else 1)
+            out[key] = max(out.get(key, 0.0), float(y) / top * 100.0)
+        return out
+
+    q, h = sticks(query.x, query.y), sticks(hit_x, hit_y)
+    xs = sorted(set(q) | set(h))
+    return {
+        "x": xs,
+        "query": [round(q[x], 2) if x in q else None for x in xs],
+        "hit": [-round(h[x], 2) if x in h else None for x in xs],
+        "query_name": query.name or "query",
+        "hit_name": hit_name,
+    }
 
 
 @router.get("/tests/{test_id}/identify")
@@ -66,7 +84,7 @@ def identify_page(
     actor: PageActor,
     test_id: int,
     attachment: str = "",
-    library: str = "massbank-ei",
+    library: str = "default",
     hit: int = 1,
 ) -> Response:
     """The identification page: choose a spectrum and a library; hits, scores and a mirror plot."""
@@ -74,7 +92,7 @@ def identify_page(
     context: dict[str, Any] = {
         "test": test,
         "s": sample,
-        "libraries": identify.LIBRARIES,
+        "libraries": _libraries(request),
         "library": library,
         "attachment": attachment,
         "result": None,
@@ -86,9 +104,10 @@ def identify_page(
         try:
             query, result = _search(request, test, attachment, library)
             chosen = next((h for h in result["hits"] if h["rank"] == hit), result["hits"][0])
-            plot = identify.mirror_plot(
-                request.app.state.settings.shared_data, library, query, chosen["index"]
+            hit_x, hit_y = identification.library_spectrum(
+                request.app.state.libraries, library, chosen["row"]
             )
+            plot = _mirror_plot(query, hit_x, hit_y, chosen["name"])
             context |= {
                 "result": result,
                 "plot": Markup(json.dumps(plot).replace("</", "<\\/")),
@@ -115,7 +134,7 @@ def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form
         stream=upload.file,
         max_bytes=request.app.state.settings.max_upload_bytes,
     )
-    library = str(form.get("library") or "massbank-ei")
+    library = str(form.get("library") or "default")
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
@@ -129,8 +148,8 @@ def record(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
     """Keep the hit list with the test (the search is run again here; the browser's copy is not trusted)."""
     test, sample = _test_and_sample(request, actor, test_id)
     sha = str(form.get("attachment", ""))
-    _, result = _search(request, test, sha, str(form.get("library", "massbank-ei")))
-    hits = [{k: v for k, v in h.items() if k != "index"} for h in result["hits"]]
+    _, result = _search(request, test, sha, str(form.get("library", "default")))
+    hits = result["hits"]
     analysis.record_identification(uow_of(request), actor, test_id, sha, result | {"hits": hits})
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(

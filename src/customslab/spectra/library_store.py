@@ -1,0 +1,299 @@
+"""On-disk spectral library: memory-mapped NumPy arrays, a JSON-lines metadata table and a manifest.
+
+Layout of a library folder (format version 2):
+
+- ``manifest.json``: format version, library id (content hash; changes with every edit), counts
+  per technique, the preprocessing settings and the data licences;
+- ``entries.jsonl`` + ``entries_offsets.npy``: one metadata object per entry, read by seeking, so
+  opening a million-entry library does not parse a million lines;
+- EI-MS, CSR style: ``ms_indptr`` (int64), ``ms_mz`` (uint16 nominal m/z), ``ms_int`` (float32,
+  max 1), ``ms_p`` (float32 entropy-weighted probabilities), per spectrum ``ms_rows`` (entry row),
+  ``ms_low`` (scan-start grid index, int8), ``ms_ri`` (float64, NaN when unknown), ``ms_norms``
+  (float32, Σw² above each LOW_MZ_GRID cut, shape cuts × spectra);
+- the inverted m/z index over the same peaks: ``inv_indptr`` (per nominal m/z), ``inv_ids``
+  (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32);
+- FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows from prepare_vibrational), ``..._rows.npy``
+  and ``..._axis.npy``.
+
+Every array is read with ``mmap_mode="r"`` and ``allow_pickle=False``. Writes go to a sibling temporary
+folder that replaces the library only when complete, so a failed build leaves the old one intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from customslab.spectra import scoring_ms
+from customslab.spectra.model import Technique
+
+FORMAT_VERSION = 2
+MAX_MZ = 65535
+VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
+_MS_ARRAYS = ("ms_indptr", "ms_mz", "ms_int", "ms_p", "ms_rows", "ms_low", "ms_ri", "ms_norms")
+_INV_ARRAYS = ("inv_indptr", "inv_ids", "inv_w", "inv_p")
+
+
+class LibraryError(ValueError):
+    """A library folder is missing, incomplete or of an unknown format version."""
+
+
+@dataclass
+class MSArrays:
+    """Preprocessed EI-MS peaks in CSR form (rows of ``entries``)."""
+
+    indptr: np.ndarray
+    mz: np.ndarray
+    intensity: np.ndarray
+    low_mz: np.ndarray
+    retention_index: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def empty(cls) -> MSArrays:
+        return cls(
+            np.zeros(1, np.int64),
+            np.zeros(0, np.uint16),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.float32),
+            np.zeros(0, np.float64),
+            np.zeros(0, np.int64),
+        )
+
+    def take(self, keep: np.ndarray) -> MSArrays:
+        """The subset of spectra ``keep`` (indices into this set), in that order."""
+        starts, ends = self.indptr[keep], self.indptr[keep + 1]
+        counts = ends - starts
+        positions = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(
+            int(counts.sum())
+        )
+        return MSArrays(
+            np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            np.asarray(self.mz)[positions],
+            np.asarray(self.intensity)[positions],
+            np.asarray(self.low_mz)[keep],
+            np.asarray(self.retention_index)[keep],
+            np.asarray(self.rows)[keep],
+        )
+
+    @staticmethod
+    def concat(parts: list[MSArrays]) -> MSArrays:
+        offsets = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
+        return MSArrays(
+            np.concatenate(
+                [[0]] + [np.asarray(p.indptr[1:]) + o for p, o in zip(parts, offsets, strict=True)]
+            ),
+            np.concatenate([np.asarray(p.mz) for p in parts]).astype(np.uint16),
+            np.concatenate([np.asarray(p.intensity) for p in parts]).astype(np.float32),
+            np.concatenate([np.asarray(p.low_mz) for p in parts]).astype(np.float32),
+            np.concatenate([np.asarray(p.retention_index) for p in parts]).astype(np.float64),
+            np.concatenate([np.asarray(p.rows) for p in parts]).astype(np.int64),
+        )
+
+
+@dataclass
+class Library:
+    """An opened library; arrays are memory-mapped, entries are read on demand."""
+
+    path: Path
+    manifest: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+    # Held open so that an opened library stays a consistent snapshot after the folder is replaced.
+    _entries_fd: int = field(default=-1, repr=False)
+    _offsets: np.ndarray | None = field(default=None, repr=False)
+
+    def __del__(self) -> None:
+        if self._entries_fd >= 0:
+            os.close(self._entries_fd)
+            self._entries_fd = -1
+
+    @property
+    def library_id(self) -> str:
+        """Content hash of the entries; every add or remove gives a new id."""
+        return str(self.manifest["library_id"])
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.manifest["counts"])
+
+    @property
+    def n_ms(self) -> int:
+        return int(self.arrays["ms_rows"].shape[0])
+
+    def entry(self, row: int) -> dict[str, Any]:
+        """Metadata of one entry (name, inchikey, formula, cas, technique, source_file, license, ...)."""
+        assert self._offsets is not None
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return dict(json.loads(os.pread(self._entries_fd, end - start, start)))
+
+    def entries(self) -> list[dict[str, Any]]:
+        assert self._offsets is not None
+        data = os.pread(self._entries_fd, int(self._offsets[-1]), 0)
+        return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+
+    def ms_arrays(self) -> MSArrays:
+        a = self.arrays
+        low = scoring_ms.LOW_MZ_GRID[np.asarray(a["ms_low"], dtype=np.int64)].astype(np.float32)
+        return MSArrays(a["ms_indptr"], a["ms_mz"], a["ms_int"], low, a["ms_ri"], a["ms_rows"])
+
+    def vib(self, technique: Technique) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(matrix, entry rows, axis) for FTIR or Raman, or None when the library has none."""
+        name = f"vib_{technique.name}"
+        if name not in self.arrays:
+            return None
+        return self.arrays[name], self.arrays[f"{name}_rows"], self.arrays[f"{name}_axis"]
+
+
+def open_library(path: str | Path) -> Library:
+    """Open a library folder written by :func:`write_library`."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise LibraryError(f"{path} is not a spectral library (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LibraryError(f"{manifest_path} is not valid JSON: {exc}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise LibraryError(
+            f"{path}: library format {manifest.get('format_version')!r}, "
+            f"expected {FORMAT_VERSION}; rebuild it"
+        )
+    arrays: dict[str, np.ndarray] = {}
+    for name in manifest["arrays"]:
+        file = path / f"{name}.npy"
+        if not file.is_file():
+            raise LibraryError(f"{path}: array {name}.npy is missing; rebuild the library")
+        arrays[name] = np.load(file, mmap_mode="r", allow_pickle=False)
+    offsets = np.load(path / "entries_offsets.npy", mmap_mode="r", allow_pickle=False)
+    fd = os.open(path / "entries.jsonl", os.O_RDONLY)
+    return Library(path, manifest, arrays, fd, offsets)
+
+
+def entry_key(entry: dict[str, Any], x: np.ndarray, y: np.ndarray) -> str:
+    """Stable content hash of one entry: its technique, name, identifiers and peaks or vector."""
+    digest = hashlib.sha256()
+    for part in (entry.get("technique"), entry.get("name"), entry.get("inchikey"), entry.get("source_file")):
+        digest.update(str(part).encode("utf-8") + b"\x00")
+    digest.update(np.ascontiguousarray(x, dtype=np.float64).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return digest.hexdigest()[:20]
+
+
+def _inverted_index(ms: MSArrays, weights: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:
+    n_peaks = int(ms.indptr[-1])
+    mz = np.asarray(ms.mz)
+    order = np.argsort(mz, kind="stable")
+    spectrum_of_peak = np.repeat(np.arange(len(ms.rows), dtype=np.int32), np.diff(np.asarray(ms.indptr)))
+    counts = np.bincount(mz, minlength=MAX_MZ + 1) if n_peaks else np.zeros(MAX_MZ + 1, np.int64)
+    return {
+        "inv_indptr": np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+        "inv_ids": spectrum_of_peak[order],
+        "inv_w": weights[order],
+        "inv_p": probs[order],
+    }
+
+
+def derived_ms_arrays(ms: MSArrays) -> dict[str, np.ndarray]:
+    """Weights, entropy probabilities, norms per scan-start cut and the inverted index, from the CSR peaks."""
+    indptr = np.asarray(ms.indptr)
+    mz = np.asarray(ms.mz).astype(np.float64)
+    intensity = np.asarray(ms.intensity).astype(np.float64)
+    n = len(ms.rows)
+    counts = np.diff(indptr)
+    spectrum_of_peak = np.repeat(np.arange(n), counts)
+    weights = intensity**scoring_ms.DEFAULT_INTENSITY_POWER * mz**scoring_ms.DEFAULT_MZ_POWER
+    # Entropy weighting (Li et al. 2021) vectorised over all spectra at once.
+    totals = np.bincount(spectrum_of_peak, weights=intensity, minlength=n)
+    p = intensity / np.maximum(totals[spectrum_of_peak], 1e-300)
+    plogp = p * np.log(p, where=p > 0, out=np.zeros_like(p))
+    entropy = -np.bincount(spectrum_of_peak, weights=plogp, minlength=n)
+    exponent = np.where(entropy < 3.0, 0.25 + 0.25 * entropy, 1.0)[spectrum_of_peak]
+    pw = p**exponent
+    pw /= np.maximum(np.bincount(spectrum_of_peak, weights=pw, minlength=n)[spectrum_of_peak], 1e-300)
+    grid = scoring_ms.LOW_MZ_GRID
+    norms = np.zeros((n, grid.size), dtype=np.float64)
+    w2 = weights**2
+    for g, cut in enumerate(grid):
+        norms[:, g] = np.bincount(spectrum_of_peak, weights=np.where(mz >= cut, w2, 0.0), minlength=n)
+    low_index = np.searchsorted(grid, np.asarray(ms.low_mz), side="right") - 1
+    arrays: dict[str, np.ndarray] = {
+        "ms_indptr": indptr.astype(np.int64),
+        "ms_mz": np.asarray(ms.mz).astype(np.uint16),
+        "ms_int": intensity.astype(np.float32),
+        "ms_p": pw.astype(np.float32),
+        "ms_rows": np.asarray(ms.rows).astype(np.int64),
+        "ms_low": low_index.astype(np.int8),
+        "ms_ri": np.asarray(ms.retention_index).astype(np.float64),
+        # Stored cut-major so that one query's gathers walk along contiguous rows.
+        "ms_norms": np.ascontiguousarray(norms.T, dtype=np.float32),
+    }
+    arrays.update(_inverted_index(ms, weights.astype(np.float32), pw.astype(np.float32)))
+    return arrays
+
+
+def write_library(
+    out: str | Path,
+    entries: list[dict[str, Any]],
+    ms: MSArrays,
+    vib: dict[Technique, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    settings: dict[str, Any],
+) -> Library:
+    """Write a complete library folder atomically and open it."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    arrays = derived_ms_arrays(ms)
+    for technique, (matrix, rows, axis) in vib.items():
+        name = f"vib_{technique.name}"
+        arrays[name] = np.ascontiguousarray(matrix, dtype=np.float32)
+        arrays[f"{name}_rows"] = np.asarray(rows, dtype=np.int64)
+        arrays[f"{name}_axis"] = np.asarray(axis, dtype=np.float64)
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry["technique"]] = counts.get(entry["technique"], 0) + 1
+    digest = hashlib.sha256(f"customslab-library-{FORMAT_VERSION}".encode())
+    for entry in entries:
+        digest.update(entry["key"].encode("ascii"))
+    licences = sorted({str(entry.get("license")) for entry in entries if entry.get("license")})
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "library_id": digest.hexdigest()[:16],
+        "n_entries": len(entries),
+        "counts": counts,
+        "settings": settings,
+        "licenses": licences,
+        "attribution": "Each entry keeps its source file, licence and authors in entries.jsonl; "
+        "share-alike licences (CC BY-SA) apply to this library file.",
+        "arrays": sorted(arrays),
+    }
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, array in arrays.items():
+            np.save(staging / f"{name}.npy", array, allow_pickle=False)
+        offsets = [0]
+        with (staging / "entries.jsonl").open("wb") as handle:
+            for entry in entries:
+                line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+                handle.write(line)
+                offsets.append(offsets[-1] + len(line))
+        np.save(staging / "entries_offsets.npy", np.array(offsets, dtype=np.int64), allow_pickle=False)
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            out.rename(old)
+            staging.rename(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return open_library(out)
