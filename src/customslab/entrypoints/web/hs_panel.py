@@ -46,13 +46,23 @@ def sample_evaluation(detail: dict[str, Any], decision_rule: str = "guarded") ->
         return base | {"status": "error", "message": str(exc)}
 
 
-def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, str, str | None]]:
-    """(lab, sample state, mismatch level or None) for samples, from their approved results."""
+def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, str, str | None, str, str]]:
+    """(lab, sample state, mismatch level or None, HS chapter, origin) per sample, from approved results."""
     if not sample_ids:
         return []
     s, t, r, rq = orm.samples.c, orm.tests.c, orm.results.c, orm.analysis_requests.c
     query = (
-        select(s.id, s.lab_code, s.state, rq.declared_hs, r.name, r.value, r.unit, r.expanded_uncertainty)
+        select(
+            s.id,
+            s.lab_code,
+            s.state,
+            rq.declared_hs,
+            rq.origin_country,
+            r.name,
+            r.value,
+            r.unit,
+            r.expanded_uncertainty,
+        )
         .select_from(
             orm.results.join(orm.tests, t.id == r.test_id)
             .join(orm.samples, s.id == t.sample_id)
@@ -63,7 +73,12 @@ def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, st
     grouped: dict[int, dict[str, Any]] = defaultdict(lambda: {"results": []})
     for row in conn.execute(query):
         g = grouped[row.id]
-        g.update(lab=row.lab_code, state=str(getattr(row.state, "value", row.state)), hs=row.declared_hs)
+        g.update(
+            lab=row.lab_code,
+            state=str(getattr(row.state, "value", row.state)),
+            hs=row.declared_hs,
+            origin=row.origin_country,
+        )
         g["results"].append(
             {
                 "name": row.name,
@@ -74,7 +89,7 @@ def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, st
                 else str(row.expanded_uncertainty),
             }
         )
-    out: list[tuple[str, str, str | None]] = []
+    out: list[tuple[str, str, str | None, str, str]] = []
     for g in grouped.values():
         usable, _ = measurements(g["results"])
         outcome = None
@@ -84,5 +99,5 @@ def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, st
                 outcome = ev.mismatch if ev.status == "decided" else None
             except (HsError, QuantityError, ValueError):
                 outcome = None
-        out.append((g["lab"], g["state"], outcome))
+        out.append((g["lab"], g["state"], outcome, str(g["hs"])[:2], str(g["origin"])))
     return out

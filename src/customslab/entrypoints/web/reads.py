@@ -149,15 +149,18 @@ def _declared_vs_determined(engine: Engine, sample_ids: list[int]) -> dict[str, 
     from customslab.entrypoints.web.hs_panel import evaluate_rows
 
     per_lab: dict[str, Counter[str]] = defaultdict(Counter)
+    per_chapter: dict[str, Counter[str]] = defaultdict(Counter)
+    per_origin: dict[str, Counter[str]] = defaultdict(Counter)
     approved = {State.APPROVED.value, State.REPORTED.value, State.ARCHIVED.value}
     with engine.connect() as conn:
         rows = evaluate_rows(conn, sample_ids)
-    for lab, state, outcome in rows:
+    for lab, state, outcome, chapter, origin in rows:
         if state not in approved or outcome is None:
             continue
-        per_lab[lab]["evaluated"] += 1
-        if outcome != "none":
-            per_lab[lab]["differs"] += 1
+        for bucket in (per_lab[lab], per_chapter[chapter], per_origin[origin]):
+            bucket["evaluated"] += 1
+            if outcome != "none":
+                bucket["differs"] += 1
     evaluated = sum(c["evaluated"] for c in per_lab.values())
     differs = sum(c["differs"] for c in per_lab.values())
     return {
@@ -165,4 +168,19 @@ def _declared_vs_determined(engine: Engine, sample_ids: list[int]) -> dict[str, 
         "differs": differs,
         "rate": round(differs / evaluated, 3) if evaluated else None,
         "per_lab": {lab: dict(c) for lab, c in sorted(per_lab.items())},
+        "per_chapter": _rates(per_chapter),
+        "per_origin": _rates(per_origin),
     }
+
+
+def _rates(groups: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": key,
+            "evaluated": c["evaluated"],
+            "differs": c["differs"],
+            "rate": round(c["differs"] / c["evaluated"], 3),
+        }
+        for key, c in sorted(groups.items())
+        if c["evaluated"]
+    ]

@@ -27,5 +27,9 @@
   bars("ch-cases", d.labs, [{ label: "cases", data: d.cases_per_lab }]);
   bars("ch-open", d.labs, [{ label: "open", data: d.open_per_lab }, { label: "overdue", data: d.overdue_per_lab }]);
   bars("ch-tat", d.turnaround_days.bins, [{ label: "samples", data: d.turnaround_days.counts }]);
+  const dd = d.declared_vs_determined;
+  const pct = (rows) => rows.map((r) => Math.round(r.rate * 1000) / 10);
+  bars("ch-mismatch-chapter", dd.per_chapter.map((r) => r.key), [{ label: "% declared ≠ determined", data: pct(dd.per_chapter) }]);
+  bars("ch-mismatch-origin", dd.per_origin.map((r) => r.key), [{ label: "% declared ≠ determined", data: pct(dd.per_origin) }]);
   document.body.dataset.chartsReady = "true";
 })();
