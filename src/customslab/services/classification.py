@@ -68,6 +68,7 @@ def evaluate_sample(
         except HsError as exc:
             raise ValidationFailed(str(exc), field="results") from None
         out["skipped_results"] = skipped
+        out["measurements_used"] = len(measurements)
         out["opinions"] = [opinion_view(o) for o in uow.repo.opinions_for(sample_id)]
         return out
 

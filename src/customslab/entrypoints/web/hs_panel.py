@@ -30,22 +30,6 @@ def measurements(results: list[dict[str, Any]]) -> tuple[list[Measurement], list
     return usable, skipped
 
 
-def sample_evaluation(detail: dict[str, Any], decision_rule: str = "guarded") -> dict[str, Any]:
-    """Evaluate the declared code of a sample's request against the sample's results."""
-    results = [r for t in detail["tests"] for r in t["results"]]
-    usable, skipped = measurements(results)
-    base = {"declared": detail["declared_hs"], "skipped": skipped, "decision_rule_choice": decision_rule}
-    if not usable:
-        return base | {
-            "status": "no_results",
-            "message": "No result of this sample can be used by the HS rules.",
-        }
-    try:
-        return base | evaluate(detail["declared_hs"], usable, decision_rule).to_dict()
-    except (HsError, QuantityError, ValueError) as exc:
-        return base | {"status": "error", "message": str(exc)}
-
-
 def evaluate_rows(conn: Connection, sample_ids: list[int]) -> list[tuple[str, str, str | None, str, str]]:
     """(lab, sample state, mismatch level or None, HS chapter, origin) per sample, from approved results."""
     if not sample_ids:

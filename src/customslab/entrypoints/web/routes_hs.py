@@ -8,9 +8,9 @@ from fastapi.responses import JSONResponse, Response
 from customslab.adapters import hs_store
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.web.common import PageActor, render, uow_of
-from customslab.entrypoints.web.hs_panel import DECISION_RULES, sample_evaluation
+from customslab.entrypoints.web.hs_panel import DECISION_RULES
 from customslab.hs.nomenclature import HsError
-from customslab.services import queries
+from customslab.services import classification, queries
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,7 +46,11 @@ def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "
     if rule not in DECISION_RULES:
         raise ValidationFailed(f"Choose a decision rule among: {', '.join(DECISION_RULES)}.", "rule")
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    ev = sample_evaluation(detail, rule)
+    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, rule)
+    ev["skipped"] = [{"name": s["name"], "why": s["reason"]} for s in ev["skipped_results"]]
+    ev["decision_rule_choice"] = rule
+    if not ev["measurements_used"]:
+        ev |= {"status": "no_results", "message": "No result of this sample can be used by the HS rules."}
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(ev)
     return render(
