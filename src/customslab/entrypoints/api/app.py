@@ -88,6 +88,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_auth,
         routes_cases,
         routes_hs,
+        routes_proficiency,
         routes_quality,
         routes_tests,
     )
@@ -117,7 +118,15 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return _error(413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes.")
         return await call_next(request)
 
-    for module in (routes_auth, routes_cases, routes_tests, routes_hs, routes_admin, routes_quality):
+    for module in (
+        routes_auth,
+        routes_cases,
+        routes_tests,
+        routes_hs,
+        routes_admin,
+        routes_quality,
+        routes_proficiency,
+    ):
         app.include_router(module.router)
 
     @app.get("/api/health", tags=["meta"])

@@ -134,3 +134,25 @@ class IdentifyIn(Body):
     library: str = Field(default="default", max_length=60)
     top: int = Field(default=10, ge=1, le=50)
     keep: bool = False
+
+
+class PtMeasurandIn(Body):
+    measurand: str = Field(max_length=120)
+    unit: str = Field(max_length=40)
+    assigned_value: float | None = None
+    assigned_standard_uncertainty: float | None = Field(default=None, ge=0)
+    sigma_pt: float | None = Field(default=None, gt=0)
+
+
+class PtRoundIn(Body):
+    title: str = Field(max_length=200)
+    scheme: str = Field(default="", max_length=200)
+    participants: list[str] = Field(max_length=200)
+    measurands: list[PtMeasurandIn] = Field(max_length=50)
+
+
+class PtResultIn(Body):
+    measurand: str = Field(max_length=120)
+    value: float
+    standard_uncertainty: float | None = Field(default=None, ge=0)
+    expanded_uncertainty: float | None = Field(default=None, ge=0)
