@@ -47,9 +47,6 @@ def test_a_round_is_opened_answered_evaluated_and_each_lab_sees_only_its_own_sco
         f"/api/pt/rounds/{rid}/results",
         json={"measurand": "alcohol_strength", "value": 47.0, "expanded_uncertainty": 0.3},
     )
-    from customslab.domain.access import Actor
-    from customslab.domain.enums import Role
-    from customslab.services import proficiency
 
     for i, code in enumerate(extra):
         actor = Actor(0, f"pt{i}", code, frozenset({Role.LAB_MANAGER}))
