@@ -229,6 +229,15 @@ def test_the_whole_analysis_runs_through_the_pages(client: TestClient, app: Any,
     assert "approved" in client.get(f"/samples/{sample_id}").text
     evaluation = client.get(f"/samples/{sample_id}/hs")
     assert evaluation.status_code == 200 and "2208" in evaluation.text
+    issued = post(client, f"/samples/{sample_id}/report", {})
+    assert issued.status_code == 303
+    sample_page = client.get(f"/samples/{sample_id}").text
+    pdf_link = re.search(r'href="(/reports/\d+\.pdf)"', sample_page).group(1)
+    pdf = client.get(pdf_link)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    client.cookies.clear()
+    sign_in(client, net, "outsider")
+    assert client.get(pdf_link).status_code == 404
     client.cookies.clear()
     sign_in(client, net, "officer")
     request_page = client.get(f"/requests/{req_id}")

@@ -17,7 +17,7 @@ from customslab.domain.enums import Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
 from customslab.entrypoints.web.reads import incoming_requests
-from customslab.services import analysis, cases, queries, referrals
+from customslab.services import analysis, cases, queries, referrals, reports
 from customslab.services.ports import QueueFilter
 
 router = APIRouter(include_in_schema=False)
@@ -124,6 +124,7 @@ def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
     held = detail["held_by_me"]
     context = {
         "s": detail,
+        "reports": reports.reports_for_sample(uow_of(request), actor, sample_id),
         "history": history,
         "names": _staff_names(request, actor.org_code),
         "analysts": _analysts(request, actor.org_code) if held else [],
@@ -136,6 +137,7 @@ def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
             "assign": held and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "analyse": held and actor.has(Role.ANALYST),
             "review": held and actor.has(Role.REVIEWER),
+            "report": held and detail["state"] == "approved" and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "refer": held
             and detail["state"] in ("received", "in_analysis")
             and actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
@@ -260,6 +262,24 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
         request,
         f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
         _say(request, "Sample {id} referred to {lab}.", id=out["lab_sample_id"], lab=out["to_lab"]),
+    )
+
+
+@router.post("/samples/{sample_id}/report")
+def issue_report(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Issue the ISO/IEC 17025 test report of an approved sample."""
+    out = reports.issue_report(uow_of(request), actor, sample_id)
+    return flash_redirect(
+        request, f"/samples/{sample_id}#reports", _say(request, "Report {id} issued.", id=out["report_id"])
+    )
+
+
+@router.get("/reports/{entry_id}.pdf")
+def report_pdf(request: Request, actor: PageActor, entry_id: int) -> Response:
+    """Download an issued report (any version the user may see)."""
+    filename, pdf = reports.report_pdf(uow_of(request), actor, entry_id)
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
 
 
