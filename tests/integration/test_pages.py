@@ -229,6 +229,22 @@ def test_the_whole_analysis_runs_through_the_pages(client: TestClient, app: Any,
     assert "approved" in client.get(f"/samples/{sample_id}").text
     evaluation = client.get(f"/samples/{sample_id}/hs")
     assert evaluation.status_code == 200 and "2208" in evaluation.text
+    client.cookies.clear()
+    sign_in(client, net, "analyst")
+    opinion = {
+        "determined_code": "2208.40",
+        "reasoning": "Rum of 40.1 %vol: below 80 %vol, so heading 22.08.",
+    }
+    assert post(client, f"/samples/{sample_id}/opinions", opinion).status_code == 303
+    short = post(client, f"/samples/{sample_id}/opinions", {"determined_code": "2208.40", "reasoning": "x"})
+    assert short.status_code == 422 and "reasoning" in short.text
+    client.cookies.clear()
+    sign_in(client, net, "reviewer")
+    hs_page = client.get(f"/samples/{sample_id}/hs").text
+    opinion_id = re.search(r'action="/opinions/(\d+)/approve"', hs_page).group(1)
+    assert post(client, f"/opinions/{opinion_id}/approve", {}).status_code == 303
+    assert post(client, f"/opinions/{opinion_id}/share", {}).status_code == 303
+    assert "shared with the network" in client.get(f"/samples/{sample_id}/hs").text
     issued = post(client, f"/samples/{sample_id}/report", {})
     assert issued.status_code == 303
     sample_page = client.get(f"/samples/{sample_id}").text

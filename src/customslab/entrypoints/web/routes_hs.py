@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from customslab.adapters import hs_store
+from customslab.domain.enums import Role
 from customslab.domain.errors import ValidationFailed
-from customslab.entrypoints.web.common import PageActor, render, uow_of
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, uow_of
 from customslab.entrypoints.web.hs_panel import DECISION_RULES
+from customslab.entrypoints.web.routes_lab import _say
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification, queries
 
@@ -53,6 +55,60 @@ def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "
         ev |= {"status": "no_results", "message": "No result of this sample can be used by the HS rules."}
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(ev)
+    can_write = detail["held_by_me"] and actor.has(Role.ANALYST, Role.REVIEWER)
     return render(
-        request, "hs_evaluation.html", {"s": detail, "ev": ev, "rules": DECISION_RULES, "rule": rule}
+        request,
+        "hs_evaluation.html",
+        {
+            "s": detail,
+            "ev": ev,
+            "rules": DECISION_RULES,
+            "rule": rule,
+            "can": {
+                "write": can_write,
+                "approve": actor.has(Role.REVIEWER),
+                "share": actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            },
+            "me": actor.user_id,
+        },
+    )
+
+
+@router.post("/samples/{sample_id}/opinions")
+def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Write the laboratory's classification opinion on the sample."""
+    refs = [r.strip() for r in str(form.get("references", "")).splitlines() if r.strip()]
+    data = {
+        "determined_code": str(form.get("determined_code", "")),
+        "reasoning": str(form.get("reasoning", "")),
+        "references": refs,
+        "decision_rule": str(form.get("decision_rule", "guarded")),
+    }
+    out = classification.write_opinion(uow_of(request), actor, sample_id, data)
+    return flash_redirect(
+        request,
+        f"/samples/{sample_id}/hs#opinions",
+        _say(request, "Opinion {id} recorded as a draft.", id=out["id"]),
+    )
+
+
+@router.post("/opinions/{opinion_id}/approve")
+def approve_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
+    """A reviewer other than the author approves the opinion."""
+    out = classification.approve_opinion(uow_of(request), actor, opinion_id)
+    return flash_redirect(
+        request,
+        f"/samples/{out['sample_id']}/hs#opinions",
+        _say(request, "Opinion {id} approved.", id=opinion_id),
+    )
+
+
+@router.post("/opinions/{opinion_id}/share")
+def share_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
+    """Share an approved opinion with the network as a precedent."""
+    out = classification.share_opinion(uow_of(request), actor, opinion_id)
+    return flash_redirect(
+        request,
+        f"/samples/{out['sample_id']}/hs#opinions",
+        _say(request, "Opinion {id} shared with the network.", id=opinion_id),
     )
