@@ -371,3 +371,32 @@ def test_the_receiving_laboratory_sees_a_referred_sample_ready_for_receipt(app: 
         sign_in(c, net, "central_manager")
         page = c.get(f"/samples/{sample['id']}")
         assert page.status_code == 200 and "Receive the sample" in page.text and "GC-MS" in page.text
+
+
+def test_custody_share_reject_and_archive_work_from_the_sample_page(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    _, sample_id = a_received_sample(app, net)
+    sign_in(client, net, "central_manager")
+    moved = post(
+        client,
+        f"/samples/{sample_id}/custody",
+        {"kind": "storage_move", "location": "Cold room 2", "seal_intact": "yes", "note": "moved for GC-MS"},
+    )
+    assert moved.status_code == 303
+    page = client.get(f"/samples/{sample_id}").text
+    assert "storage move" in page.replace("_", " ") and "Cold room 2" in page
+    bad = post(client, f"/samples/{sample_id}/custody", {"kind": "referral_dispatch"})
+    assert bad.status_code == 422 and "Record one of" in bad.text
+    assert post(client, f"/samples/{sample_id}/share", {"org_code": net.other_lab}).status_code == 303
+    no_reason = post(client, f"/samples/{sample_id}/reject", {"reason": ""})
+    assert no_reason.status_code == 409 and "needs a reason" in no_reason.text
+    assert (
+        post(client, f"/samples/{sample_id}/reject", {"reason": "seal broken on arrival"}).status_code == 303
+    )
+    assert post(client, f"/samples/{sample_id}/archive", {}).status_code == 303
+    assert "archived" in client.get(f"/samples/{sample_id}").text
+    client.cookies.clear()
+    sign_in(client, net, "outsider")  # the shared-with laboratory reads it, cannot change it
+    assert client.get(f"/samples/{sample_id}").status_code == 200
+    assert post(client, f"/samples/{sample_id}/custody", {"kind": "transport"}).status_code == 404

@@ -138,6 +138,17 @@ def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
             "analyse": held and actor.has(Role.ANALYST),
             "review": held and actor.has(Role.REVIEWER),
             "report": held and detail["state"] == "approved" and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "reject": held
+            and detail["state"] in ("registered", "received")
+            and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "cancel": held
+            and detail["state"] in ("registered", "received", "in_analysis", "retest")
+            and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "archive": held
+            and detail["state"] in ("reported", "rejected", "cancelled")
+            and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "custody": held and actor.has(*_LAB_STAFF) and not detail["disposed_at"],
+            "share": actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
             "refer": held
             and detail["state"] in ("received", "in_analysis")
             and actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
@@ -262,6 +273,50 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
         request,
         f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
         _say(request, "Sample {id} referred to {lab}.", id=out["lab_sample_id"], lab=out["to_lab"]),
+    )
+
+
+@router.post("/samples/{sample_id}/reject")
+def reject(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Reject the sample with a reason the officer will read."""
+    cases.reject_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample rejected."))
+
+
+@router.post("/samples/{sample_id}/cancel")
+def cancel(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Cancel the sample and its open tests, with a reason."""
+    cases.cancel_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample cancelled."))
+
+
+@router.post("/samples/{sample_id}/archive")
+def archive(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Archive a reported, rejected or cancelled sample."""
+    cases.archive_sample(uow_of(request), actor, sample_id)
+    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample archived."))
+
+
+@router.post("/samples/{sample_id}/custody")
+def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Append a custody event: hand-over, transport, storage move or disposal."""
+    seal = str(form.get("seal_intact", ""))
+    data = {
+        k: str(form.get(k, "")).strip() for k in ("kind", "from", "to", "location", "seal_number", "note")
+    }
+    cases.record_custody(
+        uow_of(request), actor, sample_id, data | {"seal_intact": {"yes": True, "no": False}.get(seal)}
+    )
+    return flash_redirect(request, f"/samples/{sample_id}#custody", _say(request, "Custody event recorded."))
+
+
+@router.post("/samples/{sample_id}/share")
+def share(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+    """Let another laboratory of the network read this sample."""
+    org = str(form.get("org_code", ""))
+    referrals.share_sample(uow_of(request), actor, sample_id, org, str(form.get("note", "")))
+    return flash_redirect(
+        request, f"/samples/{sample_id}", _say(request, "Sample shared with {lab}.", lab=org)
     )
 
 
