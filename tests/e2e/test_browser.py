@@ -58,7 +58,7 @@ def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
     local.get_by_role("button", name="Register the sample").click()
     expect(local.locator("#messages")).to_contain_text("registered")
     sample_url = local.url
-    local.get_by_label("Storage location").fill("Safe 3")
+    local.get_by_label("Storage location", exact=True).fill("Safe 3")
     local.get_by_role("button", name="Record receipt").click()
     local.wait_for_url(sample_url)
     expect(local.locator("#messages")).to_contain_text("received")
