@@ -45,16 +45,17 @@ def test_the_demo_database_spreads_cases_over_states_with_referrals_and_overdue_
 
 
 def test_the_dashboard_gives_declared_versus_determined_rates_by_chapter_and_origin(tmp_path: Path):
-    from customslab.adapters.db import make_engine
+    from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.domain.access import Actor
-    from customslab.entrypoints.web.reads import dashboard_data
+    from customslab.services.dashboard import network_dashboard
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
     load_demo(Settings(mode="demo", database_url=url, file_store=tmp_path / "files"), n_requests=90)
-    engine = make_engine(url)
+    db = Database(url)
     coordinator = Actor(0, "coordinator", "RCL-JP", frozenset({Role.NETWORK_COORDINATOR}))
-    data = dashboard_data(engine, coordinator)["declared_vs_determined"]
-    engine.dispose()
+    uow = SqlAlchemyUnitOfWork(db, LocalFileStore(tmp_path / "files"))
+    data = network_dashboard(uow, coordinator)["declared_vs_determined"]
+    db.dispose()
     chapters = {r["key"]: r for r in data["per_chapter"]}
     assert "22" in chapters and chapters["22"]["evaluated"] > 0
     assert sum(r["evaluated"] for r in data["per_origin"]) == data["evaluated"]

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from customslab.domain.access import Actor, can_see_sample
 from customslab.domain.audit import AuditRecord
-from customslab.domain.enums import OPEN_STATES
+from customslab.domain.enums import OPEN_STATES, State
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
@@ -24,9 +24,11 @@ from customslab.domain.model import (
 )
 from customslab.services.ports import (
     AbstractUnitOfWork,
+    DashboardRow,
     FileStore,
     QueueFilter,
     QueueRow,
+    ReleasedResult,
     Repository,
     StoredFile,
     UploadTooLarge,
@@ -188,6 +190,47 @@ class FakeRepository(Repository):
 
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
         return [r for r in self._all(Referral) if (r.from_lab if outgoing else r.to_lab) == lab_code]
+
+    def requests_without_samples(self, lab_code: str, limit: int) -> list[AnalysisRequest]:
+        return [r for r in self._all(AnalysisRequest) if r.lab_code == lab_code and not r.samples][:limit]
+
+    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
+        rows = []
+        for s in self._all(Sample):
+            req = self.request(s.request_id or 0)
+            assert req is not None and s.id is not None
+            if lab_code in (None, s.lab_code):
+                rows.append(
+                    DashboardRow(
+                        s.id,
+                        s.lab_code,
+                        s.state,
+                        s.registered_at,
+                        s.approved_at,
+                        req.due_date,
+                        req.declared_hs,
+                        req.origin_country,
+                    )
+                )
+        return rows
+
+    def referral_pairs(self) -> list[tuple[str, str]]:
+        return [(r.from_lab, r.to_lab) for r in self._all(Referral)]
+
+    def released_results(self, sample_ids: Sequence[int]) -> list[ReleasedResult]:
+        released = {State.APPROVED, State.REPORTED, State.ARCHIVED}
+        return [
+            ReleasedResult(
+                t.sample_id or 0,
+                r.name,
+                None if r.value is None else str(r.value),
+                r.unit,
+                None if r.expanded_uncertainty is None else str(r.expanded_uncertainty),
+            )
+            for t in self._all(AnalysisTest)
+            if t.sample_id in set(sample_ids) and t.state in released
+            for r in t.results
+        ]
 
     def next_number(self, name: str) -> int:
         self.numbers[name] = self.numbers.get(name, 0) + 1

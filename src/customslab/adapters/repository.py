@@ -25,7 +25,7 @@ from customslab.adapters import hs_store, orm
 from customslab.adapters.audit_log import read_chain
 from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.audit import AuditRecord
-from customslab.domain.enums import OPEN_STATES, Priority, Role
+from customslab.domain.enums import OPEN_STATES, Priority, Role, State
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
@@ -37,7 +37,7 @@ from customslab.domain.model import (
     Share,
     User,
 )
-from customslab.services.ports import QueueFilter, QueueRow, Repository
+from customslab.services.ports import DashboardRow, QueueFilter, QueueRow, ReleasedResult, Repository
 
 S = orm.samples.c
 RQ = orm.analysis_requests.c
@@ -214,6 +214,50 @@ class SqlRepository(Repository):
         col = orm.referrals.c.from_lab if outgoing else orm.referrals.c.to_lab
         q = select(Referral).where(col == lab_code).order_by(orm.referrals.c.id.desc()).limit(200)
         return self.session.scalars(q).all()
+
+    # -- read side of the dashboard --------------------------------------------------------
+    def requests_without_samples(self, lab_code: str, limit: int) -> list[AnalysisRequest]:
+        q = (
+            select(AnalysisRequest)
+            .where(RQ.lab_code == lab_code, ~exists().where(S.request_id == RQ.id))
+            .order_by(RQ.due_date, RQ.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(q).all())
+
+    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
+        q = select(
+            S.id,
+            S.lab_code,
+            S.state,
+            S.registered_at,
+            S.approved_at,
+            RQ.due_date,
+            RQ.declared_hs,
+            RQ.origin_country,
+        ).select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
+        if lab_code is not None:
+            q = q.where(S.lab_code == lab_code)
+        return [DashboardRow(*row) for row in self.session.execute(q)]
+
+    def referral_pairs(self) -> list[tuple[str, str]]:
+        r = orm.referrals.c
+        return [(a, b) for a, b in self.session.execute(select(r.from_lab, r.to_lab))]
+
+    def released_results(self, sample_ids: Sequence[int]) -> list[ReleasedResult]:
+        if not sample_ids:
+            return []
+        t, r = orm.tests.c, orm.results.c
+        released = [State.APPROVED.value, State.REPORTED.value, State.ARCHIVED.value]
+        q = (
+            select(t.sample_id, r.name, r.value, r.unit, r.expanded_uncertainty)
+            .select_from(orm.results.join(orm.tests, t.id == r.test_id))
+            .where(t.sample_id.in_(list(sample_ids)), t.state.in_(released))
+        )
+        return [
+            ReleasedResult(sid, name, None if v is None else str(v), unit, None if u is None else str(u))
+            for sid, name, v, unit, u in self.session.execute(q)
+        ]
 
     # -- numbering, nomenclature, audit, tokens ---------------------------------------------
     def next_number(self, name: str) -> int:

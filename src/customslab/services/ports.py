@@ -51,6 +51,31 @@ class QueueRow:
     request: AnalysisRequest
 
 
+@dataclass(frozen=True)
+class DashboardRow:
+    """One sample as the network dashboard counts it."""
+
+    sample_id: int
+    lab_code: str
+    state: State
+    registered_at: datetime
+    approved_at: datetime | None
+    due_date: date
+    declared_hs: str
+    origin_country: str
+
+
+@dataclass(frozen=True)
+class ReleasedResult:
+    """An approved (or reported) result of a sample, as plain values."""
+
+    sample_id: int
+    name: str
+    value: str | None
+    unit: str
+    expanded_uncertainty: str | None
+
+
 @dataclass
 class StoredFile:
     sha256: str
@@ -147,6 +172,19 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]: ...
+
+    @abc.abstractmethod
+    def requests_without_samples(self, lab_code: str, limit: int) -> list[AnalysisRequest]: ...
+
+    @abc.abstractmethod
+    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
+        """Every sample (of one laboratory, or of the network when lab_code is None)."""
+
+    @abc.abstractmethod
+    def referral_pairs(self) -> list[tuple[str, str]]: ...
+
+    @abc.abstractmethod
+    def released_results(self, sample_ids: Sequence[int]) -> list[ReleasedResult]: ...
 
     @abc.abstractmethod
     def next_number(self, name: str) -> int: ...

@@ -16,8 +16,7 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
-from customslab.entrypoints.web.reads import incoming_requests
-from customslab.services import analysis, cases, queries, referrals, reports
+from customslab.services import analysis, cases, dashboard, queries, referrals, reports
 from customslab.services.ports import QueueFilter
 
 router = APIRouter(include_in_schema=False)
@@ -73,7 +72,7 @@ def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | No
     except ValidationFailed as exc:
         data, error = {"items": [], "total": 0, "lab_code": actor.org_code, "offset": 0, "limit": PAGE}, exc
     context = {
-        "incoming": incoming_requests(request.app.state.db.engine, actor) if analyst_id is None else [],
+        "incoming": dashboard.incoming_requests(uow_of(request), actor) if analyst_id is None else [],
         "qs": urlencode({k: v for k, v in params.items() if k != "offset"}),
         "title": title,
         "data": data,

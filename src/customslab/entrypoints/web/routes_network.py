@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from markupsafe import Markup
 
-from customslab.entrypoints.web.common import PageActor, render
-from customslab.entrypoints.web.reads import dashboard_data
+from customslab.entrypoints.web.common import PageActor, render, uow_of
+from customslab.services.dashboard import network_dashboard
 
 router = APIRouter(include_in_schema=False)
 
@@ -17,7 +17,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/dashboard")
 def dashboard(request: Request, actor: PageActor) -> Response:
     """Cases, open and overdue work per laboratory, turnaround, referrals, declared ≠ determined."""
-    data = dashboard_data(request.app.state.db.engine, actor)
+    data = network_dashboard(uow_of(request), actor)
     payload = Markup(json.dumps(data).replace("</", "<\\/"))
     return render(request, "dashboard.html", {"d": data, "payload": payload})
 
@@ -25,4 +25,4 @@ def dashboard(request: Request, actor: PageActor) -> Response:
 @router.get("/dashboard.json")
 def dashboard_json(request: Request, actor: PageActor) -> JSONResponse:
     """The same figures as the dashboard page."""
-    return JSONResponse(dashboard_data(request.app.state.db.engine, actor))
+    return JSONResponse(network_dashboard(uow_of(request), actor))
