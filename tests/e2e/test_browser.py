@@ -124,3 +124,10 @@ def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
     assert response is not None and response.status == 404
     assert "White crystalline powder" not in outsider.content()
     assert "Not found" in outsider.locator("h1").inner_text()
+
+    # At tablet width the reviewer's pages reflow instead of scrolling sideways.
+    reviewer.set_viewport_size({"width": 800, "height": 1024})
+    for path in ("/queue", sample_url.replace(live.base, ""), "/hs"):
+        reviewer.goto(f"{live.base}{path}")
+        overflow = reviewer.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 800px"

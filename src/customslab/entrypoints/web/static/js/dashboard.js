@@ -2,7 +2,7 @@
 (function () {
   const d = JSON.parse(document.getElementById("dashboard-data").textContent);
   const colours = ["#0b4f8a", "#b3261e", "#1d6b35"];
-  function bars(id, labels, series) {
+  function bars(id, labels, series, axisSize) {
     const el = document.getElementById(id);
     if (!el || !labels.length) return;
     const n = series.length;
@@ -13,7 +13,7 @@
       legend: { show: n > 1 },
       scales: { x: { time: false, range: [-0.6, labels.length - 0.4] }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
       axes: [
-        { values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] || "" : "")), splits: () => x, rotate: 0, size: 50 },
+        { values: (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? labels[t] || "" : "")), splits: () => x, rotate: 0, size: axisSize || 50 },
         {},
       ],
       series: [{}].concat(series.map((s, i) => ({
@@ -27,6 +27,7 @@
   bars("ch-cases", d.labs, [{ label: "cases", data: d.cases_per_lab }]);
   bars("ch-open", d.labs, [{ label: "open", data: d.open_per_lab }, { label: "overdue", data: d.overdue_per_lab }]);
   bars("ch-tat", d.turnaround_days.bins, [{ label: "samples", data: d.turnaround_days.counts }]);
+  bars("ch-referrals", d.referrals.map((r) => r.from + "\n→ " + r.to), [{ label: "referrals", data: d.referrals.map((r) => r.count) }], 64);
   const dd = d.declared_vs_determined;
   const pct = (rows) => rows.map((r) => Math.round(r.rate * 1000) / 10);
   bars("ch-mismatch-chapter", dd.per_chapter.map((r) => r.key), [{ label: "% declared ≠ determined", data: pct(dd.per_chapter) }]);
