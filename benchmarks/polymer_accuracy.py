@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import numpy as np
 from customslab.spectra.formats import read_spectra
 from customslab.spectra.model import Spectrum, Technique
 from customslab.spectra.preprocess import default_axis, prepare_vibrational
+from customslab.spectra.reference_sets import polymer_class
 from customslab.spectra.scoring_vib import derivative_row_norms, score_matrix
 
 Prepare = Callable[[Spectrum, np.ndarray], np.ndarray]
@@ -48,12 +48,6 @@ PIPELINES: dict[str, Prepare] = {
 DIFF_CORRELATION = "ours: arPLS + SG smoothing w=11, derivative corr."
 
 
-def polymer_of(label: str) -> str:
-    """'(01) LDPE' or '(insitu 02) PE' -> 'PE'; RaMPP ' PP V3' or 'PP' -> 'PP'."""
-    name = re.sub(r"^\([^)]*\)\s*", "", label.strip()).split()[0]
-    return "PE" if name in {"LDPE", "HDPE"} else name
-
-
 def load_mpx(data: Path) -> dict[str, tuple[list[Spectrum], list[str]]]:
     folder = data / "spectra" / "mpx-polymers"
     sets: dict[str, tuple[list[Spectrum], list[str]]] = {"MPX ATR-FTIR": ([], []), "MPX Raman": ([], [])}
@@ -65,7 +59,7 @@ def load_mpx(data: Path) -> dict[str, tuple[list[Spectrum], list[str]]]:
                 folder / "spectra" / row["file"], technique=technique, excitation_nm=532.0
             )
             sets[key][0].append(spectrum)
-            sets[key][1].append(polymer_of(row["Polymer"]))
+            sets[key][1].append(polymer_class(row["Polymer"]))
     return sets
 
 
@@ -73,7 +67,7 @@ def load_rampp(data: Path) -> tuple[list[Spectrum], list[str]]:
     spectra: list[Spectrum] = []
     for path in sorted((data / "spectra" / "rampp-raman" / "data-raw").glob("*.CSV")):
         spectra.extend(read_spectra(path))
-    return spectra, [polymer_of(s.name) for s in spectra]
+    return spectra, [polymer_class(s.name) for s in spectra]
 
 
 def duplicate_groups(spectra: list[Spectrum]) -> np.ndarray:

@@ -80,3 +80,67 @@ def test_identify_without_a_library_builds_the_default_one_on_first_use(
     assert hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
     info = runner.invoke(make_app(), ["library", "info", str(tmp_path / "default")])
     assert "FTIR" in info.output and "RAMAN" in info.output and "EI-MS: 1612" in info.output
+    assert "CC BY-SA 4.0" in info.output and "CC BY 4.0" in info.output
+
+    # A weathered LDPE ATR spectrum is answered with its polymer class, licence and description.
+    polymer = shared_data / "spectra" / "mpx-polymers" / "spectra" / "LCG_01-LDPE_nobio_ATR_9042888c.csv"
+    result = runner.invoke(make_app(), ["identify", str(polymer), "--json", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    best = json.loads(result.stdout)[0]["hits"][0]
+    assert best["label"] == "PE" and best["name"] == "LDPE"
+    assert best["license"] == "CC BY-SA 4.0" and "ATR-FTIR" in best["description"]
+
+
+def test_the_default_library_of_an_older_format_is_rebuilt(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = tmp_path / "default"
+    old.mkdir()
+    (old / "manifest.json").write_text(json.dumps({"format_version": 2, "arrays": []}))
+    monkeypatch.setenv("CUSTOMSLAB_LIBRARY_PATH", str(old))
+    monkeypatch.setenv("CUSTOMSLAB_SHARED_DATA", str(shared_data))
+    query = shared_data / "spectra" / "rampp-raman" / "data-raw" / "References.CSV"
+    result = runner.invoke(make_app(), ["identify", str(query), "--json", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    hits = [item["hits"][0] for item in json.loads(result.stdout)]
+    assert [h["label"] for h in hits] == [
+        "PS",
+        "PA",
+        "PC",
+        "PU",
+        "PET",
+        "PP",
+        "SAN",
+        "PVC",
+        "PE",
+        "POM",
+        "ABS",
+    ]
+    assert all(h["license"] == "CC BY 4.0" for h in hits)
+    assert json.loads((old / "manifest.json").read_text())["format_version"] == 3
+
+
+def test_build_with_a_metadata_table_labels_entries_and_refuses_unknown_files(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    folder = shared_data / "spectra" / "mpx-polymers" / "spectra"
+    files = sorted(folder.glob("*ATR*.csv"))[:3]
+    table = tmp_path / "meta.csv"
+    table.write_text(
+        "file,name,label,licence,operator\n"
+        + "".join(f"{f.name},sample {i},PX{i},,analyst {i}\n" for i, f in enumerate(files))
+    )
+    out = tmp_path / "lib"
+    args = ["library", "build", *map(str, files), "--out", str(out), "--metadata", str(table)]
+    result = runner.invoke(make_app(), [*args, "--license", "CC0 1.0"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(make_app(), ["identify", str(files[1]), "--library", str(out), "--json"])
+    best = json.loads(result.stdout)[0]["hits"][0]
+    assert (best["name"], best["label"], best["license"]) == ("sample 1", "PX1", "CC0 1.0")
+
+    table.write_text(table.read_text() + "no-such-file.csv,x,y,,z\n")
+    result = runner.invoke(
+        make_app(), [*args[:-2], "--out", str(tmp_path / "other"), "--metadata", str(table)]
+    )
+    assert result.exit_code == 2 and "no-such-file.csv" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "other").exists()

@@ -8,12 +8,8 @@ from pathlib import Path
 
 from customslab.domain.errors import NotFound
 from customslab.services.identification import SpectralLibraries
-from customslab.spectra.library import build_library
 from customslab.spectra.library_store import Library, LibraryError, open_library
-
-DEFAULT_SOURCES = ("spectra/massbank-ei", "spectra/mpx-polymers", "spectra/rampp-raman")
-#: The MPX Raman files are recorded in nm; their metadata gives the 532 nm excitation.
-MPX_EXCITATION_NM = 532.0
+from customslab.spectra.reference_sets import open_reference_library
 
 
 class LocalSpectralLibraries(SpectralLibraries):
@@ -38,14 +34,7 @@ class LocalSpectralLibraries(SpectralLibraries):
             return open_library(self.extra[name])
         if name != "default":
             raise NotFound(f"There is no spectral library '{name}'.")
-        if (self.default_path / "manifest.json").is_file():
-            try:
-                return open_library(self.default_path)
-            except LibraryError:
-                pass  # written by an older format version: rebuild it from the reference data below
-        sources = [self.shared_data / s for s in DEFAULT_SOURCES if (self.shared_data / s).is_dir()]
-        if not sources:
-            raise NotFound(
-                f"The default spectral library is missing and no reference data is at {self.shared_data}."
-            )
-        return build_library(sources, self.default_path, excitation_nm=MPX_EXCITATION_NM)
+        try:
+            return open_reference_library(self.default_path, self.shared_data)
+        except LibraryError as exc:
+            raise NotFound(f"The default spectral library is missing and cannot be built: {exc}.") from None

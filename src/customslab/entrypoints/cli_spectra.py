@@ -15,8 +15,6 @@ from customslab.spectra.model import SpectrumFormatError
 
 library_app = typer.Typer(help="Build and inspect spectral libraries.", no_args_is_help=True)
 
-DEFAULT_SOURCES = ("spectra/massbank-ei", "spectra/mpx-polymers", "spectra/rampp-raman")
-
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"Error: {message}", err=True)
@@ -41,16 +39,15 @@ def default_library_path() -> Path:
 
 
 def _default_library() -> Library:
+    from customslab.spectra.reference_sets import open_reference_library
+
     path = default_library_path()
-    if (path / "manifest.json").is_file():
-        return open_library(path)
-    data = _shared_data()
-    sources = [data / s for s in DEFAULT_SOURCES if (data / s).is_dir()]
-    if not sources:
-        raise _fail(f"no library given and no reference data under {data}; use --library")
-    typer.echo(f"Building the default library at {path} from {data} (first use only)...", err=True)
-    # The MPX Raman files are in nm; their README gives the 532 nm excitation.
-    return build_library(sources, path, excitation_nm=532.0)
+    if not (path / "manifest.json").is_file():
+        typer.echo(f"Building the default library at {path} (first use only)...", err=True)
+    try:
+        return open_reference_library(path, _shared_data())
+    except LibraryError as exc:
+        raise _fail(f"{exc}; use --library") from None
 
 
 @library_app.command("build")
@@ -62,10 +59,24 @@ def build_command(
     excitation_nm: float | None = typer.Option(
         None, "--excitation-nm", help="Laser wavelength for Raman spectra recorded in nm."
     ),
+    metadata: Path | None = typer.Option(
+        None,
+        "--metadata",
+        help="CSV with a 'file' column and any of name, label, description, inchikey, formula, cas, "
+        "license, authors; other columns are kept as extra metadata.",
+    ),
+    license_text: str | None = typer.Option(
+        None, "--license", help="Licence for every entry whose file states none (e.g. 'CC BY 4.0')."
+    ),
 ) -> None:
     """Build a spectral library from files and folders."""
+    from customslab.spectra.annotations import read_metadata_table
+
     try:
-        library = build_library(sources, out, excitation_nm=excitation_nm)
+        table = read_metadata_table(metadata) if metadata is not None else None
+        library = build_library(
+            sources, out, excitation_nm=excitation_nm, metadata=table, license=license_text
+        )
     except (SpectrumFormatError, LibraryError, ValueError) as exc:
         raise _fail(str(exc)) from None
     counts = ", ".join(f"{n} {t}" for t, n in sorted(library.counts.items()))

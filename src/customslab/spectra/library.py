@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from customslab.spectra import scoring_ms
+from customslab.spectra.annotations import Annotations, annotate
 from customslab.spectra.library_store import (
     VIB_TECHNIQUES,
     Library,
@@ -104,6 +105,9 @@ def _entry(spectrum: Spectrum) -> dict[str, Any]:
         "accession": meta.get("accession"),
         "authors": meta.get("authors"),
     }
+    for field in ("label", "description", "citation", "extra"):
+        if meta.get(field):
+            entry[field] = meta[field]
     entry["key"] = entry_key(entry, spectrum.x, spectrum.y)
     return entry
 
@@ -190,10 +194,22 @@ def _read_all(sources: Iterable[str | Path], excitation_nm: float | None = None)
 
 
 def build_library(
-    sources: Iterable[str | Path], out: str | Path, *, excitation_nm: float | None = None
+    sources: Iterable[str | Path],
+    out: str | Path,
+    *,
+    excitation_nm: float | None = None,
+    metadata: Annotations | None = None,
+    license: str | None = None,
 ) -> Library:
-    """Read every spectrum under ``sources`` and write a new library at ``out`` (replacing it)."""
-    return build_library_from_spectra(_read_all(list(sources), excitation_nm), out)
+    """Read every spectrum under ``sources`` and write a new library at ``out`` (replacing it).
+
+    ``metadata`` (from :func:`customslab.spectra.annotations.read_metadata_table`) names, labels and
+    describes the spectra by file; ``license`` applies to every entry whose file states none.
+    """
+    spectra = _read_all(list(sources), excitation_nm)
+    if metadata is not None or license:
+        annotate(spectra, metadata, defaults={"license": license} if license else None)
+    return build_library_from_spectra(spectra, out)
 
 
 def build_library_from_spectra(spectra: Sequence[Spectrum], out: str | Path) -> Library:

@@ -1,6 +1,6 @@
 """On-disk spectral library: memory-mapped NumPy arrays, a JSON-lines metadata table and a manifest.
 
-Layout of a library folder (format version 2):
+Layout of a library folder (format version 3):
 
 - ``manifest.json``: format version, library id (content hash; changes with every edit), counts
   per technique, the preprocessing settings and the data licences;
@@ -8,10 +8,11 @@ Layout of a library folder (format version 2):
   opening a million-entry library does not parse a million lines;
 - EI-MS, CSR style: ``ms_indptr`` (int64), ``ms_mz`` (uint16 nominal m/z), ``ms_int`` (float32,
   max 1), ``ms_p`` (float32 entropy-weighted probabilities), per spectrum ``ms_rows`` (entry row),
-  ``ms_low`` (scan-start grid index, int8), ``ms_ri`` (float64, NaN when unknown), ``ms_norms``
-  (float32, Σw² above each LOW_MZ_GRID cut, shape cuts × spectra);
+  ``ms_low`` (scan-start grid index, int8, never above the lowest peak), ``ms_ri`` (float64, NaN
+  when unknown), ``ms_norms`` (float32, Σw² above each LOW_MZ_GRID cut, shape cuts × spectra);
 - the inverted m/z index over the same peaks: ``inv_indptr`` (per nominal m/z), ``inv_ids``
-  (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32);
+  (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32) and ``inv_plogp``
+  (float32 p·log2 p, so the entropy search takes one logarithm per entry);
 - FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows from prepare_vibrational), ``..._rows.npy``
   and ``..._axis.npy``.
 
@@ -35,11 +36,11 @@ import numpy as np
 from customslab.spectra import scoring_ms
 from customslab.spectra.model import Technique
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MAX_MZ = 65535
 VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
 _MS_ARRAYS = ("ms_indptr", "ms_mz", "ms_int", "ms_p", "ms_rows", "ms_low", "ms_ri", "ms_norms")
-_INV_ARRAYS = ("inv_indptr", "inv_ids", "inv_w", "inv_p")
+_INV_ARRAYS = ("inv_indptr", "inv_ids", "inv_w", "inv_p", "inv_plogp")
 
 
 class LibraryError(ValueError):
@@ -194,11 +195,14 @@ def _inverted_index(ms: MSArrays, weights: np.ndarray, probs: np.ndarray) -> dic
     order = np.argsort(mz, kind="stable")
     spectrum_of_peak = np.repeat(np.arange(len(ms.rows), dtype=np.int32), np.diff(np.asarray(ms.indptr)))
     counts = np.bincount(mz, minlength=MAX_MZ + 1) if n_peaks else np.zeros(MAX_MZ + 1, np.int64)
+    p = probs.astype(np.float64)  # the stored float32 values, so both columns agree
+    plogp = p * np.log2(p, where=p > 0, out=np.zeros_like(p))
     return {
         "inv_indptr": np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
         "inv_ids": spectrum_of_peak[order],
         "inv_w": weights[order],
         "inv_p": probs[order],
+        "inv_plogp": plogp[order].astype(np.float32),
     }
 
 
@@ -224,7 +228,11 @@ def derived_ms_arrays(ms: MSArrays) -> dict[str, np.ndarray]:
     w2 = weights**2
     for g, cut in enumerate(grid):
         norms[:, g] = np.bincount(spectrum_of_peak, weights=np.where(mz >= cut, w2, 0.0), minlength=n)
-    low_index = np.searchsorted(grid, np.asarray(ms.low_mz), side="right") - 1
+    # The scan start cannot lie above a recorded peak; the pruning bounds rely on it.
+    lowest = np.full(n, np.inf)
+    np.minimum.at(lowest, spectrum_of_peak, mz)
+    low_mz = np.minimum(np.asarray(ms.low_mz, dtype=np.float64), lowest)
+    low_index = np.searchsorted(grid, low_mz, side="right") - 1
     arrays: dict[str, np.ndarray] = {
         "ms_indptr": indptr.astype(np.int64),
         "ms_mz": np.asarray(ms.mz).astype(np.uint16),

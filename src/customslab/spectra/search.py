@@ -3,11 +3,9 @@
 We write our own search rather than use matchms or ms_entropy because it must be exact for our
 scores and faster than Flash entropy search on million-spectrum EI libraries (benchmarks/).
 
-The default EI score (``hybrid``) is exact without reading every posting list: query peaks are
-taken in order of squared weight per posting entry and their lists accumulated; by Cauchy-Schwarz
-a spectrum can gain at most ‖w_rest‖ / ‖w_Q‖ (for each scan-start cut) from the peaks not yet read,
-so reading stops once that bound falls below the k-th best lower bound. Survivors are finished from
-the CSR peak table.
+EI-MS search for ``hybrid`` (the default), ``dot`` and ``entropy`` is exact without reading every
+posting list (:mod:`customslab.spectra.search_pruned` explains the bounds); ``reverse`` and
+``composite`` are scored against the whole library (:mod:`customslab.spectra.search_exhaustive`).
 """
 
 from __future__ import annotations
@@ -24,8 +22,8 @@ from customslab.spectra import scoring_ms
 from customslab.spectra.library_store import Library, open_library
 from customslab.spectra.model import Spectrum, Technique
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
-
-_EPS = 1e-9
+from customslab.spectra.search_exhaustive import exhaustive_scores
+from customslab.spectra.search_pruned import CosinePlan, EntropyPlan, Plan, pruned_top_k
 
 
 @dataclass(frozen=True)
@@ -46,11 +44,14 @@ class Hit:
     license: str | None
     library_id: str
     matched_peaks: tuple[tuple[float, float, float], ...] = ()
+    label: str | None = None
+    description: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "rank": self.rank,
             "name": self.name,
+            "label": self.label,
             "inchikey": self.inchikey,
             "score": round(self.score, 4),
             "library_id": self.library_id,
@@ -60,149 +61,9 @@ class Hit:
             "technique": self.technique,
             "source_file": self.source_file,
             "license": self.license,
+            "description": self.description,
             "matched_peaks": len(self.matched_peaks),
         }
-
-
-class _Query:
-    """Query weights and per-cut norms for the (common-range) weighted dot product."""
-
-    def __init__(self, peaks: EIPeaks, common_range: bool) -> None:
-        grid = scoring_ms.LOW_MZ_GRID
-        self.bins = peaks.mz.astype(np.int64)
-        self.w = scoring_ms.peak_weights(
-            peaks, scoring_ms.DEFAULT_MZ_POWER, scoring_ms.DEFAULT_INTENSITY_POWER
-        )
-        self.g = int(np.searchsorted(grid, peaks.low_mz, side="right") - 1) if common_range else 0
-        self.common_range = common_range
-        above = peaks.mz[None, :] >= grid[:, None]
-        self.norm2 = (above * self.w**2).sum(axis=1)
-        self.above = above
-
-
-def _cut_index(library: Library, ids: np.ndarray, query: _Query) -> np.ndarray:
-    if not query.common_range:
-        return np.zeros(ids.size, dtype=np.int64)
-    return np.maximum(query.g, np.asarray(library.arrays["ms_low"])[ids].astype(np.int64))
-
-
-def _denominator(library: Library, ids: np.ndarray, cut: np.ndarray, query: _Query) -> np.ndarray:
-    library_norm2 = np.asarray(library.arrays["ms_norms"])[cut, ids].astype(np.float64)
-    return np.sqrt(query.norm2[cut] * library_norm2)
-
-
-def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(numerator, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
-
-
-def _finish(library: Library, ids: np.ndarray, rest_table: np.ndarray) -> np.ndarray:
-    """Σ w_Q·w_L over the peaks of spectra ``ids`` whose m/z has a value in ``rest_table``."""
-    indptr = np.asarray(library.arrays["ms_indptr"])
-    starts, counts = indptr[ids], indptr[ids + 1] - indptr[ids]
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(ids.size)
-    owner = np.repeat(np.arange(ids.size), counts)
-    positions = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-    mz = np.asarray(library.arrays["ms_mz"])[positions]
-    q = rest_table[mz]
-    hit = q != 0
-    if not hit.any():
-        return np.zeros(ids.size)
-    intensity = np.asarray(library.arrays["ms_int"])[positions[hit]].astype(np.float64)
-    w = (
-        intensity**scoring_ms.DEFAULT_INTENSITY_POWER
-        * mz[hit].astype(np.float64) ** scoring_ms.DEFAULT_MZ_POWER
-    )
-    return np.bincount(owner[hit], weights=q[hit] * w, minlength=ids.size)
-
-
-def pruned_top_k(library: Library, query: _Query, k: int, ri: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-k of cos² − RI penalty, reading the posting lists richest in query weight first.
-
-    After each list, an unseen spectrum can score at most U², U = max over cuts of ‖w_rest‖/‖w_Q‖
-    (Cauchy-Schwarz), and a seen one at most (partial + U)² − penalty. Once U² is below the k-th best
-    lower bound, the survivors are finished from the CSR table, but only when that is cheaper than
-    reading the remaining lists (a gathered CSR peak costs about 12 posting entries, measured);
-    otherwise reading goes on (every list read gives the exact score).
-    """
-    inv_indptr = np.asarray(library.arrays["inv_indptr"])
-    inv_ids, inv_w = library.arrays["inv_ids"], library.arrays["inv_w"]
-    n = library.n_ms
-    acc = np.zeros(n)
-    touched = np.zeros(n, dtype=bool)
-    cut_of = np.zeros(n, dtype=np.int64)
-    den_of = np.zeros(n)
-    pen_of = np.zeros(n)
-    # Read first the lists that remove the most squared query weight per posting entry.
-    list_lengths = inv_indptr[query.bins + 1] - inv_indptr[query.bins]
-    order = np.argsort(-(query.w**2) / np.maximum(list_lengths, 1), kind="stable")
-    lengths = list_lengths[order]
-    remaining_cost = np.concatenate((np.cumsum(lengths[::-1])[::-1], [0]))
-    peaks_per_spectrum = max(1.0, float(library.arrays["ms_indptr"][-1]) / max(n, 1))
-    rest2 = query.norm2.copy()
-    cuts = np.arange(rest2.size)
-    valid = (query.norm2 > 0) & ((cuts >= query.g) if query.common_range else (cuts == 0))
-    lower = -np.inf
-    next_check = 2.0
-    next_stop_check = 0
-    for step, i in enumerate(order, start=1):
-        start, end = inv_indptr[query.bins[i]], inv_indptr[query.bins[i] + 1]
-        ids = np.asarray(inv_ids[start:end])
-        acc[ids] += query.w[i] * np.asarray(inv_w[start:end], dtype=np.float64)
-        new = ids[~touched[ids]]
-        if new.size:
-            # Per-spectrum constants are computed once, when a spectrum is first met.
-            touched[new] = True
-            cut_of[new] = _cut_index(library, new, query)
-            den_of[new] = _denominator(library, new, cut_of[new], query)
-            if ri is not None:
-                pen_of[new] = _penalties(library, new, ri)
-        rest2 = np.maximum(rest2 - query.above[:, i] * query.w[i] ** 2, 0.0)
-        if step == order.size:
-            continue
-        bounds = np.where(valid, np.sqrt(_safe_divide(rest2, query.norm2)), 0.0)
-        # Each check costs O(spectra seen): refresh the k-th lower bound on a doubling schedule, and
-        # test for stopping only when the bound allows it and not right after a failed test.
-        refresh = step >= next_check
-        may_stop = float(bounds.max()) ** 2 + _EPS < lower and step >= next_stop_check
-        if not (refresh or may_stop):
-            continue
-        if refresh:
-            next_check *= 2
-        seen = np.flatnonzero(touched)
-        cut = cut_of[seen]
-        denominator = den_of[seen]
-        partial = _safe_divide(acc[seen], denominator)
-        penalty = pen_of[seen]
-        if seen.size >= k:
-            lower = max(lower, float(np.partition(partial**2 - penalty, seen.size - k)[seen.size - k]))
-        if float(bounds.max()) ** 2 + _EPS >= lower:
-            continue
-        upper = np.minimum(1.0, partial + bounds[cut]) ** 2 - penalty
-        keep = upper + _EPS >= lower
-        if keep.sum() * peaks_per_spectrum * 12 > remaining_cost[step]:
-            next_stop_check = step + 1 + step // 4
-            continue
-        rest_table = np.zeros(65536, dtype=np.float64)
-        rest_table[query.bins[order[step:]]] = query.w[order[step:]]
-        ids = seen[keep]
-        cosine = _safe_divide(acc[ids] + _finish(library, ids, rest_table), denominator[keep])
-        return _top(ids, cosine**2 - penalty[keep], k)
-    seen = np.flatnonzero(touched)
-    cosine = _safe_divide(acc[seen], den_of[seen])
-    return _top(seen, cosine**2 - pen_of[seen], k)
-
-
-def _penalties(library: Library, ids: np.ndarray, query_ri: float | None) -> np.ndarray:
-    if query_ri is None:
-        return np.zeros(ids.size)
-    ri = np.asarray(library.arrays["ms_ri"])[ids]
-    delta = np.abs(ri - query_ri) - scoring_ms.RI_WINDOW
-    penalty = np.minimum(scoring_ms.RI_MAX_PENALTY, scoring_ms.RI_RATE * np.maximum(0.0, delta))
-    return np.where(np.isnan(ri), 0.0, penalty)
 
 
 def _top(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -217,18 +78,17 @@ def ms_top_k(
     """Indices into the library's MS spectra and their scores, best first (exact top-k)."""
     if library.n_ms == 0 or peaks.mz.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
-    if exhaustive or method in ("reverse", "composite", "entropy"):
-        from customslab.spectra.search_exhaustive import exhaustive_scores
-
-        scores = exhaustive_scores(library, peaks, method)
-        return _top(np.arange(library.n_ms), scores, k)
-    query = _Query(peaks, common_range=method == "hybrid")
-    ri = peaks.retention_index if method == "hybrid" else None
-    ids, scores = pruned_top_k(library, query, k, ri)
+    if exhaustive or method in ("reverse", "composite"):
+        return _top(np.arange(library.n_ms), exhaustive_scores(library, peaks, method), k)
+    plan: Plan
+    if method == "entropy":
+        plan = EntropyPlan(library, peaks)
+    else:
+        ri = peaks.retention_index if method == "hybrid" else None
+        plan = CosinePlan(library, peaks, common_range=method == "hybrid", ri=ri)
+    ids, scores = pruned_top_k(plan, k)
     if scores.size < k or float(scores[-1]) <= 0.0:
-        # Unseen spectra score 0 (or less with an RI penalty): only brute force orders those ties.
-        from customslab.spectra.search_exhaustive import exhaustive_scores
-
+        # Spectra sharing no peak score 0 (or less with an RI penalty): only brute force orders those.
         return _top(np.arange(library.n_ms), exhaustive_scores(library, peaks, method), k)
     return ids, scores
 
@@ -262,6 +122,8 @@ def _hit(library: Library, rank: int, row: int, score: float, matched: tuple[Any
         license=entry.get("license"),
         library_id=library.library_id,
         matched_peaks=matched,
+        label=entry.get("label"),
+        description=entry.get("description"),
     )
 
 
