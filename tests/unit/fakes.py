@@ -29,11 +29,23 @@ from customslab.services.ports import (
     QueueFilter,
     QueueRow,
     ReleasedResult,
+    ReportRenderer,
     Repository,
     StoredFile,
     UploadTooLarge,
 )
 from customslab.services.quality_ports import E, QualityRepository
+
+
+class FakeReportRenderer(ReportRenderer):
+    """A plain-text 'document' that carries the verification code, for service tests without PDFs."""
+
+    def render(self, data: Any) -> bytes:
+        return f"report {data.report_id} v{data.version} sha256:{data.verification_code()}".encode()
+
+    def read_code(self, document: bytes) -> str | None:
+        text = document.decode("utf-8", "replace")
+        return text.rsplit("sha256:", 1)[1] if "sha256:" in text else None
 
 
 class FakeFileStore(FileStore):
@@ -290,6 +302,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.repo = repo or FakeRepository()
         self.quality = quality or FakeQualityRepository()
         self.files = FakeFileStore()
+        self.reports = FakeReportRenderer()
         self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         self.clock = lambda: self.now
         self.committed = 0

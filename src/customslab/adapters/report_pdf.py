@@ -33,6 +33,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from customslab.domain.quality.report import ReportData, short_code
+from customslab.services.ports import ReportRenderer
 
 KOREAN_FONT = "HYSMyeongJo-Medium"
 JAPANESE_FONT = "HeiseiMin-W3"
@@ -401,3 +402,13 @@ def read_verification_code(pdf_bytes: bytes) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+class PdfReportRenderer(ReportRenderer):
+    """The reportlab/pypdf implementation of the services' report port."""
+
+    def render(self, data: ReportData) -> bytes:
+        return render_report_pdf(data)
+
+    def read_code(self, document: bytes) -> str | None:
+        return read_verification_code(document)

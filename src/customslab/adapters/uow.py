@@ -17,8 +17,15 @@ from customslab.adapters import orm
 from customslab.adapters.audit_log import install_audit_hook
 from customslab.adapters.db import make_engine, session_factory
 from customslab.adapters.quality_repository import SqlQualityRepository
+from customslab.adapters.report_pdf import PdfReportRenderer
 from customslab.adapters.repository import SqlRepository
-from customslab.services.ports import AbstractUnitOfWork, FileStore, StoredFile, UploadTooLarge
+from customslab.services.ports import (
+    AbstractUnitOfWork,
+    FileStore,
+    ReportRenderer,
+    StoredFile,
+    UploadTooLarge,
+)
 
 CHUNK = 1024 * 1024
 
@@ -80,10 +87,17 @@ class Database:
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
-    def __init__(self, db: Database, files: FileStore, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        db: Database,
+        files: FileStore,
+        clock: Callable[[], datetime] = utcnow,
+        reports: ReportRenderer | None = None,
+    ) -> None:
         self.db = db
         self.files = files
         self.clock = clock
+        self.reports = reports or PdfReportRenderer()
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
         self.session = self.db.sessions()

@@ -25,6 +25,7 @@ from customslab.domain.model import (
     Share,
     User,
 )
+from customslab.domain.quality.report import ReportData
 from customslab.services.quality_ports import QualityRepository
 
 
@@ -84,6 +85,17 @@ class StoredFile:
 
 class UploadTooLarge(Exception):
     pass
+
+
+class ReportRenderer(abc.ABC):
+    """Turns report data into the issued document and reads the verification code back from one."""
+
+    @abc.abstractmethod
+    def render(self, data: ReportData) -> bytes: ...
+
+    @abc.abstractmethod
+    def read_code(self, document: bytes) -> str | None:
+        """The verification code a document carries, or None when it has none or is unreadable."""
 
 
 class FileStore(abc.ABC):
@@ -216,6 +228,7 @@ class AbstractUnitOfWork(abc.ABC):
     repo: Repository = field(init=False)
     quality: QualityRepository = field(init=False)
     files: FileStore = field(init=False)
+    reports: ReportRenderer = field(init=False)
     clock: Callable[[], datetime] = field(init=False)
 
     def __enter__(self) -> AbstractUnitOfWork:

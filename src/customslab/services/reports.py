@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,22 +22,7 @@ from customslab.services.common import visible_sample
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import IssuedReport, MethodEntry
 
-Renderer = Callable[[ReportData], bytes]
-CodeReader = Callable[[bytes], str | None]
 _REPORTABLE = (State.APPROVED, State.REPORTED)
-
-
-def _default_renderer() -> Renderer:
-    # The PDF library lives in an adapter; services reach it only when the caller passes none.
-    from customslab.adapters.report_pdf import render_report_pdf
-
-    return render_report_pdf
-
-
-def _default_reader() -> CodeReader:
-    from customslab.adapters.report_pdf import read_verification_code
-
-    return read_verification_code
 
 
 def _num(v: Any) -> str:
@@ -179,10 +163,8 @@ def _reporting_sample(
     return sample, req
 
 
-def _store(
-    uow: AbstractUnitOfWork, actor: Actor, data: ReportData, sample_id: int, render: Renderer | None
-) -> IssuedReport:
-    pdf = (render or _default_renderer())(data)
+def _store(uow: AbstractUnitOfWork, actor: Actor, data: ReportData, sample_id: int) -> IssuedReport:
+    pdf = uow.reports.render(data)
     stored = uow.files.put(io.BytesIO(pdf), len(pdf) + 1)
     entry = IssuedReport(
         data.report_id,
@@ -204,7 +186,6 @@ def issue_report(
     actor: Actor,
     sample_id: int,
     options: dict[str, Any] | None = None,
-    render: Renderer | None = None,
 ) -> dict[str, Any]:
     """Issue the test report of an approved sample; the sample moves from approved to reported."""
     with uow:
@@ -220,7 +201,7 @@ def issue_report(
         number = uow.repo.next_number(f"report-{actor.org_code}-{now.year}")
         data = build_report_data(uow, actor, sample, req, options or {})
         data = replace(data, report_id=f"{actor.org_code}-R-{now.year}-{number:05d}")
-        entry = _store(uow, actor, data, sample_id, render)
+        entry = _store(uow, actor, data, sample_id)
         for t in sample.tests:
             if t.state is State.APPROVED:
                 t.move(State.REPORTED)
@@ -235,7 +216,6 @@ def amend_report(
     entry_id: int,
     reason: str,
     options: dict[str, Any] | None = None,
-    render: Renderer | None = None,
 ) -> dict[str, Any]:
     """Issue a new version that supersedes the current one, with the reason (17025 7.8.8)."""
     with uow:
@@ -259,7 +239,7 @@ def amend_report(
             version=old.version + 1,
             amendment=r.Amendment(old.report_id, old.version, reason.strip()),
         )
-        new = _store(uow, actor, data, old.sample_id, render)
+        new = _store(uow, actor, data, old.sample_id)
         new.supersedes_id, new.amendment_reason = old.id, reason.strip()
         old.superseded_by_id, old.superseded_at = new.id, uow.clock()
         uow.commit()
@@ -322,11 +302,9 @@ def verify_code(uow: AbstractUnitOfWork, code: str) -> dict[str, Any]:
         return out
 
 
-def verify_report(
-    uow: AbstractUnitOfWork, pdf_bytes: bytes, read_code: CodeReader | None = None
-) -> dict[str, Any]:
+def verify_report(uow: AbstractUnitOfWork, pdf_bytes: bytes) -> dict[str, Any]:
     """Read the code from a report PDF and check it; also say whether the file is byte-identical."""
-    code = (read_code or _default_reader())(pdf_bytes)
+    code = uow.reports.read_code(pdf_bytes)
     if code is None:
         return {
             "status": "unknown",
