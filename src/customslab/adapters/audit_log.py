@@ -1,7 +1,8 @@
-"""Writes the hash-chained audit trail from inside every flush, so no service can forget it.
+"""Writes the hash-chained audit trail from the session's own events, so no service can forget it.
 
-The entries are computed from SQLAlchemy's attribute history (field-level before/after) and
-inserted in the same transaction as the change they describe.
+The entries are computed at every flush from SQLAlchemy's attribute history (field-level
+before/after) and inserted just before commit, in the same transaction as the change they describe:
+a rolled-back change leaves no entry, and a committed one always has its entries.
 """
 
 from __future__ import annotations
@@ -80,23 +81,39 @@ def _changes(session: Session) -> Iterator[tuple[str, str, str, dict[str, Any]]]
             yield found[0], found[1], action, diff
 
 
-def _write_entries(session: Session, _flush_context: Any) -> None:
+_PENDING = "audit_pending"
+
+
+def _collect(session: Session, _flush_context: Any) -> None:
+    """After each flush: keep the field-level changes, which only the flush can see, until commit."""
     pending = list(_changes(session))
+    if pending:
+        at = datetime.now(UTC)
+        actor = str(session.info.get("actor", "system"))
+        reason = session.info.get("reason")
+        session.info.setdefault(_PENDING, []).extend((at, actor, reason, *change) for change in pending)
+
+
+def _write_entries(session: Session) -> None:
+    """Before commit: chain and insert the collected entries.
+
+    The chain must stay linear, so PostgreSQL writers are serialised by a transaction-scoped advisory
+    lock; taking it here rather than at the first flush holds it only from the last flush to the
+    commit, so concurrent transactions overlap in everything but their audit append.
+    """
+    session.flush()  # the last changes reach _collect before the chain is written
+    pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        # Serialise writers so the chain stays linear; released at commit or rollback.
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
     last = conn.execute(
         select(audit_entries.c.seq, audit_entries.c.hash).order_by(audit_entries.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
-    actor = str(session.info.get("actor", "system"))
-    reason = session.info.get("reason")
-    at = datetime.now(UTC)
     rows = []
-    for entity, entity_id, action, diff in pending:
+    for at, actor, reason, entity, entity_id, action, diff in pending:
         seq += 1
         h = entry_hash(seq, at, actor, entity, entity_id, action, diff, reason, prev)
         rows.append(
@@ -117,8 +134,14 @@ def _write_entries(session: Session, _flush_context: Any) -> None:
     conn.execute(audit_entries.insert(), rows)
 
 
+def _discard(session: Session, _previous: Any = None) -> None:
+    session.info.pop(_PENDING, None)
+
+
 def install_audit_hook(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _write_entries)
+    event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "before_commit", _write_entries)
+    event.listen(factory, "after_rollback", _discard)
 
 
 def read_chain(session: Session) -> Iterator[AuditRecord]:
