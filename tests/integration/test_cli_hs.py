@@ -60,6 +60,25 @@ def test_evaluate_combines_several_results_with_units(env: dict[str, str]) -> No
     assert (data["determined"], data["mismatch"]) == (["270119"], "subheading")
 
 
+def test_evaluate_gives_the_duty_difference_from_a_tariff_file(env: dict[str, str], tmp_path: Path) -> None:
+    tariff = tmp_path / "tariff.csv"
+    tariff.write_text(
+        "code,description,ad_valorem,specific,specific_unit,unit\n"
+        "2208401000,Rum,20,,,l\n2207101000,Undenatured ethyl alcohol,270,,,l\n"
+    )
+    args = ["evaluate", "--declared", "2208401000", "--result", "alcohol_strength=85%vol"]
+    args += ["--tariff", str(tariff), "--value", "1000"]
+    text = runner.invoke(hs_app, args, env=env)
+    assert text.exit_code == 0, text.output
+    assert "declared line 2208401000 200.00; determined line 2207101000 2,700.00; difference +2,500.00" in (
+        text.output
+    )
+    duty = json.loads(runner.invoke(hs_app, [*args, "--json"], env=env).stdout)["duty"]
+    assert (duty["declared_duty"], duty["determined_duty"], duty["difference"]) == (200.0, 2700.0, 2500.0)
+    alone = runner.invoke(hs_app, args[:-2], env=env)
+    assert alone.exit_code == 2 and "both --tariff and --value" in alone.output
+
+
 def test_evaluate_reports_when_no_rule_applies(env: dict[str, str]) -> None:
     args = ["evaluate", "--declared", "0101.21", "--result", "specific_gravity=0.952", "--json"]
     data = json.loads(runner.invoke(hs_app, args, env=env).stdout)

@@ -17,6 +17,7 @@ from customslab.hs.docs import write_docs
 from customslab.hs.evaluate import evaluate as run_evaluation
 from customslab.hs.nomenclature import DEFAULT_EDITION, HsError, cached_nomenclature, format_code
 from customslab.hs.quantities import parse_result
+from customslab.hs.tariff import read_tariff_csv
 
 hs_app = typer.Typer(help="HS classification: nomenclature search, measurement rules, decision support.")
 
@@ -141,13 +142,37 @@ def evaluate_command(
     result: Annotated[list[str], typer.Option("--result", help="NAME=VALUE[UNIT][±U]; repeat.")],
     decision_rule: Annotated[DecisionRule, typer.Option("--decision-rule")] = DecisionRule.GUARDED,
     data: DataOption = None,
+    tariff: Annotated[
+        Path | None,
+        typer.Option("--tariff", help="National tariff CSV (code, description, ad_valorem, ...)."),
+    ] = None,
+    customs_value: Annotated[
+        float | None, typer.Option("--value", min=0, help="Customs value, for the duty difference.")
+    ] = None,
+    quantity: Annotated[
+        float | None, typer.Option("--quantity", min=0, help="Quantity in the tariff's unit (specific duty).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Apply the measurement rules to a declared code and laboratory results (no database needed)."""
+    """Apply the measurement rules to a declared code and laboratory results (no database needed).
+
+    With --tariff and --value, also the duty under the declared and the determined national line.
+    """
+    if (tariff is None) != (customs_value is None):
+        raise _fail("the duty difference needs both --tariff and --value")
     try:
         nomenclature = cached_nomenclature(str(data or hs_data_dir()))
         measurements = [parse_result(item) for item in result]
-        outcome = run_evaluation(declared, measurements, decision_rule, nomenclature=nomenclature)
+        lines = read_tariff_csv(tariff) if tariff is not None else None
+        outcome = run_evaluation(
+            declared,
+            measurements,
+            decision_rule,
+            nomenclature=nomenclature,
+            tariff=lines,
+            customs_value=customs_value,
+            quantity=quantity,
+        )
     except HsError as error:
         raise _fail(str(error)) from None
     if as_json:
@@ -159,6 +184,18 @@ def evaluate_command(
         typer.echo(f"- {firing.rule.id} [{firing.status}] {firing.rule.source}: {' '.join(firing.reasons)}")
     for skipped in outcome.not_evaluated:
         typer.echo(f"- {skipped['id']} would apply but needs: {', '.join(skipped['missing'])}")
+    if tariff is not None:
+        duty = outcome.duty
+        if duty is None:
+            typer.echo(
+                "Duty difference: not computed; it needs a decided outcome with one determined code "
+                "and a national line for both codes in the tariff file."
+            )
+        else:
+            typer.echo(
+                f"Duty: declared line {duty.declared_line.code} {duty.declared_duty:,.2f}; determined line "
+                f"{duty.determined_line.code} {duty.determined_duty:,.2f}; difference {duty.difference:+,.2f}"
+            )
 
 
 @hs_app.command()
