@@ -131,7 +131,9 @@ def test_a_rolled_back_change_leaves_no_entry_and_concurrent_writers_keep_one_ch
     with db.engine.connect() as conn:
         seqs = [row[0] for row in conn.execute(text("SELECT seq FROM audit_entries ORDER BY seq"))]
         created = conn.execute(
-            text("SELECT count(*) FROM audit_entries WHERE entity = 'analysis_requests' AND action = 'create'")
+            text(
+                "SELECT count(*) FROM audit_entries WHERE entity = 'analysis_requests' AND action = 'create'"
+            )
         ).scalar_one()
         requests = conn.execute(text("SELECT count(*) FROM analysis_requests")).scalar_one()
     assert seqs == list(range(1, len(seqs) + 1))
