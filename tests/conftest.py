@@ -25,6 +25,20 @@ def shared_data() -> Path:
     return shared_data_dir()
 
 
+@pytest.fixture(scope="session")
+def reference_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default library built from ../shared/data once per run, outside the checkout.
+
+    Pages and browser tests get it ready-made: building it inside a request would measure the build,
+    and a library left in var/ would make one run depend on the one before.
+    """
+    from customslab.spectra.reference_sets import build_reference_library
+
+    path = tmp_path_factory.mktemp("reference") / "default"
+    build_reference_library(shared_data, path)
+    return path
+
+
 # Tests run in test mode (no production secret needed) unless a test says otherwise.
 os.environ.setdefault("CUSTOMSLAB_MODE", "test")
 

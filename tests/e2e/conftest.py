@@ -24,11 +24,19 @@ class Live:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Live]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path, reference_library: Path
+) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{tmp / 'web.sqlite3'}"
     upgrade(url)
-    settings = Settings(mode="test", database_url=url, file_store=tmp / "files", shared_data=shared_data)
+    settings = Settings(
+        mode="test",
+        database_url=url,
+        file_store=tmp / "files",
+        shared_data=shared_data,
+        library_path=reference_library,
+    )
     app = create_web_app(settings)
     net = make_network(app.state.uow_factory)
     with live_server(app) as base:

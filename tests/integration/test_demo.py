@@ -38,9 +38,10 @@ def test_the_demo_database_spreads_cases_over_states_with_referrals_and_overdue_
             )
         ).scalar_one()
         reports = conn.execute(text("SELECT count(*) FROM quality_issued_reports")).scalar_one()
+        instruments = conn.execute(text("SELECT count(*) FROM quality_equipment")).scalar_one()
     engine.dispose()
     assert {"received", "in_analysis", "approved", "reported", "archived"} <= set(states)
-    assert referrals > 5 and overdue > 0 and reports > 0
+    assert referrals > 5 and overdue > 0 and reports > 0 and instruments == 3
     assert load_demo(settings, n_requests=120) is False
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.entrypoints.web.app import create_web_app
-from customslab.services import analysis, cases, referrals
+from customslab.services import analysis, cases, quality, referrals
 from tests.conftest import shared_data_dir
 from tests.factories import PASSWORD, Network, make_network, request_data
 
@@ -22,12 +22,13 @@ SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
 
 
 @pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
+def app(database: Database, tmp_path: Path, reference_library: Path) -> Any:
     settings = Settings(
         mode="test",
         database_url=database.url,
         file_store=tmp_path / "files",
         shared_data=shared_data_dir(),
+        library_path=reference_library,
     )
     return create_web_app(settings, db=database)
 
@@ -400,3 +401,48 @@ def test_custody_share_reject_and_archive_work_from_the_sample_page(
     sign_in(client, net, "outsider")  # the shared-with laboratory reads it, cannot change it
     assert client.get(f"/samples/{sample_id}").status_code == 200
     assert post(client, f"/samples/{sample_id}/custody", {"kind": "transport"}).status_code == 404
+
+
+def test_the_quality_page_shows_the_laboratory_registers_and_only_its_own(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    uow, manager = app.state.uow_factory, net["central_manager"]
+    instrument = quality.register_equipment(uow(), manager, {"equipment_id": "FTIR-9", "name": "ATR bench"})
+    quality.record_calibration(
+        uow(),
+        manager,
+        instrument["id"],
+        {
+            "performed_on": "2025-01-10",
+            "result": "ok",
+            "acceptance_criteria": "±0.5 cm-1",
+            "passed": True,
+            "next_due": "2026-01-10",
+        },
+    )
+    quality.grant_authorisation(uow(), manager, {"user_id": net["analyst"].user_id, "role": "analyst"})
+    quality.record_qc_batch(
+        uow(),
+        net["analyst"],
+        {"material": "CRM <ethanol> 40 %vol", "target_mean": 40.0, "target_sd": 0.1, "points": [40.0, 40.41]},
+    )
+    sign_in(client, net, "central_manager")
+    page = client.get("/quality")
+    assert page.status_code == 200
+    due = page.text.split('id="due"')[1].split("</section>")[0]
+    assert "ATR bench (FTIR-9)" in due and "overdue" in due
+    people = page.text.split('id="authorisations"')[1].split("</section>")[0]
+    assert "<td>analyst</td><td>analyst</td><td>every method</td>" in people
+    assert "out of control" in page.text and "1-3s" in page.text
+    assert "CRM &lt;ethanol&gt; 40 %vol" in page.text and "<ethanol>" not in page.text
+    assert page.text.count("<svg") == 1 and 'href="/quality"' in page.text
+
+    post(client, "/logout", {})
+    sign_in(client, net, "outsider")
+    other = client.get("/quality")
+    assert (
+        other.status_code == 200 and "FTIR-9" not in other.text and "No instrument registered." in other.text
+    )
+    post(client, "/logout", {})
+    sign_in(client, net, "officer")
+    assert client.get("/quality").status_code == 403

@@ -13,7 +13,7 @@ from customslab.config import Settings
 from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import DomainError
-from customslab.services import analysis, auth, cases, referrals, reports
+from customslab.services import analysis, auth, cases, quality, referrals, reports
 from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
@@ -80,6 +80,62 @@ def _load(db: Database, files: LocalFileStore, n_requests: int, rng: random.Rand
             + timedelta(minutes=rng.randint(0, 600))
         )
         _one_case(uow, clock, actors, rng, i, n_requests)
+    clock.now = datetime.now(UTC)
+    _quality_registers(uow, clock, actors)
+
+
+def _quality_registers(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
+    """The central laboratory's 17025 registers: a method, instruments (one overdue), people, QC."""
+    manager, analyst, reviewer = (actors[str(name)] for name in STAFF["KCS-CCL"])
+    method = quality.create_method_draft(
+        uow(),
+        manager,
+        {
+            "method_id": "CCL-M-022",
+            "version": "3",
+            "title": "Alcoholic strength by volume, oscillating-type densimetry",
+            "technique": "density",
+            "validation": {
+                "repeatability_sr": 0.05,
+                "uncertainty_model": "GUM bottom-up",
+                "expanded_uncertainty_absolute": 0.2,
+                "unit": "%vol",
+            },
+        },
+    )
+    quality.validate_method_version(uow(), manager, method["id"])
+    today = clock.now.date()
+    for code, name, calibrated_days_ago, next_due_days in (
+        ("DMA-1", "Density meter", 200, 165),
+        ("GCMS-2", "GC-MS", 340, 25),
+        ("FTIR-1", "ATR-FTIR spectrometer", 400, -35),
+    ):
+        instrument = quality.register_equipment(
+            uow(), manager, {"equipment_id": code, "name": name, "location": "Building B, room 2.14"}
+        )
+        quality.record_calibration(
+            uow(),
+            manager,
+            instrument["id"],
+            {
+                "performed_on": (today - timedelta(days=calibrated_days_ago)).isoformat(),
+                "result": "within specification",
+                "acceptance_criteria": "manufacturer's specification",
+                "passed": True,
+                "next_due": (today + timedelta(days=next_due_days)).isoformat(),
+            },
+        )
+    for who, role in ((analyst, "analyst"), (reviewer, "reviewer")):
+        quality.grant_authorisation(
+            uow(), manager, {"user_id": who.user_id, "role": role, "method_id": "CCL-M-022"}
+        )
+    for material, points in (
+        ("CRM ethanol 40 %vol", [40.02, 39.95, 40.07, 39.98, 40.04, 39.93, 40.05, 40.01]),
+        ("CRM ethanol 40 %vol", [40.02, 39.95, 40.41]),
+    ):
+        quality.record_qc_batch(
+            uow(), analyst, {"material": material, "target_mean": 40.0, "target_sd": 0.1, "points": points}
+        )
 
 
 def _one_case(

@@ -24,6 +24,7 @@ from customslab.entrypoints.web import (
     routes_lab,
     routes_network,
     routes_officer,
+    routes_quality,
 )
 from customslab.entrypoints.web.common import HERE, CsrfRefused, LoginRequired, is_htmx, render, translations
 
@@ -112,6 +113,14 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (routes_auth, routes_officer, routes_lab, routes_ident, routes_hs, routes_network):
+    for module in (
+        routes_auth,
+        routes_officer,
+        routes_lab,
+        routes_ident,
+        routes_hs,
+        routes_network,
+        routes_quality,
+    ):
         app.include_router(module.router)
     return app

@@ -120,6 +120,8 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     if actor.has(Role.REVIEWER):
         links.append(("/queue?state=to_be_reviewed", N_("To review")))
     links.append(("/hs", N_("HS nomenclature")))
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER):
+        links.append(("/quality", N_("Quality registers")))
     if actor.has(Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN, Role.REVIEWER):
         links.append(("/dashboard", N_("Network dashboard")))
     return links

@@ -105,6 +105,8 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
             shot("hs-nomenclature")
             _hs_evaluation(page, base)
             shot("hs-evaluation")
+            page.goto(f"{base}/quality")
+            shot("quality")
             page.context.clear_cookies()
             sign_in(page, base, "coordinator", DEMO_PASSWORD)
             page.goto(f"{base}/dashboard")
