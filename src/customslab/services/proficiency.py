@@ -205,15 +205,19 @@ def round_detail(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> dict[s
 def list_rounds(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """Rounds the actor's laboratory coordinates or takes part in (all of them for coordinators)."""
     with uow:
-        rounds = uow.quality.find(PtRoundEntry)
-        return [
-            {
-                "id": r.id,
-                "code": r.code,
-                "title": r.title,
-                "state": r.state,
-                "coordinator_lab": r.coordinator_lab,
-            }
-            for r in rounds
-            if actor.sees_network or actor.org_code == r.coordinator_lab or actor.org_code in r.participants
-        ]
+        return rounds_of(uow, actor)
+
+
+def rounds_of(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Inside a unit of work: what :func:`list_rounds` returns."""
+    return [
+        {
+            "id": r.id,
+            "code": r.code,
+            "title": r.title,
+            "state": r.state,
+            "coordinator_lab": r.coordinator_lab,
+        }
+        for r in uow.quality.find(PtRoundEntry)
+        if actor.sees_network or actor.org_code == r.coordinator_lab or actor.org_code in r.participants
+    ]

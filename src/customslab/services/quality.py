@@ -275,9 +275,14 @@ def adopt_method(uow: AbstractUnitOfWork, actor: Actor, source_id: int) -> dict[
 def list_methods(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """The laboratory's catalogue, then the versions other laboratories published to the network."""
     with uow:
-        own = uow.quality.find(MethodEntry, lab_code=actor.org_code)
-        shared = [e for e in uow.quality.find(MethodEntry, published=True) if e.lab_code != actor.org_code]
-        return [method_view(e) for e in own + shared]
+        return methods_of(uow, actor)
+
+
+def methods_of(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Inside a unit of work: what :func:`list_methods` returns."""
+    own = uow.quality.find(MethodEntry, lab_code=actor.org_code)
+    shared = [e for e in uow.quality.find(MethodEntry, published=True) if e.lab_code != actor.org_code]
+    return [method_view(e) for e in own + shared]
 
 
 def method_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> dict[str, Any]:
@@ -389,7 +394,12 @@ def record_maintenance(
 
 def list_equipment(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     with uow:
-        return [equipment_view(uow, e) for e in uow.quality.find(EquipmentEntry, lab_code=actor.org_code)]
+        return equipment_of(uow, actor)
+
+
+def equipment_of(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Inside a unit of work: the laboratory's instruments, each with whether it may be used today."""
+    return [equipment_view(uow, e) for e in uow.quality.find(EquipmentEntry, lab_code=actor.org_code)]
 
 
 def equipment_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> dict[str, Any]:
@@ -405,22 +415,27 @@ def equipment_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> di
 def equipment_due(uow: AbstractUnitOfWork, actor: Actor, horizon_days: int = 30) -> list[dict[str, Any]]:
     """Instruments overdue or due for calibration within the horizon, most urgent first."""
     with uow:
-        entries = uow.quality.find(EquipmentEntry, lab_code=actor.org_code)
-        ids = {e.code: e.id for e in entries}
-        items = due_list(
-            [(e.equipment, _calibrations(uow, e)) for e in entries], uow.clock().date(), horizon_days
-        )
-        return [
-            {
-                "id": ids[i.equipment.equipment_id],
-                "label": i.equipment.label,
-                "kind": i.kind.value if i.kind else None,
-                "due_on": i.due_on.isoformat() if i.due_on else None,
-                "overdue": i.overdue,
-                "days_left": i.days_left,
-            }
-            for i in items
-        ]
+        return due_of(uow, actor, horizon_days)
+
+
+def due_of(uow: AbstractUnitOfWork, actor: Actor, horizon_days: int = 30) -> list[dict[str, Any]]:
+    """Inside a unit of work: what :func:`equipment_due` returns."""
+    entries = uow.quality.find(EquipmentEntry, lab_code=actor.org_code)
+    ids = {e.code: e.id for e in entries}
+    items = due_list(
+        [(e.equipment, _calibrations(uow, e)) for e in entries], uow.clock().date(), horizon_days
+    )
+    return [
+        {
+            "id": ids[i.equipment.equipment_id],
+            "label": i.equipment.label,
+            "kind": i.kind.value if i.kind else None,
+            "due_on": i.due_on.isoformat() if i.due_on else None,
+            "overdue": i.overdue,
+            "days_left": i.days_left,
+        }
+        for i in items
+    ]
 
 
 def add_reference_material(uow: AbstractUnitOfWork, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -523,7 +538,12 @@ def revoke_authorisation(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -
 
 def list_authorisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     with uow:
-        return [authorisation_view(e) for e in uow.quality.find(AuthorisationEntry, lab_code=actor.org_code)]
+        return authorisations_of(uow, actor)
+
+
+def authorisations_of(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Inside a unit of work: the laboratory's authorisations."""
+    return [authorisation_view(e) for e in uow.quality.find(AuthorisationEntry, lab_code=actor.org_code)]
 
 
 def lab_authorisations(uow: AbstractUnitOfWork, lab_code: str) -> list[Authorisation]:
@@ -641,9 +661,12 @@ def list_qc_batches(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any
 def qc_chart_svg(uow: AbstractUnitOfWork, actor: Actor, batch_entry_id: int) -> str:
     """The batch's Levey–Jennings chart with the Westgard violations coloured."""
     with uow:
-        e = own_entry(uow, actor, QcBatchEntry, batch_entry_id, "QC batch")
-        b = e.batch
-        return levey_jennings_svg(b.points, b.target_mean, b.target_sd, e.evaluation.violations, b.material)
+        return qc_chart(own_entry(uow, actor, QcBatchEntry, batch_entry_id, "QC batch"))
+
+
+def qc_chart(e: QcBatchEntry) -> str:
+    b = e.batch
+    return levey_jennings_svg(b.points, b.target_mean, b.target_sd, e.evaluation.violations, b.material)
 
 
 def assert_batch_entry_releasable(uow: AbstractUnitOfWork, batch_entry_id: int) -> None:

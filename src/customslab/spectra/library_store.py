@@ -39,8 +39,6 @@ from customslab.spectra.model import Technique
 FORMAT_VERSION = 3
 MAX_MZ = 65535
 VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
-_MS_ARRAYS = ("ms_indptr", "ms_mz", "ms_int", "ms_p", "ms_rows", "ms_low", "ms_ri", "ms_norms")
-_INV_ARRAYS = ("inv_indptr", "inv_ids", "inv_w", "inv_p", "inv_plogp")
 
 
 class LibraryError(ValueError):

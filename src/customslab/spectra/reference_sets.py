@@ -25,11 +25,12 @@ POLYMER_CLASSES = {"LDPE": "PE", "HDPE": "PE", "LLDPE": "PE", "UHMWPE": "PE"}
 
 def polymer_class(label: str) -> str:
     """'(01) LDPE' → 'PE', '(insitu 02) PE' → 'PE', RaMPP ' PP V3' → 'PP'."""
-    name = re.sub(r"^\([^)]*\)\s*", "", label.strip()).split()[0]
+    name = _polymer_name(label)
     return POLYMER_CLASSES.get(name, name)
 
 
 def _polymer_name(label: str) -> str:
+    """'(01) LDPE' → 'LDPE': the data set's polymer, without its product number or variant."""
     return re.sub(r"^\([^)]*\)\s*", "", label.strip()).split()[0]
 
 

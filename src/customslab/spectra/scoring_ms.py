@@ -108,6 +108,13 @@ def match_peaks(
     return ia_arr, ib_arr
 
 
+def safe_divide(numerator: npt.ArrayLike, denominator: np.ndarray) -> FloatArray:
+    """numerator / denominator element-wise (broadcast), 0 where the denominator is not positive."""
+    out = np.zeros(np.broadcast(numerator, denominator).shape, dtype=np.float64)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
 def peak_weights(peaks: EIPeaks, mz_power: float, intensity_power: float) -> FloatArray:
     """w = I^a · (m/z)^b (Stein & Scott 1994, J Am Soc Mass Spectrom 5:859)."""
     return peaks.intensity**intensity_power * peaks.mz**mz_power

@@ -11,7 +11,7 @@ import numpy as np
 
 from customslab.spectra import scoring_ms
 from customslab.spectra.library_store import Library
-from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
+from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod, safe_divide
 
 _BLOCK = 200_000  # spectra per block, to bound temporary memory on large libraries
 
@@ -71,7 +71,7 @@ def _block_scores(library: Library, peaks: EIPeaks, method: ScoreMethod, start: 
             owner, weights=np.where(mz >= grid[cut][owner], w_library**2, 0.0), minlength=n
         )
         denominator = query_norm2[cut] * library_norm2
-        score = _ratio(numerator**2, denominator)
+        score = safe_divide(numerator**2, denominator)
         if method == "hybrid" and peaks.retention_index is not None:
             ri = np.asarray(a["ms_ri"][start:stop])
             penalty = np.minimum(
@@ -85,10 +85,10 @@ def _block_scores(library: Library, peaks: EIPeaks, method: ScoreMethod, start: 
     library_norm2 = np.bincount(owner, weights=w_library**2, minlength=n)
     if method == "reverse":
         shared_query_norm2 = np.bincount(owner, weights=np.where(shared, w_query**2, 0.0), minlength=n)
-        return _ratio(numerator**2, shared_query_norm2 * library_norm2)
+        return safe_divide(numerator**2, shared_query_norm2 * library_norm2)
     if method != "composite":
         raise ValueError(f"unknown score method {method!r}")
-    f_d = _ratio(numerator**2, float(np.sum(w_query_all**2)) * library_norm2)
+    f_d = safe_divide(numerator**2, float(np.sum(w_query_all**2)) * library_norm2)
     n_shared = np.bincount(owner, weights=shared.astype(np.float64), minlength=n)
     # Adjacent shared peaks of the same spectrum, in m/z order (CSR rows are sorted by m/z).
     positions = np.flatnonzero(shared)
@@ -96,12 +96,6 @@ def _block_scores(library: Library, peaks: EIPeaks, method: ScoreMethod, start: 
     now, before = positions[1:][pair], positions[:-1][pair]
     ratio = (w_library[now] / w_library[before]) * (w_query[before] / w_query[now])
     terms = np.minimum(ratio, 1.0 / ratio)
-    f_r = _ratio(np.bincount(owner[now], weights=terms, minlength=n), n_shared)
+    f_r = safe_divide(np.bincount(owner[now], weights=terms, minlength=n), n_shared)
     n_u = float(peaks.mz.size)
-    return np.where(n_shared > 0, _ratio(n_u * f_d + n_shared * f_r, n_u + n_shared), 0.0)
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros_like(numerator, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
+    return np.where(n_shared > 0, safe_divide(n_u * f_d + n_shared * f_r, n_u + n_shared), 0.0)

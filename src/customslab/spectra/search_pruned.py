@@ -35,7 +35,7 @@ import numpy as np
 
 from customslab.spectra import scoring_ms
 from customslab.spectra.library_store import Library
-from customslab.spectra.scoring_ms import EIPeaks
+from customslab.spectra.scoring_ms import EIPeaks, safe_divide
 
 EPS = 1e-9
 _CHUNK_ENTRIES = 1 << 20  # posting entries per step, to bound temporary memory
@@ -43,12 +43,6 @@ _CHUNK_ENTRIES = 1 << 20  # posting entries per step, to bound temporary memory
 _FINISH_COST = 4.0
 # The first lists read hold this much of the unseen-spectrum bound; they seed the threshold.
 _SEED_BOUND = 0.5
-
-
-def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(np.broadcast(numerator, denominator).shape, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
 
 
 class Plan:
@@ -108,14 +102,14 @@ class CosinePlan(Plan):
         cuts = np.arange(grid.size)
         valid = (self.norm2 > 0) & ((cuts >= self.g) if common_range else (cuts == 0))
         # U[c, r]: cosine an unread remainder can add at cut c after reading r lists.
-        self.u = np.where(valid[:, None], np.sqrt(_safe_divide(rest2, self.norm2[:, None])), 0.0)
+        self.u = np.where(valid[:, None], np.sqrt(safe_divide(rest2, self.norm2[:, None])), 0.0)
         self.unseen = self.u.max(axis=0) ** 2
         # The cut is max(g, scan start of the library spectrum): tables indexed by the latter. The
         # library norm above the cut is always the one above g, because no library peak lies below its
         # own scan start (the writer enforces it).
         cut_of = np.maximum(self.g, cuts) if common_range else np.zeros(grid.size, dtype=np.int64)
         self.u_by_low = self.u[cut_of]
-        self.query_scale = np.sqrt(_safe_divide(np.ones(grid.size), self.norm2[cut_of]))
+        self.query_scale = np.sqrt(safe_divide(np.ones(grid.size), self.norm2[cut_of]))
         self.library_norm2 = library.arrays["ms_norms"][self.g]
 
     def term(self, query_value: float, library: list[np.ndarray], out: np.ndarray) -> None:
@@ -136,7 +130,7 @@ class CosinePlan(Plan):
 
     def _cosine(self, ids: np.ndarray, total: np.ndarray, low: np.ndarray | int) -> np.ndarray:
         library_norm2 = np.asarray(self.library_norm2)[ids].astype(np.float64)
-        return _safe_divide(total, np.sqrt(library_norm2)) * self.query_scale[low]
+        return safe_divide(total, np.sqrt(library_norm2)) * self.query_scale[low]
 
     def _penalty(self, ids: np.ndarray) -> np.ndarray:
         if self.ri is None:
