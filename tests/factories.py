@@ -11,6 +11,8 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import OrgKind, Role
 from customslab.domain.model import Organisation
 from customslab.services import auth
+from customslab.services.cases import RequestCreate
+from customslab.services.contract import parse
 from customslab.services.ports import AbstractUnitOfWork
 
 PASSWORD = "correct-horse-battery"
@@ -73,16 +75,17 @@ def make_network(uow_factory: Any) -> Network:
         uow.commit()
     for name, (where, roles) in USERS.items():
         org = getattr(net, where)
-        out = auth.add_user(
-            uow_factory(),
-            username=unique(name),
-            full_name=name,
-            org_code=org,
-            roles=[r.value for r in roles],
-            password=PASSWORD,
+        user = auth.UserCreate(
+            username=unique(name), full_name=name, org_code=org, roles=list(roles), password=PASSWORD
         )
-        net.users[name] = Actor(int(str(out["id"])), str(out["username"]), org, frozenset(roles))
+        out = auth.add_user(uow_factory(), user)
+        net.users[name] = Actor(out.id, out.username, org, frozenset(roles))
     return net
+
+
+def request_command(net: Network, **overrides: Any) -> RequestCreate:
+    """The officer's request as the service takes it; a bad override fails as the edges would."""
+    return parse(RequestCreate, request_data(net, **overrides))
 
 
 def request_data(net: Network, **overrides: Any) -> dict[str, Any]:

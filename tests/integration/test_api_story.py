@@ -144,25 +144,28 @@ def lab(server: tuple[str, Any]) -> tuple[Network, dict[str, httpx.Client], int,
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"),
+    ("field", "value", "status", "message"),
     [
-        ("declared_hs", "22.08.4", "6 to 10 digits"),
-        ("declared_hs", "77010000", "chapter 77 does not exist"),
-        ("declared_hs", "22990000", "heading 22.99 does not exist"),
-        ("origin_country", "ZZ", "ISO 3166"),
-        ("currency", "EUX", "ISO 4217"),
-        ("reason", "curiosity", "not a valid reason"),
+        ("declared_hs", "22.08.4", 422, "6 to 10 digits"),
+        # Well formed, but naming what the loaded nomenclature does not hold: not found.
+        ("declared_hs", "77010000", 404, "chapter 77 does not exist"),
+        ("declared_hs", "22990000", 404, "heading 22.99 does not exist"),
+        ("origin_country", "ZZ", 422, "ISO 3166"),
+        ("currency", "EUX", 422, "ISO 4217"),
+        ("reason", "curiosity", 422, "not a valid reason"),
+        ("lab_code", "NO-SUCH-LAB", 404, "There is no laboratory 'NO-SUCH-LAB'"),
     ],
 )
 def test_invalid_declaration_data_gets_a_clear_4xx(
-    server: tuple[str, Any], field: str, value: str, message: str
+    server: tuple[str, Any], field: str, value: str, status: int, message: str
 ):
     base, uow_factory = server
     net = make_network(uow_factory)
     officer = _client(base, net, "officer")
     r = officer.post("/api/requests", json=request_data(net, **{field: value}))
-    assert r.status_code == 422, r.text
+    assert r.status_code == status, r.text
     assert message in r.json()["error"]
+    assert r.json()["field"] == field
 
 
 def test_bad_requests_get_clear_errors_never_a_500(lab: tuple[Network, dict[str, httpx.Client], int, int]):

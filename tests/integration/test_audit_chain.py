@@ -16,7 +16,7 @@ from customslab.domain.enums import OrgKind
 from customslab.domain.model import Organisation
 from customslab.entrypoints.cli import app
 from customslab.services import cases, queries
-from tests.factories import make_network, request_data, unique
+from tests.factories import make_network, request_command, unique
 from tests.integration.conftest import create_pg_database, drop_pg_database
 
 
@@ -55,12 +55,12 @@ def test_an_audit_entry_altered_in_the_database_is_named_by_verify(fresh_url: st
         return SqlAlchemyUnitOfWork(db, files)
 
     net = make_network(uow)
-    cases.file_request(uow(), net["officer"], request_data(net))
+    cases.file_request(uow(), net["officer"], request_command(net))
     verdict = queries.verify_audit(uow())
-    assert verdict["ok"] and verdict["checked"] > 10
+    assert verdict.ok and verdict.checked > 10
     _tamper(db, 7)
     broken = queries.verify_audit(uow())
-    assert broken == {
+    assert broken.model_dump() == {
         "ok": False,
         "checked": 6,
         "first_broken_seq": 7,
@@ -96,19 +96,19 @@ def test_a_rolled_back_change_leaves_no_entry_and_concurrent_writers_keep_one_ch
         return SqlAlchemyUnitOfWork(db, files)
 
     net = make_network(uow)
-    before = queries.verify_audit(uow())["checked"]
+    before = queries.verify_audit(uow()).checked
     with uow() as work:
         # Flushed (its audit entries computed), then rolled back: nothing may remain.
         work.act_as("tester")
         work.repo.add(Organisation(unique("ORG"), "Never committed", OrgKind.LOCAL, "KR"))
         work.session.flush()
-    assert queries.verify_audit(uow())["checked"] == before
+    assert queries.verify_audit(uow()).checked == before
     with uow() as work:
         # Never flushed before commit: the commit's own flush must still be audited.
         work.act_as("tester")
         work.repo.add(Organisation(unique("ORG"), "Committed", OrgKind.LOCAL, "KR"))
         work.commit()
-    assert queries.verify_audit(uow())["checked"] == before + 1
+    assert queries.verify_audit(uow()).checked == before + 1
     before += 1
 
     errors: list[BaseException] = []
@@ -116,7 +116,7 @@ def test_a_rolled_back_change_leaves_no_entry_and_concurrent_writers_keep_one_ch
     def register(count: int) -> None:
         try:
             for _ in range(count):
-                cases.file_request(uow(), net["officer"], request_data(net))
+                cases.file_request(uow(), net["officer"], request_command(net))
         except BaseException as exc:  # reported below; a thread cannot fail the test itself
             errors.append(exc)
 
@@ -127,7 +127,7 @@ def test_a_rolled_back_change_leaves_no_entry_and_concurrent_writers_keep_one_ch
         thread.join()
     assert errors == []
     verdict = queries.verify_audit(uow())
-    assert verdict["ok"] and verdict["checked"] > before
+    assert verdict.ok and verdict.checked > before
     with db.engine.connect() as conn:
         seqs = [row[0] for row in conn.execute(text("SELECT seq FROM audit_entries ORDER BY seq"))]
         created = conn.execute(

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, text
 
 from customslab.config import Settings
 from customslab.domain.enums import OrgKind, Role
-from customslab.services.demo import load_demo
+from customslab.entrypoints.demo_setup import load_demo
 from customslab.services.demo_data import DEMO_USERS, ORGS
 
 
@@ -55,9 +55,9 @@ def test_the_dashboard_gives_declared_versus_determined_rates_by_chapter_and_ori
     db = Database(url)
     coordinator = Actor(0, "coordinator", "RCL-JP", frozenset({Role.NETWORK_COORDINATOR}))
     uow = SqlAlchemyUnitOfWork(db, LocalFileStore(tmp_path / "files"))
-    data = network_dashboard(uow, coordinator)["declared_vs_determined"]
+    data = network_dashboard(uow, coordinator).declared_vs_determined
     db.dispose()
-    chapters = {r["key"]: r for r in data["per_chapter"]}
-    assert "22" in chapters and chapters["22"]["evaluated"] > 0
-    assert sum(r["evaluated"] for r in data["per_origin"]) == data["evaluated"]
-    assert all(0 <= r["rate"] <= 1 for r in data["per_chapter"] + data["per_origin"])
+    chapters = {r.key: r for r in data.per_chapter}
+    assert "22" in chapters and chapters["22"].evaluated > 0
+    assert sum(r.evaluated for r in data.per_origin) == data.evaluated
+    assert all(0 <= r.rate <= 1 for r in data.per_chapter + data.per_origin)

@@ -11,8 +11,11 @@ import pytest
 from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.services import analysis, cases, identification, queries
+from customslab.services.analysis import TestCreate
+from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services.identification import IdentifyRequest
 from customslab.spectra.library import build_library
-from tests.factories import Network, make_network, request_data
+from tests.factories import Network, make_network, request_command
 
 
 @pytest.fixture(scope="module")
@@ -24,27 +27,28 @@ def small_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def _test_with_file(uow_factory: Any, net: Network, content: bytes, name: str) -> tuple[int, str]:
-    req = cases.file_request(uow_factory(), net["officer"], request_data(net, lab_code=net.central))
+    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
     s = cases.register_sample(
-        uow_factory(), net["central_manager"], req["id"], {"quantity": "2", "unit": "g"}
+        uow_factory(), net["central_manager"], req.id, SampleCreate(quantity="2", unit="g")
     )
-    cases.receive_sample(uow_factory(), net["central_manager"], s["id"], {})
+    cases.receive_sample(uow_factory(), net["central_manager"], s.id, SampleReceipt())
     t = analysis.add_test(
         uow_factory(),
         net["central_manager"],
-        s["id"],
-        {"determination": "identity (GC-MS)", "method_ref": "M-29", "analyst_id": net["analyst"].user_id},
+        s.id,
+        TestCreate(determination="identity (GC-MS)", method_ref="M-29", analyst_id=net["analyst"].user_id),
     )
+    assert t.id is not None
     att = analysis.attach_file(
         uow_factory(),
         net["analyst"],
-        t["id"],
+        t.id,
         filename=name,
         media_type="text/plain",
         stream=io.BytesIO(content),
         max_bytes=1_000_000,
     )
-    return int(t["id"]), str(att["sha256"])
+    return t.id, att.sha256
 
 
 def test_an_attached_massbank_spectrum_is_identified_and_the_hits_are_kept_with_the_library_version(
@@ -55,18 +59,16 @@ def test_an_attached_massbank_spectrum_is_identified_and_the_hits_are_kept_with_
     net = make_network(uow_factory)
     query = files[7]
     test_id, sha = _test_with_file(uow_factory, net, query.read_bytes(), query.name)
-    out = identification.identify_attachment(
-        uow_factory(), net["analyst"], libraries, test_id, sha, library="small", top=5, keep=True
-    )
-    assert out["technique"] == "EI-MS"
-    assert out["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
-    assert out["hits"][0]["source_file"].endswith(query.name)
+    cmd = IdentifyRequest(attachment_sha256=sha, library="small", top=5, keep=True)
+    out = identification.identify_attachment(uow_factory(), net["analyst"], libraries, test_id, cmd)
+    assert out.technique == "EI-MS" and len(out.hits) == 5
+    assert out.hits[0].score == pytest.approx(1.0, abs=1e-3)
+    assert out.hits[0].source_file.endswith(query.name)
+    assert out.attachment.sha256 == sha and out.identification_id is not None
     detail = queries.sample_detail(uow_factory(), net["analyst"], queries_sample(uow_factory, net, test_id))
-    kept = detail["tests"][0]["identifications"][0]
-    assert (
-        kept["library_version"] == out["library_version"]
-        and kept["hits"][0]["name"] == out["hits"][0]["name"]
-    )
+    kept = detail.tests[0].identifications[0]
+    assert kept.id == out.identification_id
+    assert kept.library_version == out.library_version and kept.hits == out.hits
 
 
 def queries_sample(uow_factory: Any, net: Network, test_id: int) -> int:
@@ -83,15 +85,10 @@ def test_a_file_that_is_not_a_spectrum_gets_a_clear_error(
     libraries = LocalSpectralLibraries(tmp_path / "unused", tmp_path, extra={"small": small_library[0]})
     net = make_network(uow_factory)
     test_id, sha = _test_with_file(uow_factory, net, b"just some notes\nnot numbers\n", "notes.txt")
+    small, nope = (IdentifyRequest(attachment_sha256=sha, library=name) for name in ("small", "nope"))
     with pytest.raises(ValidationFailed, match=r"notes\.txt"):
-        identification.identify_attachment(
-            uow_factory(), net["analyst"], libraries, test_id, sha, library="small"
-        )
+        identification.identify_attachment(uow_factory(), net["analyst"], libraries, test_id, small)
     with pytest.raises(NotFound):
-        identification.identify_attachment(
-            uow_factory(), net["analyst"], libraries, test_id, sha, library="nope"
-        )
+        identification.identify_attachment(uow_factory(), net["analyst"], libraries, test_id, nope)
     with pytest.raises(NotFound):
-        identification.identify_attachment(
-            uow_factory(), net["outsider"], libraries, test_id, sha, library="small"
-        )
+        identification.identify_attachment(uow_factory(), net["outsider"], libraries, test_id, small)

@@ -13,9 +13,14 @@ from fastapi.testclient import TestClient
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.entrypoints.web.app import create_web_app
-from customslab.services import analysis, cases, quality, referrals
+from customslab.services import analysis, cases, referrals
+from customslab.services import quality_control as qc
+from customslab.services import quality_equipment as equipment
+from customslab.services.analysis import ResultCreate, TestCreate
+from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services.referrals import ReferralCreate
 from tests.conftest import shared_data_dir
-from tests.factories import PASSWORD, Network, make_network, request_data
+from tests.factories import PASSWORD, Network, make_network, request_command, request_data
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
@@ -67,12 +72,12 @@ def post(client: TestClient, path: str, data: dict[str, Any], **kw: Any) -> Any:
 def a_received_sample(app: Any, net: Network) -> tuple[int, int]:
     """A request filed to the central laboratory with a received sample; returns (request id, sample id)."""
     uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_data(net, lab_code=net.central))
+    req = cases.file_request(uow(), net["officer"], request_command(net, lab_code=net.central))
     sample = cases.register_sample(
-        uow(), net["central_manager"], req["id"], {"quantity": "2", "unit": "bottle"}
+        uow(), net["central_manager"], req.id, SampleCreate(quantity="2", unit="bottle")
     )
-    cases.receive_sample(uow(), net["central_manager"], sample["id"], {"storage_location": "B-2"})
-    return req["id"], sample["id"]
+    cases.receive_sample(uow(), net["central_manager"], sample.id, SampleReceipt(storage_location="B-2"))
+    return req.id, sample.id
 
 
 def test_a_page_without_a_session_redirects_to_the_sign_in_page(client: TestClient) -> None:
@@ -159,10 +164,10 @@ def test_the_queue_lists_the_laboratory_samples_with_filters(
 def test_a_new_request_waits_on_the_queue_page_until_a_sample_is_registered(
     client: TestClient, app: Any, net: Network
 ) -> None:
-    req = cases.file_request(app.state.uow_factory(), net["officer"], request_data(net))
+    req = cases.file_request(app.state.uow_factory(), net["officer"], request_command(net))
     sign_in(client, net, "local_manager")
-    assert req["reference"] in client.get("/queue").text
-    response = post(client, f"/requests/{req['id']}/samples", {"quantity": "1", "unit": "bottle"})
+    assert req.reference in client.get("/queue").text
+    response = post(client, f"/requests/{req.id}/samples", {"quantity": "1", "unit": "bottle"})
     assert response.status_code == 303
     sample_page = client.get(response.headers["location"])
     assert "registered" in sample_page.text and "Receive the sample" in sample_page.text
@@ -265,10 +270,11 @@ def test_the_officer_does_not_see_results_before_approval(client: TestClient, ap
     req_id, sample_id = a_received_sample(app, net)
     uow = app.state.uow_factory
     test = analysis.add_test(
-        uow(), net["analyst"], sample_id, {"determination": "Alcohol", "method_ref": "M"}
+        uow(), net["analyst"], sample_id, TestCreate(determination="Alcohol", method_ref="M")
     )
+    assert test.id is not None
     analysis.enter_result(
-        uow(), net["analyst"], test["id"], {"name": "alcohol_strength", "value": "77.7", "unit": "%vol"}
+        uow(), net["analyst"], test.id, ResultCreate(name="alcohol_strength", value="77.7", unit="%vol")
     )
     sign_in(client, net, "officer")
     page = client.get(f"/requests/{req_id}")
@@ -279,16 +285,14 @@ def test_a_sample_is_referred_from_its_page_and_leaves_the_queue(
     client: TestClient, app: Any, net: Network
 ) -> None:
     uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_data(net))
-    sample = cases.register_sample(uow(), net["local_manager"], req["id"], {"quantity": "1", "unit": "L"})
-    cases.receive_sample(uow(), net["local_manager"], sample["id"], {})
+    req = cases.file_request(uow(), net["officer"], request_command(net))
+    sample = cases.register_sample(uow(), net["local_manager"], req.id, SampleCreate(quantity="1", unit="L"))
+    cases.receive_sample(uow(), net["local_manager"], sample.id, SampleReceipt())
     sign_in(client, net, "local_manager")
-    response = post(
-        client, f"/samples/{sample['id']}/refer", {"to_lab": net.central, "reason": "needs GC-MS"}
-    )
+    response = post(client, f"/samples/{sample.id}/refer", {"to_lab": net.central, "reason": "needs GC-MS"})
     assert response.status_code == 303
-    assert f'/samples/{sample["id"]}"' not in client.get("/queue").text
-    assert client.get(f"/samples/{sample['id']}").status_code == 200  # the referring lab still reads it
+    assert f'/samples/{sample.id}"' not in client.get("/queue").text
+    assert client.get(f"/samples/{sample.id}").status_code == 200  # the referring lab still reads it
 
 
 def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
@@ -296,14 +300,14 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
 ) -> None:
     _, sample_id = a_received_sample(app, net)
     test = analysis.add_test(
-        app.state.uow_factory(), net["analyst"], sample_id, {"determination": "ID", "method_ref": "GC-MS"}
+        app.state.uow_factory(), net["analyst"], sample_id, TestCreate(determination="ID", method_ref="GC-MS")
     )
     sign_in(client, net, "analyst")
     path = shared_data_dir() / SPECTRUM
     with path.open("rb") as fh:
         uploaded = post(
             client,
-            f"/tests/{test['id']}/identify/upload",
+            f"/tests/{test.id}/identify/upload",
             {"library": "default"},
             files={"file": (path.name, fh)},
         )
@@ -312,7 +316,7 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
     assert page.status_code == 200 and "Best matches" in page.text and 'id="mirror"' in page.text
     assert "alpha-MethylBenzylamine" in page.text
     sha = re.search(r'name="attachment" value="([0-9a-f]{64})"', page.text).group(1)
-    kept = post(client, f"/tests/{test['id']}/identify", {"attachment": sha, "library": "default"})
+    kept = post(client, f"/tests/{test.id}/identify", {"attachment": sha, "library": "default"})
     assert kept.status_code == 303
     assert "Identification" in client.get(f"/samples/{sample_id}").text
 
@@ -320,11 +324,11 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
 def test_a_file_that_is_not_a_spectrum_gets_a_plain_error(client: TestClient, app: Any, net: Network) -> None:
     _, sample_id = a_received_sample(app, net)
     test = analysis.add_test(
-        app.state.uow_factory(), net["analyst"], sample_id, {"determination": "ID", "method_ref": "GC-MS"}
+        app.state.uow_factory(), net["analyst"], sample_id, TestCreate(determination="ID", method_ref="GC-MS")
     )
     sign_in(client, net, "analyst")
     uploaded = post(
-        client, f"/tests/{test['id']}/identify/upload", {}, files={"file": ("notes.txt", b"hello world")}
+        client, f"/tests/{test.id}/identify/upload", {}, files={"file": ("notes.txt", b"hello world")}
     )
     page = client.get(uploaded.headers["location"])
     assert "cannot be read as a spectrum" in page.text
@@ -362,15 +366,15 @@ def test_sign_out_ends_the_session(client: TestClient, net: Network) -> None:
 
 def test_the_receiving_laboratory_sees_a_referred_sample_ready_for_receipt(app: Any, net: Network) -> None:
     uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_data(net))
-    sample = cases.register_sample(uow(), net["local_manager"], req["id"], {"quantity": "1", "unit": "L"})
-    cases.receive_sample(uow(), net["local_manager"], sample["id"], {})
+    req = cases.file_request(uow(), net["officer"], request_command(net))
+    sample = cases.register_sample(uow(), net["local_manager"], req.id, SampleCreate(quantity="1", unit="L"))
+    cases.receive_sample(uow(), net["local_manager"], sample.id, SampleReceipt())
     referrals.refer_sample(
-        uow(), net["local_manager"], sample["id"], {"to_lab": net.central, "reason": "GC-MS"}
+        uow(), net["local_manager"], sample.id, ReferralCreate(to_lab=net.central, reason="GC-MS")
     )
     with TestClient(app) as c:
         sign_in(c, net, "central_manager")
-        page = c.get(f"/samples/{sample['id']}")
+        page = c.get(f"/samples/{sample.id}")
         assert page.status_code == 200 and "Receive the sample" in page.text and "GC-MS" in page.text
 
 
@@ -407,24 +411,30 @@ def test_the_quality_page_shows_the_laboratory_registers_and_only_its_own(
     client: TestClient, app: Any, net: Network
 ) -> None:
     uow, manager = app.state.uow_factory, net["central_manager"]
-    instrument = quality.register_equipment(uow(), manager, {"equipment_id": "FTIR-9", "name": "ATR bench"})
-    quality.record_calibration(
+    instrument = equipment.EQUIPMENT.record(
+        uow(), manager, equipment.EquipmentCreate(equipment_id="FTIR-9", name="ATR bench")
+    )
+    equipment.record_calibration(
         uow(),
         manager,
-        instrument["id"],
-        {
-            "performed_on": "2025-01-10",
-            "result": "ok",
-            "acceptance_criteria": "±0.5 cm-1",
-            "passed": True,
-            "next_due": "2026-01-10",
-        },
+        instrument.id,
+        equipment.CalibrationCreate(
+            performed_on="2025-01-10",
+            result="ok",
+            acceptance_criteria="±0.5 cm-1",
+            passed=True,
+            next_due="2026-01-10",
+        ),
     )
-    quality.grant_authorisation(uow(), manager, {"user_id": net["analyst"].user_id, "role": "analyst"})
-    quality.record_qc_batch(
+    qc.AUTHORISATIONS.record(
+        uow(), manager, qc.AuthorisationCreate(user_id=net["analyst"].user_id, role="analyst")
+    )
+    qc.QC_BATCHES.record(
         uow(),
         net["analyst"],
-        {"material": "CRM <ethanol> 40 %vol", "target_mean": 40.0, "target_sd": 0.1, "points": [40.0, 40.41]},
+        qc.QcBatchCreate(
+            material="CRM <ethanol> 40 %vol", target_mean=40.0, target_sd=0.1, points=[40.0, 40.41]
+        ),
     )
     sign_in(client, net, "central_manager")
     page = client.get("/quality")

@@ -8,6 +8,7 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import OrgKind, Role
 from customslab.domain.model import Organisation
 from customslab.services import proficiency
+from customslab.services.proficiency import PtResultCreate
 from tests.factories import make_network, unique
 from tests.integration.test_api_story import _client, server  # noqa: F401  (fixture)
 
@@ -50,9 +51,8 @@ def test_a_round_is_opened_answered_evaluated_and_each_lab_sees_only_its_own_sco
 
     for i, code in enumerate(extra):
         actor = Actor(0, f"pt{i}", code, frozenset({Role.LAB_MANAGER}))
-        proficiency.submit_result(
-            uow_factory(), actor, rid, {"measurand": "alcohol_strength", "value": 40.0 + 0.1 * i}
-        )
+        result = PtResultCreate(measurand="alcohol_strength", value=40.0 + 0.1 * i)
+        proficiency.submit_result(uow_factory(), actor, rid, result)
     outsider = _client(base, net, "outsider")
     assert outsider.get(f"/api/pt/rounds/{rid}").status_code == 404
     assert local.post(f"/api/pt/rounds/{rid}/evaluate").status_code == 403

@@ -24,8 +24,14 @@ from customslab.domain.quality.errors import (
 )
 from customslab.entrypoints.api.app import create_app
 from customslab.entrypoints.cli import app as cli_app
-from customslab.services import analysis, cases, quality, reports
-from tests.factories import PASSWORD, Network, make_network, request_data
+from customslab.services import analysis, cases, reports
+from customslab.services import quality_control as qc
+from customslab.services import quality_equipment as equipment
+from customslab.services import quality_methods as methods
+from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
+from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services.reports import ReportAmend, ReportIssue, ReportVersion
+from tests.factories import PASSWORD, Network, make_network, request_command
 
 VALIDATION = {
     "repeatability_sr": 0.05,
@@ -42,57 +48,61 @@ def net(uow_factory: Any) -> Network:
 
 def _sample(uow_factory: Any, net: Network) -> int:
     manager = net["central_manager"]
-    req = cases.file_request(uow_factory(), net["officer"], request_data(net, lab_code=net.central))
+    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
     sample = cases.register_sample(
-        uow_factory(), manager, req["id"], {"quantity": "700", "unit": "mL", "seal_number": "S-77"}
+        uow_factory(), manager, req.id, SampleCreate(quantity="700", unit="mL", seal_number="S-77")
     )
-    cases.receive_sample(uow_factory(), manager, sample["id"], {"seal_intact": True, "condition": "sealed"})
-    return int(sample["id"])
+    cases.receive_sample(
+        uow_factory(), manager, sample.id, SampleReceipt(seal_intact=True, condition="sealed")
+    )
+    return int(sample.id)
 
 
-def _method(uow_factory: Any, net: Network, validated: bool = True) -> dict[str, Any]:
-    m = quality.create_method_draft(
+def _method(uow_factory: Any, net: Network, validated: bool = True) -> methods.MethodView:
+    m = methods.METHODS.record(
         uow_factory(),
         net["central_manager"],
-        {
-            "method_id": "CCL-M-022",
-            "version": "3",
-            "title": "Alcoholic strength by densimetry",
-            "technique": "density",
-            "validation": VALIDATION,
-        },
+        methods.MethodCreate(
+            method_id="CCL-M-022",
+            version="3",
+            title="Alcoholic strength by densimetry",
+            technique="density",
+            validation=methods.ValidationInput(**VALIDATION),
+        ),
     )
     if validated:
-        m = quality.validate_method_version(uow_factory(), net["central_manager"], m["id"])
+        m = methods.validate_method_version(uow_factory(), net["central_manager"], m.id)
     return m
 
 
-def _authorise(uow_factory: Any, net: Network, who: str, role: str) -> dict[str, Any]:
-    return quality.grant_authorisation(
+def _authorise(uow_factory: Any, net: Network, who: str, role: str) -> qc.AuthorisationView:
+    return qc.AUTHORISATIONS.record(
         uow_factory(),
         net["central_manager"],
-        {"user_id": net[who].user_id, "role": role, "method_id": "CCL-M-022"},
+        qc.AuthorisationCreate(user_id=net[who].user_id, role=role, method_id="CCL-M-022"),
     )
 
 
 def _instrument(uow_factory: Any, net: Network, next_due_days: int = 180) -> int:
-    eq = quality.register_equipment(
-        uow_factory(), net["central_manager"], {"equipment_id": "DMA-1", "name": "Density meter"}
-    )
-    today = uow_factory().clock().date()
-    quality.record_calibration(
+    eq = equipment.EQUIPMENT.record(
         uow_factory(),
         net["central_manager"],
-        eq["id"],
-        {
-            "performed_on": (today - timedelta(days=200)).isoformat(),
-            "result": "within 0.0001 g/cm3",
-            "acceptance_criteria": "±0.0002 g/cm3",
-            "passed": True,
-            "next_due": (today + timedelta(days=next_due_days)).isoformat(),
-        },
+        equipment.EquipmentCreate(equipment_id="DMA-1", name="Density meter"),
     )
-    return int(eq["id"])
+    today = uow_factory().clock().date()
+    equipment.record_calibration(
+        uow_factory(),
+        net["central_manager"],
+        eq.id,
+        equipment.CalibrationCreate(
+            performed_on=today - timedelta(days=200),
+            result="within 0.0001 g/cm3",
+            acceptance_criteria="±0.0002 g/cm3",
+            passed=True,
+            next_due=today + timedelta(days=next_due_days),
+        ),
+    )
+    return eq.id
 
 
 def _test(uow_factory: Any, net: Network, sid: int, method_id: int) -> int:
@@ -100,23 +110,23 @@ def _test(uow_factory: Any, net: Network, sid: int, method_id: int) -> int:
         uow_factory(),
         net["central_manager"],
         sid,
-        {
-            "determination": "alcoholic strength",
-            "method_version_id": method_id,
-            "analyst_id": net["analyst"].user_id,
-        },
+        TestCreate(
+            determination="alcoholic strength", method_version_id=method_id, analyst_id=net["analyst"].user_id
+        ),
     )
-    assert t["method_ref"] == "CCL-M-022 v3"
-    return int(t["id"])
+    assert t.method_ref == "CCL-M-022 v3" and t.id is not None
+    return t.id
 
 
-RESULT = {
-    "name": "alcohol_strength",
-    "value": "40.20",
-    "unit": "%vol",
-    "expanded_uncertainty": "0.2",
-    "coverage_factor": "2",
-}
+RESULT = ResultCreate(
+    name="alcohol_strength", value="40.20", unit="%vol", expanded_uncertainty="0.2", coverage_factor="2"
+)
+APPROVE = ReviewDecision(approve=True)
+
+
+def _with(**links: int) -> ResultCreate:
+    """The standard result, linked to an instrument or a QC batch."""
+    return RESULT.model_copy(update=links)
 
 
 def _approved_sample(uow_factory: Any, net: Network) -> int:
@@ -124,12 +134,12 @@ def _approved_sample(uow_factory: Any, net: Network) -> int:
     method = _method(uow_factory, net)
     _authorise(uow_factory, net, "analyst", "analyst")
     _authorise(uow_factory, net, "reviewer", "reviewer")
-    tid = _test(uow_factory, net, sid, method["id"])
+    tid = _test(uow_factory, net, sid, method.id)
     eq = _instrument(uow_factory, net)
-    analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT | {"equipment_id": eq})
+    analysis.enter_result(uow_factory(), net["analyst"], tid, _with(equipment_id=eq))
     analysis.submit_test(uow_factory(), net["analyst"], tid)
-    out = analysis.review_test(uow_factory(), net["reviewer"], tid, approve=True)
-    assert out["sample_state"] == "approved"
+    out = analysis.review_test(uow_factory(), net["reviewer"], tid, APPROVE)
+    assert out.sample_state == "approved"
     return sid
 
 
@@ -137,72 +147,69 @@ def test_a_test_cannot_start_on_a_method_version_that_is_not_validated(uow_facto
     sid = _sample(uow_factory, net)
     draft = _method(uow_factory, net, validated=False)
     with pytest.raises(MethodNotValidated, match="still a draft and has not been validated"):
-        _test(uow_factory, net, sid, draft["id"])
+        _test(uow_factory, net, sid, draft.id)
 
 
 def test_an_analyst_without_authorisation_cannot_enter_a_result(uow_factory: Any, net: Network):
     sid = _sample(uow_factory, net)
-    tid = _test(uow_factory, net, sid, _method(uow_factory, net)["id"])
+    tid = _test(uow_factory, net, sid, _method(uow_factory, net).id)
     with pytest.raises(AnalystNotAuthorised, match="no analyst authorisation has been granted"):
         analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT)
     grant = _authorise(uow_factory, net, "analyst", "analyst")
-    quality.revoke_authorisation(uow_factory(), net["central_manager"], grant["id"])
+    qc.revoke_authorisation(uow_factory(), net["central_manager"], grant.id)
     with pytest.raises(AnalystNotAuthorised, match="authorisation was revoked"):
         analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT)
 
 
 def test_a_result_is_refused_on_an_overdue_or_out_of_service_instrument(uow_factory: Any, net: Network):
     sid = _sample(uow_factory, net)
-    tid = _test(uow_factory, net, sid, _method(uow_factory, net)["id"])
+    tid = _test(uow_factory, net, sid, _method(uow_factory, net).id)
     _authorise(uow_factory, net, "analyst", "analyst")
     overdue = _instrument(uow_factory, net, next_due_days=-3)
     with pytest.raises(EquipmentNotUsable, match=r"Density meter \(DMA-1\): calibration overdue since"):
-        analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT | {"equipment_id": overdue})
-    due = quality.equipment_due(uow_factory(), net["central_manager"])
-    assert due[0]["id"] == overdue and due[0]["overdue"] is True
-    quality.record_maintenance(
+        analysis.enter_result(uow_factory(), net["analyst"], tid, _with(equipment_id=overdue))
+    due = equipment.equipment_due(uow_factory(), net["central_manager"])
+    assert due[0].id == overdue and due[0].overdue is True
+    equipment.record_maintenance(
         uow_factory(),
         net["central_manager"],
         overdue,
-        {"kind": "damage", "description": "cell cracked", "out_of_service": True},
+        equipment.MaintenanceCreate(kind="damage", description="cell cracked", out_of_service=True),
     )
     with pytest.raises(EquipmentNotUsable, match="is out of service and cannot be used"):
-        analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT | {"equipment_id": overdue})
+        analysis.enter_result(uow_factory(), net["analyst"], tid, _with(equipment_id=overdue))
 
 
 def test_approval_is_refused_for_an_out_of_control_qc_batch_until_a_corrective_action(
     uow_factory: Any, net: Network
 ):
     sid = _sample(uow_factory, net)
-    tid = _test(uow_factory, net, sid, _method(uow_factory, net)["id"])
+    tid = _test(uow_factory, net, sid, _method(uow_factory, net).id)
     _authorise(uow_factory, net, "analyst", "analyst")
-    batch = quality.record_qc_batch(
+    batch = qc.QC_BATCHES.record(
         uow_factory(),
         net["analyst"],
-        {
-            "material": "CRM ethanol 40 %vol",
-            "target_mean": 40.0,
-            "target_sd": 0.1,
-            "points": [40.02, 39.95, 40.41],
-        },
+        qc.QcBatchCreate(
+            material="CRM ethanol 40 %vol", target_mean=40.0, target_sd=0.1, points=[40.02, 39.95, 40.41]
+        ),
     )
-    assert batch["status"] == "out of control" and batch["releasable"] is False
-    analysis.enter_result(uow_factory(), net["analyst"], tid, RESULT | {"qc_batch_id": batch["id"]})
+    assert batch.status == "out of control" and batch.releasable is False
+    analysis.enter_result(uow_factory(), net["analyst"], tid, _with(qc_batch_id=batch.id))
     analysis.submit_test(uow_factory(), net["analyst"], tid)
     with pytest.raises(ReviewerNotAuthorised, match="no reviewer authorisation has been granted"):
-        analysis.review_test(uow_factory(), net["reviewer"], tid, approve=True)
+        analysis.review_test(uow_factory(), net["reviewer"], tid, APPROVE)
     _authorise(uow_factory, net, "reviewer", "reviewer")
     refusal = r"is out of control \(Westgard 1-3s, R-4s\); record a corrective action"
     with pytest.raises(BatchOutOfControl, match=refusal):
-        analysis.review_test(uow_factory(), net["reviewer"], tid, approve=True)
-    quality.record_corrective_action(
+        analysis.review_test(uow_factory(), net["reviewer"], tid, APPROVE)
+    qc.record_corrective_action(
         uow_factory(),
         net["central_manager"],
-        batch["id"],
-        "Recalibrated the density meter; rerun in control.",
+        batch.id,
+        qc.CorrectiveActionCreate(description="Recalibrated the density meter; rerun in control."),
     )
-    assert analysis.review_test(uow_factory(), net["reviewer"], tid, approve=True)["state"] == "approved"
-    svg = quality.qc_chart_svg(uow_factory(), net["central_manager"], batch["id"])
+    assert analysis.review_test(uow_factory(), net["reviewer"], tid, APPROVE).state == "approved"
+    svg = qc.qc_chart_svg(uow_factory(), net["central_manager"], batch.id)
     assert svg.startswith("<svg") and "#C0392B" in svg
 
 
@@ -212,12 +219,15 @@ def _text(pdf: bytes) -> str:
 
 def test_a_report_is_issued_for_an_approved_sample_and_verifies_as_issued(uow_factory: Any, net: Network):
     sid = _approved_sample(uow_factory, net)
-    issued = reports.issue_report(uow_factory(), net["reviewer"], sid, {"remarks": ["Kept 6 months."]})
-    name, pdf = reports.report_pdf(uow_factory(), net["reviewer"], issued["id"])
+    issued = reports.issue_report(
+        uow_factory(), net["reviewer"], sid, ReportIssue(remarks=["Kept 6 months."])
+    )
+    assert issued.id is not None
+    name, pdf = reports.report_pdf(uow_factory(), net["reviewer"], issued.id)
     text = _text(pdf)
     for item in (
         "Central lab",  # laboratory
-        issued["report_id"],  # unique identification
+        issued.report_id,  # unique identification
         "Customs office",  # customer
         "CCL-M-022",  # method with version
         "Alcoholic strength by densimetry",
@@ -227,8 +237,8 @@ def test_a_report_is_issued_for_an_approved_sample_and_verifies_as_issued(uow_fa
         "The results relate only to the item tested",
     ):
         assert item in text, item
-    assert reports.verify_report(uow_factory(), pdf)["status"] == "issued"
-    assert reports.verify_report(uow_factory(), pdf)["identical_file"] is True
+    assert reports.verify_report(uow_factory(), pdf).status == "issued"
+    assert reports.verify_report(uow_factory(), pdf).identical_file is True
     assert name.endswith("-v1.pdf")
     with uow_factory() as uow:
         sample = uow.repo.sample(sid)
@@ -240,22 +250,21 @@ def test_an_amendment_supersedes_the_old_version_and_the_old_pdf_verifies_as_sup
 ):
     sid = _approved_sample(uow_factory, net)
     first = reports.issue_report(uow_factory(), net["reviewer"], sid)
-    _, old_pdf = reports.report_pdf(uow_factory(), net["reviewer"], first["id"])
-    second = reports.amend_report(uow_factory(), net["reviewer"], first["id"], "Declared HS corrected.")
-    assert (second["report_id"], second["version"], second["supersedes_id"]) == (
-        first["report_id"],
-        2,
-        first["id"],
-    )
-    _, new_pdf = reports.report_pdf(uow_factory(), net["reviewer"], second["id"])
-    assert f"supersedes report {first['report_id']} version 1" in _text(new_pdf)
+    assert first.id is not None
+    _, old_pdf = reports.report_pdf(uow_factory(), net["reviewer"], first.id)
+    amend = ReportAmend(reason="Declared HS corrected.")
+    second = reports.amend_report(uow_factory(), net["reviewer"], first.id, amend)
+    assert (second.report_id, second.version, second.supersedes_id) == (first.report_id, 2, first.id)
+    assert second.id is not None
+    _, new_pdf = reports.report_pdf(uow_factory(), net["reviewer"], second.id)
+    assert f"supersedes report {first.report_id} version 1" in _text(new_pdf)
     old = reports.verify_report(uow_factory(), old_pdf)
-    assert old["status"] == "superseded"
-    assert old["superseded_by"] == {"report_id": first["report_id"], "version": 2}
-    assert reports.verify_report(uow_factory(), new_pdf)["status"] == "issued"
-    assert reports.verify_report(uow_factory(), b"%PDF-1.4 not a report")["status"] == "unknown"
+    assert old.status == "superseded"
+    assert old.superseded_by == ReportVersion(report_id=first.report_id, version=2)
+    assert reports.verify_report(uow_factory(), new_pdf).status == "issued"
+    assert reports.verify_report(uow_factory(), b"%PDF-1.4 not a report").status == "unknown"
     # The old version is still there, byte for byte.
-    assert reports.report_pdf(uow_factory(), net["reviewer"], first["id"])[1] == old_pdf
+    assert reports.report_pdf(uow_factory(), net["reviewer"], first.id)[1] == old_pdf
 
 
 def test_a_sample_that_is_not_approved_cannot_be_reported(uow_factory: Any, net: Network):

@@ -15,6 +15,9 @@ from customslab.domain.enums import OrgKind, Priority, Reason, Role, State
 from customslab.domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from customslab.domain.model import AnalysisRequest, Organisation, Sample, User
 from customslab.services import analysis, cases, queries
+from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
+from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
+from customslab.services.contract import parse
 from tests.unit.fakes import FakeRepository, FakeUnitOfWork
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -194,57 +197,58 @@ def _data() -> dict[str, object]:
 
 
 def test_the_services_run_the_whole_case_against_the_fakes(uow: FakeUnitOfWork):
-    req = cases.file_request(uow, _actor(uow, "officer"), _data())
-    assert req["due_date"] == "2026-11-05"  # urgent: three days
-    s = cases.register_sample(uow, _actor(uow, "mgr"), req["id"], {"quantity": "1", "unit": "L"})
-    cases.receive_sample(uow, _actor(uow, "mgr"), s["id"], {})
-    t = analysis.add_test(uow, _actor(uow, "mgr"), s["id"], {"determination": "abv", "method_ref": "M"})
+    req = cases.file_request(uow, _actor(uow, "officer"), parse(RequestCreate, _data()))
+    assert req.due_date == date(2026, 11, 5)  # urgent: three days
+    s = cases.register_sample(uow, _actor(uow, "mgr"), req.id, SampleCreate(quantity="1", unit="L"))
+    cases.receive_sample(uow, _actor(uow, "mgr"), s.id, SampleReceipt())
+    t = analysis.add_test(uow, _actor(uow, "mgr"), s.id, TestCreate(determination="abv", method_ref="M"))
     analysis.enter_result(
         uow,
         _actor(uow, "ana"),
-        t["id"],
-        {"value": "40.0", "unit": "%vol", "expanded_uncertainty": "0.2", "coverage_factor": "2"},
+        t.id,
+        ResultCreate(value="40.0", unit="%vol", expanded_uncertainty="0.2", coverage_factor="2"),
     )
-    analysis.submit_test(uow, _actor(uow, "ana"), t["id"])
+    analysis.submit_test(uow, _actor(uow, "ana"), t.id)
+    approve = ReviewDecision(approve=True)
     with pytest.raises(PermissionDenied, match="own analysis"):
         analysis.review_test(
-            uow, replace(_actor(uow, "rev"), user_id=_actor(uow, "ana").user_id), t["id"], approve=True
+            uow, replace(_actor(uow, "rev"), user_id=_actor(uow, "ana").user_id), t.id, approve
         )
-    out = analysis.review_test(uow, _actor(uow, "rev"), t["id"], approve=True)
-    assert out["sample_state"] == "approved"
-    view = queries.request_detail(uow, _actor(uow, "officer"), req["id"])
-    assert view["samples"][0]["tests"][0]["results"][0]["value"] == "40.0"
+    out = analysis.review_test(uow, _actor(uow, "rev"), t.id, approve)
+    assert out.sample_state == "approved"
+    view = queries.request_detail(uow, _actor(uow, "officer"), req.id)
+    assert str(view.samples[0].tests[0].results[0].value) == "40.0"
     with pytest.raises(NotFound):
-        queries.sample_detail(uow, _actor(uow, "out"), s["id"])
+        queries.sample_detail(uow, _actor(uow, "out"), s.id)
 
 
 def test_a_returned_test_sends_the_sample_back_for_retest_with_the_reason(uow: FakeUnitOfWork):
-    req = cases.file_request(uow, _actor(uow, "officer"), _data())
-    s = cases.register_sample(uow, _actor(uow, "mgr"), req["id"], {"quantity": "1", "unit": "L"})
-    cases.receive_sample(uow, _actor(uow, "mgr"), s["id"], {})
-    t = analysis.add_test(uow, _actor(uow, "mgr"), s["id"], {"determination": "abv", "method_ref": "M"})
-    analysis.enter_result(uow, _actor(uow, "ana"), t["id"], {"value": "40.0", "unit": "%vol"})
-    analysis.submit_test(uow, _actor(uow, "ana"), t["id"])
+    req = cases.file_request(uow, _actor(uow, "officer"), parse(RequestCreate, _data()))
+    s = cases.register_sample(uow, _actor(uow, "mgr"), req.id, SampleCreate(quantity="1", unit="L"))
+    cases.receive_sample(uow, _actor(uow, "mgr"), s.id, SampleReceipt())
+    t = analysis.add_test(uow, _actor(uow, "mgr"), s.id, TestCreate(determination="abv", method_ref="M"))
+    analysis.enter_result(uow, _actor(uow, "ana"), t.id, ResultCreate(value="40.0", unit="%vol"))
+    analysis.submit_test(uow, _actor(uow, "ana"), t.id)
     with pytest.raises(InvalidTransition, match="needs a reason"):
-        analysis.review_test(uow, _actor(uow, "rev"), t["id"], approve=False)
+        analysis.review_test(uow, _actor(uow, "rev"), t.id, ReviewDecision(approve=False))
     out = analysis.review_test(
-        uow, _actor(uow, "rev"), t["id"], approve=False, reason="repeat with fresh standard"
+        uow, _actor(uow, "rev"), t.id, ReviewDecision(approve=False, reason="repeat with fresh standard")
     )
-    assert (out["state"], out["return_reason"], out["sample_state"]) == (
+    assert (out.state, out.return_reason, out.sample_state) == (
         "retest",
         "repeat with fresh standard",
         "retest",
     )
-    analysis.enter_result(uow, _actor(uow, "ana"), t["id"], {"value": "40.1", "unit": "%vol"})
-    assert queries.sample_detail(uow, _actor(uow, "mgr"), s["id"])["state"] == "in_analysis"
+    analysis.enter_result(uow, _actor(uow, "ana"), t.id, ResultCreate(value="40.1", unit="%vol"))
+    assert queries.sample_detail(uow, _actor(uow, "mgr"), s.id).state == "in_analysis"
 
 
 def test_an_uncertainty_without_its_coverage_factor_is_refused(uow: FakeUnitOfWork):
-    req = cases.file_request(uow, _actor(uow, "officer"), _data())
-    s = cases.register_sample(uow, _actor(uow, "mgr"), req["id"], {"quantity": "1", "unit": "L"})
-    cases.receive_sample(uow, _actor(uow, "mgr"), s["id"], {})
-    t = analysis.add_test(uow, _actor(uow, "mgr"), s["id"], {"determination": "abv", "method_ref": "M"})
+    req = cases.file_request(uow, _actor(uow, "officer"), parse(RequestCreate, _data()))
+    s = cases.register_sample(uow, _actor(uow, "mgr"), req.id, SampleCreate(quantity="1", unit="L"))
+    cases.receive_sample(uow, _actor(uow, "mgr"), s.id, SampleReceipt())
+    t = analysis.add_test(uow, _actor(uow, "mgr"), s.id, TestCreate(determination="abv", method_ref="M"))
     with pytest.raises(ValidationFailed, match="coverage factor"):
         analysis.enter_result(
-            uow, _actor(uow, "ana"), t["id"], {"value": "40", "unit": "%vol", "expanded_uncertainty": "1"}
+            uow, _actor(uow, "ana"), t.id, ResultCreate(value="40", unit="%vol", expanded_uncertainty="1")
         )

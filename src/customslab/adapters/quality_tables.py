@@ -1,8 +1,10 @@
-"""Tables of the ISO/IEC 17025 quality records and their imperative mapping.
+"""Tables of the ISO/IEC 17025 quality records, derived from the entry classes, and their mapping.
 
-Identity, ownership and lookup keys are real columns; the frozen domain value each entry wraps is one
-JSON column, encoded field by field from the dataclass's type hints, so the audit hook (which covers
-every table in `QUALITY_TABLE_NAMES`) records before/after values in full.
+Each entry class of `services.quality_ports` declares its table: a column per field, named as the field,
+typed from its annotation (`Size`, `Ref` add length, key and index). Identity, ownership and lookup keys
+are real columns; the frozen domain value each entry wraps is one JSON column, encoded field by field
+from the dataclass's type hints, so the audit hook (which covers every table in `QUALITY_TABLE_NAMES`)
+records before/after values in full. The layout is the one migration 0004 created.
 """
 
 from __future__ import annotations
@@ -11,37 +13,17 @@ import dataclasses
 import types
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    ForeignKey,
-    Integer,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from customslab.adapters.tables_base import metadata
 from customslab.adapters.types import UTCDateTime
-from customslab.domain.quality.competence import Authorisation, TrainingRecord
-from customslab.domain.quality.control_charts import CorrectiveAction, QcBatch, QcBatchStatus
-from customslab.domain.quality.equipment import (
-    CalibrationEvent,
-    Equipment,
-    MaintenanceEntry,
-    ReferenceMaterial,
-)
-from customslab.domain.quality.methods import MethodVersion
-from customslab.domain.quality.proficiency import ParticipantResult, PtRound, RoundReport
-from customslab.domain.quality.report import ReportData
 from customslab.services import quality_ports as q
+from customslab.services.quality_ports import Ref, Size
 
 
 def to_plain(value: Any) -> Any:
@@ -110,185 +92,60 @@ class DomainJson(TypeDecorator[Any]):
         return None if value is None else from_plain(self.value_type, value)
 
 
-def _lab(name: str = "lab_code", nullable: bool = False) -> Column[Any]:
-    return Column(name, String(32), ForeignKey("organisations.code"), nullable=nullable, index=True)
+def _unwrap(hint: Any) -> tuple[Any, tuple[Any, ...], bool]:
+    """A field's type without `| None` and `Annotated`: (type, annotations, nullable)."""
+    extras: tuple[Any, ...] = ()
+    nullable = False
+    while True:
+        if get_origin(hint) is Annotated:
+            extras += tuple(hint.__metadata__)
+            hint = get_args(hint)[0]
+        elif get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint):
+            nullable = True
+            options = [a for a in get_args(hint) if a is not type(None)]
+            hint = options[0] if len(options) == 1 else Any
+        else:
+            return hint, extras, nullable
 
 
-def _id() -> Column[Any]:
-    return Column("id", Integer, primary_key=True, autoincrement=True)
+def _sql_type(hint: Any, size: Size | None, ref: Ref | None) -> Any:
+    if ref is not None:
+        return String(ref.length) if ref.length else Integer
+    if size is not None:
+        return String(size.length)
+    if dataclasses.is_dataclass(hint) or get_origin(hint) is tuple:
+        return DomainJson(hint)
+    if get_origin(hint) in (list, dict):
+        return JSON
+    return {str: Text, int: Integer, bool: Boolean, datetime: UTCDateTime}[hint]
 
 
-method_versions = Table(
-    "quality_method_versions",
-    metadata,
-    _id(),
-    _lab(),
-    Column("method_code", String(60), nullable=False),
-    Column("version", String(20), nullable=False),
-    Column("method", DomainJson(MethodVersion), nullable=False),
-    Column("created_by", String(80), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("published", Boolean, nullable=False, default=False),
-    Column("published_at", UTCDateTime, nullable=True),
-    Column("adopted_from_id", Integer, ForeignKey("quality_method_versions.id"), nullable=True),
-    UniqueConstraint("lab_code", "method_code", "version", name="uq_quality_method_versions_lab_method"),
-)
-
-equipment = Table(
-    "quality_equipment",
-    metadata,
-    _id(),
-    _lab(),
-    Column("code", String(60), nullable=False),
-    Column("equipment", DomainJson(Equipment), nullable=False),
-    Column("registered_at", UTCDateTime, nullable=False),
-    UniqueConstraint("lab_code", "code", name="uq_quality_equipment_lab_code"),
-)
-
-
-def _equipment_fk() -> Column[Any]:
+def _column(name: str, hint: Any) -> Column[Any]:
+    tp, extras, nullable = _unwrap(hint)
+    if name == "id":
+        return Column("id", Integer, primary_key=True, autoincrement=True)
+    size = next((x for x in extras if isinstance(x, Size)), None)
+    ref = next((x for x in extras if isinstance(x, Ref)), None)
     return Column(
-        "equipment_entry_id", Integer, ForeignKey("quality_equipment.id"), nullable=False, index=True
+        name,
+        _sql_type(tp, size, ref),
+        *([ForeignKey(ref.target)] if ref else []),
+        nullable=nullable,
+        index=bool((ref and ref.index) or (size and size.index)) or None,
+        unique=bool(size and size.unique) or None,
     )
 
 
-calibrations = Table(
-    "quality_calibrations",
-    metadata,
-    _id(),
-    _equipment_fk(),
-    Column("event", DomainJson(CalibrationEvent), nullable=False),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-)
+def table_of(entry: type[Any]) -> Table:
+    """The table an entry class declares: one column per field, named and typed as the field."""
+    hints = get_type_hints(entry, include_extras=True)
+    columns = [_column(f.name, hints[f.name]) for f in dataclasses.fields(entry)]
+    unique: q.Unique | None = getattr(entry, "unique", None)
+    rules = [UniqueConstraint(*unique.columns, name=unique.name)] if unique else []
+    return Table(entry.stored_in, metadata, *columns, *rules)
 
-maintenance = Table(
-    "quality_maintenance",
-    metadata,
-    _id(),
-    _equipment_fk(),
-    Column("entry", DomainJson(MaintenanceEntry), nullable=False),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-)
 
-reference_materials = Table(
-    "quality_reference_materials",
-    metadata,
-    _id(),
-    _lab(),
-    Column("material", DomainJson(ReferenceMaterial), nullable=False),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-)
-
-training = Table(
-    "quality_training",
-    metadata,
-    _id(),
-    _lab(),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
-    Column("record", DomainJson(TrainingRecord), nullable=False),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-)
-
-authorisations = Table(
-    "quality_authorisations",
-    metadata,
-    _id(),
-    _lab(),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
-    Column("authorisation", DomainJson(Authorisation), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
-)
-
-qc_batches = Table(
-    "quality_qc_batches",
-    metadata,
-    _id(),
-    _lab(),
-    Column("batch", DomainJson(QcBatch), nullable=False),
-    Column("evaluation", DomainJson(QcBatchStatus), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", UTCDateTime, nullable=False),
-    Column("method_entry_id", Integer, ForeignKey("quality_method_versions.id"), nullable=True),
-    Column("equipment_entry_id", Integer, ForeignKey("quality_equipment.id"), nullable=True),
-)
-
-corrective_actions = Table(
-    "quality_corrective_actions",
-    metadata,
-    _id(),
-    Column("qc_batch_entry_id", Integer, ForeignKey("quality_qc_batches.id"), nullable=False, index=True),
-    Column("action", DomainJson(CorrectiveAction), nullable=False),
-)
-
-pt_rounds = Table(
-    "quality_pt_rounds",
-    metadata,
-    _id(),
-    _lab("coordinator_lab"),
-    Column("code", String(60), nullable=False, unique=True),
-    Column("title", Text, nullable=False),
-    Column("measurands", DomainJson(tuple[PtRound, ...]), nullable=False),
-    Column("participants", JSON, nullable=False),
-    Column("created_by", String(80), nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("reports", DomainJson(tuple[RoundReport, ...]), nullable=True),
-    Column("evaluated_at", UTCDateTime, nullable=True),
-)
-
-pt_results = Table(
-    "quality_pt_results",
-    metadata,
-    _id(),
-    Column("round_entry_id", Integer, ForeignKey("quality_pt_rounds.id"), nullable=False, index=True),
-    _lab(),
-    Column("measurand", String(120), nullable=False),
-    Column("result", DomainJson(ParticipantResult), nullable=False),
-    Column("submitted_by", String(80), nullable=False),
-    Column("submitted_at", UTCDateTime, nullable=False),
-    UniqueConstraint("round_entry_id", "lab_code", "measurand", name="uq_quality_pt_results_round_lab"),
-)
-
-issued_reports = Table(
-    "quality_issued_reports",
-    metadata,
-    _id(),
-    Column("report_id", String(60), nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
-    _lab(),
-    Column("verification_code", String(64), nullable=False, unique=True),
-    Column("pdf_sha256", String(64), nullable=False),
-    Column("data", DomainJson(ReportData), nullable=False),
-    Column("issued_by", Integer, ForeignKey("users.id"), nullable=False),
-    Column("issued_at", UTCDateTime, nullable=False),
-    Column("supersedes_id", Integer, ForeignKey("quality_issued_reports.id"), nullable=True),
-    Column("superseded_by_id", Integer, nullable=True),
-    Column("superseded_at", UTCDateTime, nullable=True),
-    Column("amendment_reason", Text, nullable=False, default=""),
-    UniqueConstraint("report_id", "version", name="uq_quality_issued_reports_report_version"),
-)
-
-TABLE_OF: dict[type[Any], Table] = {
-    q.MethodEntry: method_versions,
-    q.EquipmentEntry: equipment,
-    q.CalibrationEntry: calibrations,
-    q.MaintenanceRecord: maintenance,
-    q.ReferenceMaterialEntry: reference_materials,
-    q.TrainingEntry: training,
-    q.AuthorisationEntry: authorisations,
-    q.QcBatchEntry: qc_batches,
-    q.CorrectiveActionEntry: corrective_actions,
-    q.PtRoundEntry: pt_rounds,
-    q.PtResultEntry: pt_results,
-    q.IssuedReport: issued_reports,
-}
+TABLE_OF: dict[type[Any], Table] = {cls: table_of(cls) for cls in q.QUALITY_ENTRIES}
 
 #: Added to `orm.AUDITED`: every quality record is in the hash-chained audit trail.
 QUALITY_TABLE_NAMES = frozenset(t.name for t in TABLE_OF.values())

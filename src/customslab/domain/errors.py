@@ -4,19 +4,19 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every rule the domain enforces; the message is written for the person who acted."""
+    """Base of every rule the domain enforces; the message is written for the person who acted.
 
-    def __init__(self, message: str) -> None:
+    `field` names the input at fault, when one is: the edges show the message next to it.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class ValidationFailed(DomainError):
     """Input that breaks a rule of the domain (an invalid HS code, an unknown country...)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class InvalidTransition(DomainError):
@@ -24,7 +24,10 @@ class InvalidTransition(DomainError):
 
 
 class NotFound(DomainError):
-    """The record does not exist, or the user may not know that it exists."""
+    """The record does not exist, or the user may not know that it exists.
+
+    Also raised when an input names such a record (an unknown laboratory code, say), with its field.
+    """
 
 
 class PermissionDenied(DomainError):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated
@@ -60,25 +59,20 @@ def user_add(
     from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.domain.errors import DomainError
     from customslab.services import auth
+    from customslab.services.contract import parse
 
     settings = _settings()
     pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    fields = {"username": username, "full_name": full_name or username, "org_code": org, "email": email}
     db = Database(settings.database_url)
     try:
-        out = auth.add_user(
-            SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)),
-            username=username,
-            full_name=full_name or username,
-            org_code=org,
-            roles=role,
-            password=pw,
-            email=email,
-        )
+        cmd = parse(auth.UserCreate, fields | {"roles": role, "password": pw})
+        out = auth.add_user(SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)), cmd)
     except DomainError as exc:
         raise _fail(exc.message) from None
     finally:
         db.dispose()
-    typer.echo(f"Added user {out['username']} (id {out['id']}) to {org} as {', '.join(role)}")
+    typer.echo(f"Added user {out.username} (id {out.id}) to {org} as {', '.join(role)}")
 
 
 @audit_app.command("verify")
@@ -97,16 +91,16 @@ def audit_verify(
     finally:
         db.dispose()
     if as_json:
-        typer.echo(json.dumps(verdict))
-    elif verdict["ok"]:
-        typer.echo(f"Audit chain intact: {verdict['checked']} entries verified.")
+        typer.echo(verdict.model_dump_json())
+    elif verdict.ok:
+        typer.echo(f"Audit chain intact: {verdict.checked} entries verified.")
     else:
         typer.secho(
-            f"Audit chain BROKEN at entry {verdict['first_broken_seq']}: {verdict['problem']} "
-            f"({verdict['checked']} entries before it verified).",
+            f"Audit chain BROKEN at entry {verdict.first_broken_seq}: {verdict.problem} "
+            f"({verdict.checked} entries before it verified).",
             fg="red",
         )
-    if not verdict["ok"]:
+    if not verdict.ok:
         raise typer.Exit(1)
 
 
@@ -145,7 +139,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the database")] = False,
 ) -> None:
     """Create (or reuse) the demo network database and serve it."""
-    from customslab.services.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, DEMO_USERS, load_demo
 
     os.environ.setdefault("CUSTOMSLAB_MODE", "demo")
     settings = _settings(

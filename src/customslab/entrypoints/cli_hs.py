@@ -12,12 +12,14 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from customslab.adapters import hs_store
+from customslab.domain.errors import ValidationFailed
 from customslab.hs.decision import DecisionRule
 from customslab.hs.docs import write_docs
-from customslab.hs.evaluate import evaluate as run_evaluation
 from customslab.hs.nomenclature import DEFAULT_EDITION, HsError, cached_nomenclature, format_code
-from customslab.hs.quantities import parse_result
 from customslab.hs.tariff import read_tariff_csv
+from customslab.services import classification
+from customslab.services.classification import EvaluationRequest
+from customslab.services.contract import parse
 
 hs_app = typer.Typer(help="HS classification: nomenclature search, measurement rules, decision support.")
 
@@ -161,29 +163,29 @@ def evaluate_command(
     if (tariff is None) != (customs_value is None):
         raise _fail("the duty difference needs both --tariff and --value")
     try:
-        nomenclature = cached_nomenclature(str(data or hs_data_dir()))
-        measurements = [parse_result(item) for item in result]
-        lines = read_tariff_csv(tariff) if tariff is not None else None
-        outcome = run_evaluation(
-            declared,
-            measurements,
-            decision_rule,
-            nomenclature=nomenclature,
-            tariff=lines,
+        cmd = parse(
+            EvaluationRequest, {"declared": declared, "results": result, "decision_rule": decision_rule}
+        )
+        outcome = classification.evaluate_values(
+            cmd,
+            nomenclature=cached_nomenclature(str(data or hs_data_dir())),
+            tariff=read_tariff_csv(tariff) if tariff is not None else None,
             customs_value=customs_value,
             quantity=quantity,
         )
     except HsError as error:
         raise _fail(str(error)) from None
+    except ValidationFailed as error:
+        raise _fail(error.message) from None
     if as_json:
-        typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False))
+        typer.echo(outcome.model_dump_json())
         return
     typer.echo(outcome.message)
     typer.echo(f"Decision rule: {outcome.decision_rule.statement}")
-    for firing in outcome.firings:
-        typer.echo(f"- {firing.rule.id} [{firing.status}] {firing.rule.source}: {' '.join(firing.reasons)}")
+    for firing in outcome.rules:
+        typer.echo(f"- {firing.id} [{firing.status}] {firing.source}: {' '.join(firing.reasons)}")
     for skipped in outcome.not_evaluated:
-        typer.echo(f"- {skipped['id']} would apply but needs: {', '.join(skipped['missing'])}")
+        typer.echo(f"- {skipped.id} would apply but needs: {', '.join(skipped.missing)}")
     if tariff is not None:
         duty = outcome.duty
         if duty is None:
@@ -193,8 +195,8 @@ def evaluate_command(
             )
         else:
             typer.echo(
-                f"Duty: declared line {duty.declared_line.code} {duty.declared_duty:,.2f}; determined line "
-                f"{duty.determined_line.code} {duty.determined_duty:,.2f}; difference {duty.difference:+,.2f}"
+                f"Duty: declared line {duty.declared_line} {duty.declared_duty:,.2f}; determined line "
+                f"{duty.determined_line} {duty.determined_duty:,.2f}; difference {duty.difference:+,.2f}"
             )
 
 

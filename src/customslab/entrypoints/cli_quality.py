@@ -37,16 +37,16 @@ def verify(
         )
     finally:
         db.dispose()
-    status = str(verdict["status"])
+    status = verdict.status
     if status == "unknown":
-        typer.echo(f"UNKNOWN: {verdict.get('problem') or 'no report with this verification code was issued'}")
+        typer.echo(f"UNKNOWN: {verdict.problem or 'no report with this verification code was issued'}")
     else:
-        line = f"{status.upper()}: report {verdict['report_id']} version {verdict['version']}"
-        line += f", {verdict['laboratory']}, issued {verdict['issued_at']}"
-        if status == "superseded" and verdict.get("superseded_by"):
-            newer = verdict["superseded_by"]
-            line += f"; superseded by version {newer['version']}"
-        if not verdict.get("identical_file", True):
+        issued = verdict.issued_at.isoformat() if verdict.issued_at else "at an unknown time"
+        line = f"{status.upper()}: report {verdict.report_id} version {verdict.version}"
+        line += f", {verdict.laboratory}, issued {issued}"
+        if status == "superseded" and verdict.superseded_by:
+            line += f"; superseded by version {verdict.superseded_by.version}"
+        if verdict.identical_file is False:
             line += " (the file differs from the one issued: compare it with the laboratory's copy)"
         typer.echo(line)
     raise typer.Exit(EXIT[status])

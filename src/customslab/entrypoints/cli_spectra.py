@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -111,6 +110,7 @@ def identify_command(
     ),
 ) -> None:
     """Identify spectra against a library: the best hits of each query's own technique."""
+    from customslab.services.identification import QueryHits, hit_views
     from customslab.spectra.library import read_any
     from customslab.spectra.search import search
 
@@ -123,19 +123,19 @@ def identify_command(
         ]
     except (SpectrumFormatError, LibraryError) as exc:
         raise _fail(str(exc)) from None
-    results: list[dict[str, Any]] = []
+    results: list[QueryHits] = []
     for file, spectrum in queries:
         try:
             hits = search(opened, spectrum, top)
         except (SpectrumFormatError, ValueError) as exc:
             raise _fail(f"{file}: {exc}") from None
-        results.append({"query": str(file), "hits": [hit.as_dict() for hit in hits]})
+        results.append(QueryHits(query=str(file), hits=hit_views(hits)))
     if json_output:
-        typer.echo(json.dumps(results, ensure_ascii=False))
+        typer.echo(json.dumps([r.model_dump() for r in results], ensure_ascii=False))
         return
     for result in results:
-        typer.echo(f"{result['query']}")
-        if not result["hits"]:
+        typer.echo(result.query)
+        if not result.hits:
             typer.echo("  no spectrum of this technique in the library")
-        for hit in result["hits"]:
-            typer.echo(f"  {hit['rank']:>2}  {hit['score']:.3f}  {hit['name']}  {hit['inchikey'] or ''}")
+        for hit in result.hits:
+            typer.echo(f"  {hit.rank:>2}  {hit.score:.3f}  {hit.name}  {hit.inchikey or ''}")

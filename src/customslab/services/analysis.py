@@ -2,26 +2,72 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import Annotated, BinaryIO
 
 from customslab.domain.access import Action, Actor, require
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
-from customslab.domain.model import AnalysisTest, Attachment, Identification, Result
+from customslab.domain.model import AnalysisTest, Attachment, Result, Sample
 from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
 from customslab.domain.quality.equipment import assert_usable
 from customslab.domain.quality.methods import assert_usable_for_test
-from customslab.services.common import held_sample, held_test, to_decimal
+from customslab.services.common import held_sample, held_test
+from customslab.services.contract import Amount, Command, Flag, Id, NonNegative, Positive, Text
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
 from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
 from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
 from customslab.services.referrals import complete_referrals
-from customslab.services.views import identification_view, result_view, test_view
+from customslab.services.views import AttachmentView, ResultView, TestView
 
 _EDITABLE = (State.REGISTERED, State.RECEIVED, State.IN_ANALYSIS, State.RETEST)
 
 
-def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[str, Any]) -> dict[str, Any]:
+class TestCreate(Command):
+    """A determination to plan: by a free-text method reference or a catalogued method version."""
+
+    __test__ = False  # not a pytest class, despite its name
+
+    determination: Annotated[str, Text(200, 1)]
+    method_ref: Annotated[str, Text(120)] = ""
+    method_version_id: Id | None = None
+    analyst_id: Id | None = None
+
+
+class TestAssign(Command):
+    __test__ = False
+
+    analyst_id: Id
+
+
+class ResultCreate(Command):
+    """A measured value with its unit and expanded uncertainty U (with k), or a plain observation."""
+
+    name: Annotated[str, Text(120)] = ""
+    value: Amount | None = None
+    unit: Annotated[str, Text(40)] = ""
+    expanded_uncertainty: NonNegative | None = None
+    coverage_factor: Positive | None = None
+    lod: NonNegative | None = None
+    loq: NonNegative | None = None
+    observation: Annotated[str, Text(4000)] = ""
+    equipment_id: Id | None = None
+    qc_batch_id: Id | None = None
+
+
+class ReviewDecision(Command):
+    """Approve the test, or return it for retest; the domain asks for a reason to return it."""
+
+    approve: Flag
+    reason: Annotated[str, Text(2000)] | None = None
+
+
+class TestProgress(TestView):
+    """A test after a step that may move its sample on: the sample's new state comes with it."""
+
+    sample_state: State
+
+
+def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: TestCreate) -> TestView:
     """Plan a determination on a received sample, by a method, optionally assigning an analyst."""
     with uow:
         require(actor, Action.ADD_TEST)
@@ -33,26 +79,23 @@ def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[s
                 f"{sample.state.value.replace('_', ' ')}.",
                 field="sample",
             )
-        determination = str(data.get("determination", "")).strip()
-        method = str(data.get("method_ref", "")).strip()
-        version_id = data.get("method_version_id")
-        if version_id is not None:
+        method = cmd.method_ref
+        if cmd.method_version_id is not None:
             # A catalogued method: only a validated, current version may start a test (17025 7.2).
-            entry = own_entry(uow, actor, MethodEntry, int(version_id), "Method version")
+            entry = own_entry(uow, actor, MethodEntry, cmd.method_version_id, "Method version")
             assert_usable_for_test(entry.method)
             method = f"{entry.method_code} v{entry.version}"
-        if not determination or not method:
-            raise ValidationFailed("Give what is determined and the method reference.", field="determination")
-        test = AnalysisTest(determination, method, State.REGISTERED, uow.clock())
-        test.method_version_id = int(version_id) if version_id is not None else None
-        analyst_id = data.get("analyst_id")
-        if analyst_id is not None:
-            _check_analyst(uow, actor, int(analyst_id))
-            test.analyst_id = int(analyst_id)
+        if not method:
+            raise ValidationFailed("Give what is determined and the method reference.", field="method_ref")
+        test = AnalysisTest(cmd.determination, method, State.REGISTERED, uow.clock())
+        test.method_version_id = cmd.method_version_id
+        if cmd.analyst_id is not None:
+            _check_analyst(uow, actor, cmd.analyst_id)
+            test.analyst_id = cmd.analyst_id
         sample.tests.append(test)
         uow.repo.flush()
         uow.commit()
-        return test_view(test, True)
+        return TestView.of(test, True)
 
 
 def _check_analyst(uow: AbstractUnitOfWork, actor: Actor, analyst_id: int) -> None:
@@ -61,7 +104,8 @@ def _check_analyst(uow: AbstractUnitOfWork, actor: Actor, analyst_id: int) -> No
         raise ValidationFailed(f"User {analyst_id} is not an analyst of your laboratory.", field="analyst_id")
 
 
-def assign_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, analyst_id: int) -> dict[str, Any]:
+def assign_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: TestAssign) -> TestView:
+    """Give an open test to an analyst of the laboratory."""
     with uow:
         require(actor, Action.ASSIGN_TEST)
         uow.act_as(actor.username)
@@ -70,13 +114,14 @@ def assign_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, analyst_id:
             raise ValidationFailed(
                 f"A test that is {test.state.value} cannot be reassigned.", field="analyst_id"
             )
-        _check_analyst(uow, actor, analyst_id)
-        test.analyst_id = analyst_id
+        _check_analyst(uow, actor, cmd.analyst_id)
+        test.analyst_id = cmd.analyst_id
         uow.commit()
-        return test_view(test, True)
+        return TestView.of(test, True)
 
 
-def _own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[AnalysisTest, Any]:
+def own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[AnalysisTest, Sample]:
+    """The actor's test, moved into analysis if it was waiting; refused once it has been submitted."""
     test, sample = held_test(uow, actor, test_id)
     if test.analyst_id is not None and test.analyst_id != actor.user_id:
         raise PermissionDenied("This test is assigned to another analyst.")
@@ -94,50 +139,45 @@ def _own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple
     return test, sample
 
 
-def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, data: dict[str, Any]) -> dict[str, Any]:
+def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate) -> ResultView:
     """An analyst enters a result with its unit and expanded uncertainty (and k, LOD/LOQ)."""
     with uow:
         require(actor, Action.ENTER_RESULT)
         uow.act_as(actor.username)
-        links = _quality_checks_for_result(uow, actor, test_id, data)
-        test, _ = _own_open_test(uow, actor, test_id)
-        name = str(data.get("name", "")).strip() or test.determination
-        unit = str(data.get("unit", "")).strip()
-        value = to_decimal(data.get("value"), "value", required=not data.get("observation"))
-        if value is not None and not unit:
+        _quality_checks_for_result(uow, actor, test_id, cmd)
+        test, _ = own_open_test(uow, actor, test_id)
+        if cmd.value is None and not cmd.observation:
+            raise ValidationFailed("Value is required.", field="value")
+        if cmd.value is not None and not cmd.unit:
             raise ValidationFailed("A numeric result needs its unit (use 1 for dimensionless).", field="unit")
-        u = to_decimal(
-            data.get("expanded_uncertainty"), "expanded_uncertainty", required=False, positive=True
-        )
-        k = to_decimal(data.get("coverage_factor"), "coverage_factor", required=False, positive=True)
-        if u is not None and k is None:
+        if cmd.expanded_uncertainty is not None and cmd.coverage_factor is None:
             raise ValidationFailed(
                 "An expanded uncertainty needs its coverage factor k (often 2).", "coverage_factor"
             )
         result = Result(
-            name=name,
-            value=value,
-            unit=unit,
+            name=cmd.name or test.determination,
+            value=cmd.value,
+            unit=cmd.unit,
             entered_by=actor.user_id,
             entered_at=uow.clock(),
-            expanded_uncertainty=u,
-            coverage_factor=k,
-            lod=to_decimal(data.get("lod"), "lod", required=False, positive=True),
-            loq=to_decimal(data.get("loq"), "loq", required=False, positive=True),
-            observation=str(data.get("observation", "")),
-            equipment_id=links[0],
-            qc_batch_id=links[1],
+            expanded_uncertainty=cmd.expanded_uncertainty,
+            coverage_factor=cmd.coverage_factor,
+            lod=cmd.lod,
+            loq=cmd.loq,
+            observation=cmd.observation,
+            equipment_id=cmd.equipment_id,
+            qc_batch_id=cmd.qc_batch_id,
         )
         test.results.append(result)
         uow.repo.flush()
         uow.commit()
-        return result_view(result)
+        return ResultView.of(result)
 
 
 def _quality_checks_for_result(
-    uow: AbstractUnitOfWork, actor: Actor, test_id: int, data: dict[str, Any]
-) -> tuple[int | None, int | None]:
-    """Authorisation, instrument and QC-batch checks (17025 6.2, 6.4, 7.7); returns the links to keep.
+    uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate
+) -> None:
+    """Authorisation, instrument and QC-batch checks (17025 6.2, 6.4, 7.7).
 
     Tests planned with a free-text method reference keep the behaviour they had before the catalogue.
     """
@@ -148,18 +188,12 @@ def _quality_checks_for_result(
         if entry is not None:
             auths = lab_authorisations(uow, actor.org_code)
             assert_analyst_authorised(actor.username, entry.method_code, auths, today)
-    equipment_id = data.get("equipment_id")
-    if equipment_id is not None:
-        equipment = own_entry(uow, actor, EquipmentEntry, int(equipment_id), "Equipment")
+    if cmd.equipment_id is not None:
+        equipment = own_entry(uow, actor, EquipmentEntry, cmd.equipment_id, "Equipment")
         events = [c.event for c in uow.quality.find(CalibrationEntry, equipment_entry_id=equipment.id)]
         assert_usable(equipment.equipment, events, today)
-    batch_id = data.get("qc_batch_id")
-    if batch_id is not None:
-        own_entry(uow, actor, QcBatchEntry, int(batch_id), "QC batch")
-    return (
-        int(equipment_id) if equipment_id is not None else None,
-        int(batch_id) if batch_id is not None else None,
-    )
+    if cmd.qc_batch_id is not None:
+        own_entry(uow, actor, QcBatchEntry, cmd.qc_batch_id, "QC batch")
 
 
 def attach_file(
@@ -171,12 +205,12 @@ def attach_file(
     media_type: str,
     stream: BinaryIO,
     max_bytes: int,
-) -> dict[str, Any]:
+) -> AttachmentView:
     """Store a raw instrument file content-addressed (sha256) and attach it to the test."""
     with uow:
         require(actor, Action.ENTER_RESULT)
         uow.act_as(actor.username)
-        test, _ = _own_open_test(uow, actor, test_id)
+        test, _ = own_open_test(uow, actor, test_id)
         if not filename.strip():
             raise ValidationFailed("The file needs a name.", field="file")
         try:
@@ -196,74 +230,48 @@ def attach_file(
         test.attachments.append(att)
         uow.repo.flush()
         uow.commit()
-        return {"id": att.id, "sha256": att.sha256, "filename": att.filename, "size": att.size}
+        return AttachmentView.of(att)
 
 
-def record_identification(
-    uow: AbstractUnitOfWork, actor: Actor, test_id: int, attachment_sha256: str, search: dict[str, Any]
-) -> dict[str, Any]:
-    """Keep a spectral search's hit list and library version with the test it supports."""
-    with uow:
-        require(actor, Action.ENTER_RESULT)
-        uow.act_as(actor.username)
-        test, _ = _own_open_test(uow, actor, test_id)
-        if not any(a.sha256 == attachment_sha256 for a in test.attachments):
-            raise ValidationFailed(
-                "Attach the spectrum file to the test before identifying it.", "attachment"
-            )
-        ident = Identification(
-            test_id=test_id,
-            attachment_sha256=attachment_sha256,
-            technique=str(search["technique"]),
-            library_id=str(search["library_id"]),
-            library_version=str(search["library_version"]),
-            hits=list(search["hits"]),
-            created_by=actor.user_id,
-            created_at=uow.clock(),
-        )
-        uow.repo.add(ident)
-        uow.repo.flush()
-        uow.commit()
-        return identification_view(ident)
-
-
-def submit_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> dict[str, Any]:
+def submit_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> TestProgress:
     """The analyst sends the test for review; it needs at least one result."""
     with uow:
         require(actor, Action.SUBMIT_TEST)
         uow.act_as(actor.username)
-        test, sample = _own_open_test(uow, actor, test_id)
+        test, sample = own_open_test(uow, actor, test_id)
         if not test.results:
             raise ValidationFailed("Enter at least one result before submitting the test.", field="results")
         test.move(State.TO_BE_REVIEWED)
         test.submitted_at = uow.clock()
         sample.sync_with_tests(uow.clock())
         uow.commit()
-        return test_view(test, True) | {"sample_state": sample.state.value}
+        return _progress(test, sample)
 
 
-def review_test(
-    uow: AbstractUnitOfWork, actor: Actor, test_id: int, *, approve: bool, reason: str | None = None
-) -> dict[str, Any]:
+def review_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ReviewDecision) -> TestProgress:
     """The reviewer approves the test or returns it for retest with a reason."""
     with uow:
         require(actor, Action.REVIEW)
-        uow.act_as(actor.username, reason)
+        uow.act_as(actor.username, cmd.reason)
         test, sample = held_test(uow, actor, test_id)
-        if approve and test.analyst_id == actor.user_id:
+        if cmd.approve and test.analyst_id == actor.user_id:
             raise PermissionDenied("A reviewer cannot approve their own analysis.")
         now = uow.clock()
-        if approve:
+        if cmd.approve:
             _quality_checks_for_approval(uow, actor, test)
             test.move(State.APPROVED)
             test.approved_by = actor.user_id
             test.approved_at = now
         else:
-            test.move(State.RETEST, reason)
+            test.move(State.RETEST, cmd.reason)
         sample.sync_with_tests(now)
         complete_referrals(uow, sample)
         uow.commit()
-        return test_view(test, True) | {"sample_state": sample.state.value}
+        return _progress(test, sample)
+
+
+def _progress(test: AnalysisTest, sample: Sample) -> TestProgress:
+    return TestProgress(**dict(TestView.of(test, True)), sample_state=sample.state)
 
 
 def _quality_checks_for_approval(uow: AbstractUnitOfWork, actor: Actor, test: AnalysisTest) -> None:

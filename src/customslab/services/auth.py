@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from pydantic import Field, StringConstraints, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic import ValidationError as PydanticValidationError
 
 from customslab.domain.access import Action, Actor, require
 from customslab.domain.enums import Role
-from customslab.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from customslab.domain.errors import Conflict, NotFound, PermissionDenied
 from customslab.domain.model import User
+from customslab.services.contract import Command, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 
 _state: dict[str, object] = {}
@@ -35,8 +39,6 @@ def _hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise ValidationFailed("A password needs at least 8 characters.", field="password")
     return _hasher().hash(password)
 
 
@@ -47,49 +49,100 @@ def actor_of(user: User | Actor) -> Actor:
     return Actor(user.id, user.username, user.org_code, user.roles)
 
 
-def add_user(
-    uow: AbstractUnitOfWork,
-    *,
-    username: str,
-    full_name: str,
-    org_code: str,
-    roles: list[str],
-    password: str,
-    email: str = "",
-    actor: Actor | None = None,
-) -> dict[str, object]:
+#: A password as typed: never stripped, bounded so that hashing stays cheap.
+Password = Annotated[str, StringConstraints(max_length=200)]
+#: A new user's password.
+NewPassword = Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class TokenRequest(Command):
+    """A username and password, to sign in (a bearer token for the API, a session for the pages)."""
+
+    username: Annotated[str, Text(80)]
+    password: Password
+
+
+def _known_roles(value: Any, handler: ValidatorFunctionWrapHandler) -> list[Role]:
+    # Pydantic would name the list index at fault; the person needs the list of roles.
+    try:
+        roles: list[Role] = handler(value)
+    except PydanticValidationError:
+        if not isinstance(value, list | tuple):
+            raise ValueError("Give the roles as a list.") from None
+        if not value:
+            raise ValueError("A user needs at least one role.") from None
+        known = [r.value for r in Role]
+        unknown = ", ".join(repr(v) for v in value if not (isinstance(v, str) and v in known))
+        raise ValueError(f"Unknown role {unknown}; roles are: {', '.join(known)}.") from None
+    return roles
+
+
+class UserCreate(Command):
+    """A person's account in a laboratory or customs office."""
+
+    username: Annotated[str, Text(80, 1)]
+    full_name: Annotated[str, Text(200)]
+    org_code: Annotated[str, Text(40, 1)]
+    roles: Annotated[list[Role], Field(min_length=1), WrapValidator(_known_roles)]
+    password: NewPassword
+    email: Annotated[str, Text(200)] = ""
+
+
+class UserView(View):
+    """A user, their laboratory or office, and their roles."""
+
+    id: int
+    username: str
+    org_code: str
+    roles: list[Role]
+
+    @classmethod
+    def of(cls, actor: Actor) -> UserView:
+        return cls(
+            id=actor.user_id,
+            username=actor.username,
+            org_code=actor.org_code,
+            roles=sorted(actor.roles),
+        )
+
+
+class TokenView(View):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+
+
+def add_user(uow: AbstractUnitOfWork, cmd: UserCreate, actor: Actor | None = None) -> UserView:
     """Create a user; from the API only an admin may, the CLI acts as the system."""
     with uow:
         if actor is not None:
             require(actor, Action.MANAGE_USERS)
         uow.act_as(actor.username if actor else "system")
-        if not username.strip():
-            raise ValidationFailed("A username is required.", field="username")
-        if uow.repo.user_by_name(username):
-            raise Conflict(f"The username '{username}' is taken.")
-        if uow.repo.org(org_code) is None:
-            raise ValidationFailed(f"There is no laboratory or office '{org_code}'.", field="org_code")
-        try:
-            role_set = frozenset(Role(r) for r in roles)
-        except ValueError as exc:
-            allowed = ", ".join(r.value for r in Role)
-            raise ValidationFailed(f"Unknown role ({exc}); roles are: {allowed}.", field="roles") from exc
-        if not role_set:
-            raise ValidationFailed("A user needs at least one role.", field="roles")
-        user = User(username, full_name, org_code, role_set, email, hash_password(password))
+        if uow.repo.user_by_name(cmd.username):
+            raise Conflict(f"The username '{cmd.username}' is taken.")
+        if uow.repo.org(cmd.org_code) is None:
+            raise NotFound(f"There is no laboratory or office '{cmd.org_code}'.", field="org_code")
+        user = User(
+            cmd.username,
+            cmd.full_name,
+            cmd.org_code,
+            frozenset(cmd.roles),
+            cmd.email,
+            hash_password(cmd.password),
+        )
         uow.repo.add(user)
         uow.repo.flush()
         uow.commit()
-        return {"id": user.id, "username": user.username, "org_code": org_code, "roles": sorted(roles)}
+        return UserView.of(actor_of(user))
 
 
-def authenticate(uow: AbstractUnitOfWork, username: str, password: str) -> Actor:
+def authenticate(uow: AbstractUnitOfWork, creds: TokenRequest) -> Actor:
     """Check a username and password; raises PermissionDenied with one message for both failures."""
     with uow:
-        user = uow.repo.user_by_name(username)
+        user = uow.repo.user_by_name(creds.username)
         try:
             hasher = _hasher()
-            hasher.verify(user.password_hash if user else str(_state["dummy"]), password)
+            hasher.verify(user.password_hash if user else str(_state["dummy"]), creds.password)
         except (VerifyMismatchError, InvalidHashError):
             user = None
         if user is None or not user.active:
@@ -101,16 +154,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(uow: AbstractUnitOfWork, username: str, password: str, ttl_minutes: int) -> dict[str, object]:
+def issue_token(uow: AbstractUnitOfWork, creds: TokenRequest, ttl_minutes: int) -> TokenView:
     """Sign in: returns an opaque bearer token; only its hash is stored."""
-    actor = authenticate(uow, username, password)
+    actor = authenticate(uow, creds)
     with uow:
         token = secrets.token_urlsafe(32)
         now = uow.clock()
         expires = now + timedelta(minutes=ttl_minutes)
         uow.repo.add_token(_token_hash(token), actor.user_id, now, expires)
         uow.commit()
-        return {"access_token": token, "token_type": "bearer", "expires_at": expires.isoformat()}
+        return TokenView(access_token=token, expires_at=expires)
 
 
 def actor_for_token(uow: AbstractUnitOfWork, token: str) -> Actor:

@@ -2,101 +2,176 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, field_validator
 
 from customslab.domain.access import Action, Actor, require
-from customslab.domain.codes import normalise_country, normalise_currency, normalise_hs_code
+from customslab.domain.codes import normalise_hs_code
 from customslab.domain.enums import CustodyKind, OrgKind, Priority, Reason, ReferralState, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.domain.model import AnalysisRequest, CustodyEvent, Sample
-from customslab.services.common import held_sample, to_decimal, visible_request
+from customslab.services.common import held_sample, visible_request
+from customslab.services.contract import (
+    Command,
+    Country,
+    Currency,
+    Day,
+    Flag,
+    NonNegative,
+    Positive,
+    Text,
+    View,
+)
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.views import request_view, sample_summary
+from customslab.services.views import RequestView, SampleSummary
 
 #: Default turnaround targets when the officer gives no due date (working practice, configurable later).
 DEFAULT_DAYS = {Priority.URGENT: 3, Priority.ROUTINE: 14}
 
 
-def _enum(cls: type[Any], value: Any, field: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in cls)
-        raise ValidationFailed(
-            f"'{value}' is not a valid {field}; choose one of: {allowed}.", field
-        ) from None
+#: 6 to 10 digits, a dot or a space allowed between them, as declarations write them (2208.40.1000).
+DECLARED_HS_PATTERN = r"^[0-9](?:[. ]?[0-9]){5,9}$"
 
 
-def file_request(uow: AbstractUnitOfWork, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+class RequestCreate(Command):
+    """What a customs officer sends with a sample: the declaration data and the question."""
+
+    lab_code: Annotated[str, Text(40, 1)]
+    declaration_number: Annotated[str, Text(60, 1)]
+    item_number: int = Field(default=1, ge=1, le=9999)
+    declared_hs: Annotated[
+        str,
+        Text(20, 1),
+        Field(
+            description="6 to 10 digits, as written on the declaration (2208.40 or 220840).",
+            json_schema_extra={"pattern": DECLARED_HS_PATTERN},
+        ),
+    ]
+    goods_description: Annotated[str, Text(4000, 1)]
+    origin_country: Country
+    importer: Annotated[str, Text(200)] = ""
+    declared_value: NonNegative | None = None
+    currency: Currency | None = None
+    reason: Reason = Reason.CLASSIFICATION
+    priority: Priority = Priority.ROUTINE
+    due_date: Day | None = None
+    requested_determinations: list[Annotated[str, Text(200, 1)]] = Field(default_factory=list, max_length=50)
+    question: Annotated[str, Text(4000)] = ""
+
+
+class SampleCreate(Command):
+    description: Annotated[str, Text(2000)] = ""
+    quantity: Positive
+    unit: Annotated[str, Text(20, 1)]
+    seal_number: Annotated[str, Text(60)] = ""
+    retention_days: int = Field(default=365, ge=1, le=3650)
+
+
+class SampleReceipt(Command):
+    condition: Annotated[str, Text(2000)] = ""
+    storage_location: Annotated[str, Text(120)] = ""
+    seal_intact: Flag = True
+    seal_number: Annotated[str, Text(60)] | None = None
+    note: Annotated[str, Text(2000)] = ""
+
+
+#: The custody events recorded by hand; the rest happen through their own steps.
+ManualCustodyKind = Literal["hand_over", "transport", "storage_move", "disposal"]
+
+
+class CustodyCreate(Command):
+    kind: ManualCustodyKind
+    from_: Annotated[str, Text(200)] = Field(default="", alias="from")
+    to: Annotated[str, Text(200)] = ""
+    location: Annotated[str, Text(200)] = ""
+    seal_number: Annotated[str, Text(60)] = ""
+    seal_intact: Flag | None = None
+    note: Annotated[str, Text(2000)] = ""
+    reason: Annotated[str, Text(2000)] | None = None
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _recorded_by_hand(cls, kind: object) -> object:
+        allowed = get_args(ManualCustodyKind)
+        if kind not in allowed:
+            names = ", ".join(sorted(allowed))
+            raise ValueError(f"Record one of: {names}; the rest happen through their own steps.")
+        return kind
+
+
+class Reasoned(Command):
+    """A step that the person must justify (rejection, cancellation, return)."""
+
+    reason: Annotated[str, Text(2000, 1)]
+
+
+class SampleState(View):
+    id: int | None
+    state: State
+    reason: str | None = None
+
+
+class CustodyCount(View):
+    sample_id: int | None
+    custody_events: int
+
+
+def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> RequestView:
     """A customs officer files an analysis request with the declaration data."""
     with uow:
         require(actor, Action.FILE_REQUEST)
         uow.act_as(actor.username)
-        lab = uow.repo.org(str(data.get("lab_code", "")))
-        if lab is None or not lab.is_laboratory:
-            raise ValidationFailed(
-                f"'{data.get('lab_code')}' is not a laboratory of the network.", "lab_code"
-            )
+        lab = uow.repo.org(cmd.lab_code)
+        if lab is None:
+            raise NotFound(f"There is no laboratory '{cmd.lab_code}' in the network.", "lab_code")
+        if not lab.is_laboratory:
+            raise ValidationFailed(f"'{cmd.lab_code}' is not a laboratory of the network.", "lab_code")
+        hs = normalise_hs_code(cmd.declared_hs)
         exists = uow.repo.heading_exists
-        known = exists("01") is not None
-        hs = normalise_hs_code(
-            str(data.get("declared_hs", "")), (lambda c: bool(exists(c))) if known else None
-        )
-        priority = _enum(Priority, data.get("priority", "routine"), "priority")
-        now = uow.clock()
-        due = data.get("due_date") or (now.date() + timedelta(days=DEFAULT_DAYS[priority]))
-        if isinstance(due, str):
+        if exists("01") is not None:
             try:
-                due = date.fromisoformat(due)
-            except ValueError:
-                raise ValidationFailed(f"Due date '{due}' is not a date (YYYY-MM-DD).", "due_date") from None
+                normalise_hs_code(hs, lambda c: bool(exists(c)))
+            except ValidationFailed as exc:
+                # Well formed, but the loaded nomenclature has no such chapter or heading.
+                raise NotFound(exc.message, "declared_hs") from None
+        now = uow.clock()
+        due = cmd.due_date or (now.date() + timedelta(days=DEFAULT_DAYS[cmd.priority]))
         if due < now.date():
             raise ValidationFailed("The due date is in the past.", field="due_date")
-        declaration = str(data.get("declaration_number", "")).strip()
-        if not declaration:
-            raise ValidationFailed("The declaration number is required.", field="declaration_number")
-        description = str(data.get("goods_description", "")).strip()
-        if not description:
-            raise ValidationFailed("Describe the goods.", field="goods_description")
-        value = to_decimal(data.get("declared_value"), "declared_value", required=False, positive=True)
-        currency = normalise_currency(str(data["currency"])) if data.get("currency") else None
-        if value is not None and currency is None:
+        if cmd.declared_value is not None and cmd.currency is None:
             raise ValidationFailed("A declared value needs its currency.", field="currency")
-        try:
-            item = int(data.get("item_number", 1))
-        except (TypeError, ValueError):
-            raise ValidationFailed("The item number must be a whole number.", field="item_number") from None
         seq = uow.repo.next_number(f"request-{now.year}")
         req = AnalysisRequest(
             reference=f"REQ-{now.year}-{seq:06d}",
             office_code=actor.org_code,
             requester_id=actor.user_id,
             lab_code=lab.code,
-            declaration_number=declaration,
-            item_number=item,
+            declaration_number=cmd.declaration_number,
+            item_number=cmd.item_number,
             declared_hs=hs,
-            goods_description=description,
-            origin_country=normalise_country(str(data.get("origin_country", "")), "origin_country"),
-            reason=_enum(Reason, data.get("reason", "classification"), "reason"),
-            priority=priority,
+            goods_description=cmd.goods_description,
+            origin_country=cmd.origin_country,
+            reason=cmd.reason,
+            priority=cmd.priority,
             due_date=due,
             created_at=now,
-            importer=str(data.get("importer", "")),
-            declared_value=value,
-            currency=currency,
-            requested_determinations=[str(x) for x in data.get("requested_determinations") or []],
-            question=str(data.get("question", "")),
+            importer=cmd.importer,
+            declared_value=cmd.declared_value,
+            currency=cmd.currency,
+            requested_determinations=list(cmd.requested_determinations),
+            question=cmd.question,
         )
         uow.repo.add(req)
         uow.repo.flush()
         uow.commit()
-        return request_view(req, now.date())
+        return RequestView.of(req, now.date())
 
 
 def register_sample(
-    uow: AbstractUnitOfWork, actor: Actor, request_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+    uow: AbstractUnitOfWork, actor: Actor, request_id: int, cmd: SampleCreate
+) -> SampleSummary:
     """The laboratory registers a sample of a request and gives it a unique laboratory sample id."""
     with uow:
         require(actor, Action.REGISTER_SAMPLE)
@@ -104,24 +179,18 @@ def register_sample(
         req = visible_request(uow, actor, request_id)
         if req.lab_code != actor.org_code:
             raise NotFound(f"Request {request_id} is not addressed to your laboratory.")
-        quantity = to_decimal(data.get("quantity"), "quantity", positive=True)
-        assert quantity is not None
-        unit = str(data.get("unit", "")).strip()
-        if not unit:
-            raise ValidationFailed("Give the unit of the quantity (g, mL, pieces...).", field="unit")
         now = uow.clock()
         seq = uow.repo.next_number(f"sample-{actor.org_code}-{now.year}")
-        retention_days = int(data.get("retention_days") or 365)
         sample = Sample(
             lab_sample_id=f"{actor.org_code}-{now.year}-{seq:05d}",
             lab_code=actor.org_code,
-            description=str(data.get("description") or req.goods_description),
-            quantity=quantity,
-            unit=unit,
+            description=cmd.description or req.goods_description,
+            quantity=cmd.quantity,
+            unit=cmd.unit,
             state=State.REGISTERED,
             registered_at=now,
-            seal_number=str(data.get("seal_number", "")),
-            retention_until=now.date() + timedelta(days=retention_days),
+            seal_number=cmd.seal_number,
+            retention_until=now.date() + timedelta(days=cmd.retention_days),
         )
         sample.record(
             CustodyEvent(
@@ -137,22 +206,21 @@ def register_sample(
         req.samples.append(sample)
         uow.repo.flush()
         uow.commit()
-        return sample_summary(sample, req, now.date(), now)
+        return SampleSummary.of(sample, req, now.date(), now)
 
 
 def receive_sample(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: SampleReceipt
+) -> SampleSummary:
     """Receipt: condition, storage location and whether the seal is intact go into the custody chain."""
     with uow:
         require(actor, Action.RECEIVE_SAMPLE)
         uow.act_as(actor.username)
         sample = held_sample(uow, actor, sample_id)
         now = uow.clock()
-        seal_intact = bool(data.get("seal_intact", True))
         sample.move(State.RECEIVED, now)
-        sample.condition_on_receipt = str(data.get("condition", "")) or "as described"
-        sample.storage_location = str(data.get("storage_location", ""))
+        sample.condition_on_receipt = cmd.condition or "as described"
+        sample.storage_location = cmd.storage_location
         sample.record(
             CustodyEvent(
                 CustodyKind.RECEIPT,
@@ -160,9 +228,9 @@ def receive_sample(
                 actor.user_id,
                 to_party=actor.org_code,
                 location=sample.storage_location,
-                seal_number=str(data.get("seal_number", sample.seal_number)),
-                seal_intact=seal_intact,
-                note=str(data.get("note", "")),
+                seal_number=sample.seal_number if cmd.seal_number is None else cmd.seal_number,
+                seal_intact=cmd.seal_intact,
+                note=cmd.note,
             )
         )
         for referral in uow.repo.referrals_for(sample.id or 0):
@@ -172,40 +240,27 @@ def receive_sample(
         uow.commit()
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
-        return sample_summary(sample, req, now.date(), now)
+        return SampleSummary.of(sample, req, now.date(), now)
 
 
-def record_custody(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+def record_custody(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: CustodyCreate) -> CustodyCount:
     """Append a hand-over, transport, storage move or disposal to the chain of custody."""
     with uow:
         require(actor, Action.RECORD_CUSTODY)
-        uow.act_as(actor.username, data.get("reason"))
+        uow.act_as(actor.username, cmd.reason)
         sample = held_sample(uow, actor, sample_id)
-        kind = CustodyKind(_enum(CustodyKind, data.get("kind"), "custody event kind"))
-        allowed = {
-            CustodyKind.HAND_OVER,
-            CustodyKind.TRANSPORT,
-            CustodyKind.STORAGE_MOVE,
-            CustodyKind.DISPOSAL,
-        }
-        if kind not in allowed:
-            names = ", ".join(sorted(k.value for k in allowed))
-            raise ValidationFailed(
-                f"Record one of: {names}; the rest happen through their own steps.", "kind"
-            )
+        kind = CustodyKind(cmd.kind)
         now = uow.clock()
         event = CustodyEvent(
             kind,
             now,
             actor.user_id,
-            from_party=str(data.get("from", "")),
-            to_party=str(data.get("to", "")),
-            location=str(data.get("location", "")),
-            seal_number=str(data.get("seal_number", "")),
-            seal_intact=data.get("seal_intact"),
-            note=str(data.get("note", "")),
+            from_party=cmd.from_,
+            to_party=cmd.to,
+            location=cmd.location,
+            seal_number=cmd.seal_number,
+            seal_intact=cmd.seal_intact,
+            note=cmd.note,
         )
         sample.record(event)
         if kind is CustodyKind.STORAGE_MOVE and event.location:
@@ -218,10 +273,10 @@ def record_custody(
             sample.disposed_at = now
             sample.disposal_record = event.note or "disposed"
         uow.commit()
-        return {"sample_id": sample.id, "custody_events": len(sample.custody)}
+        return CustodyCount(sample_id=sample.id, custody_events=len(sample.custody))
 
 
-def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> dict[str, Any]:
+def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
     """Refuse a sample (broken seal, wrong item...) with a reason the officer will read."""
     with uow:
         require(actor, Action.REJECT_SAMPLE)
@@ -230,10 +285,11 @@ def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
         now = uow.clock()
         sample.move(State.REJECTED, now, reason)
         uow.commit()
-        return {"id": sample.id, "state": sample.state.value, "reason": reason}
+        return SampleState(id=sample.id, state=sample.state, reason=reason)
 
 
-def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> dict[str, Any]:
+def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
+    """Cancel a sample and its open tests, with a reason the officer will read."""
     with uow:
         require(actor, Action.REJECT_SAMPLE)
         uow.act_as(actor.username, reason)
@@ -243,17 +299,17 @@ def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
             if t.state not in (State.CANCELLED, State.APPROVED, State.REPORTED, State.ARCHIVED):
                 t.move(State.CANCELLED, reason)
         uow.commit()
-        return {"id": sample.id, "state": sample.state.value}
+        return SampleState(id=sample.id, state=sample.state)
 
 
 def lab_kind(uow: AbstractUnitOfWork, code: str) -> OrgKind:
     org = uow.repo.org(code)
     if org is None:
-        raise ValidationFailed(f"There is no laboratory '{code}'.", field="to_lab")
+        raise NotFound(f"There is no laboratory '{code}'.", field="to_lab")
     return org.kind
 
 
-def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> dict[str, Any]:
+def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleState:
     """Close a reported, rejected or cancelled sample's file; retention and disposal follow."""
     with uow:
         require(actor, Action.REJECT_SAMPLE)
@@ -261,4 +317,4 @@ def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> dic
         sample = held_sample(uow, actor, sample_id)
         sample.move(State.ARCHIVED, uow.clock())
         uow.commit()
-        return {"id": sample.id, "state": sample.state.value}
+        return SampleState(id=sample.id, state=sample.state)

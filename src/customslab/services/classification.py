@@ -3,42 +3,275 @@ share and search classification opinions."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from customslab.domain.model import ClassificationOpinion, Sample
-from customslab.hs.decision import parse_decision_rule
-from customslab.hs.evaluate import evaluate, mismatch_level
-from customslab.hs.nomenclature import HsError, normalise_code
+from customslab.hs.decision import DecisionRule
+from customslab.hs.evaluate import Evaluation, evaluate, mismatch_level
+from customslab.hs.nomenclature import HsError, Nomenclature, normalise_code
 from customslab.hs.quantities import Measurement, make_measurement
+from customslab.hs.tariff import TariffLine
 from customslab.services.common import visible_sample
+from customslab.services.contract import Command, Text, View
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.views import RELEASED, iso
+from customslab.services.views import RELEASED
+
+Mismatch = Literal["none", "subheading", "heading", "chapter"]
+OpinionState = Literal["draft", "approved"]
 
 
-def _rule(name: str) -> Any:
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+#: ISO/IEC 17025 7.8.6 decision rule; "Guarded " is read as "guarded".
+DecisionRuleName = Annotated[DecisionRule, BeforeValidator(_lower)]
+
+
+def _code_pattern(*lengths: str) -> str:
+    """What `normalise_code` accepts, as a regular expression for the OpenAPI document."""
+    digits = "|".join(rf"(?:[0-9][\s.\-]*){{{n}}}" for n in lengths)
+    return rf"^[\s.\-]*(?:{digits})$"
+
+
+#: An HS code of 2, 4 or 6 digits, dots, dashes and spaces allowed.
+HS_CODE_PATTERN = _code_pattern("2", "4", "6")
+#: The same, or a national tariff line of 8 to 10 digits.
+NATIONAL_CODE_PATTERN = _code_pattern("2", "4", "6", "8,10")
+
+
+def _national_code(value: str) -> str:
     try:
-        return parse_decision_rule(name)
-    except (HsError, ValueError) as exc:
-        raise ValidationFailed(str(exc), field="decision_rule") from None
+        return normalise_code(value, allow_national=True)
+    except HsError as exc:
+        raise ValueError(str(exc)) from None
 
 
-def evaluate_values(declared: str, results: list[str], decision_rule: str = "guarded") -> dict[str, Any]:
-    """Evaluate NAME=VALUE[UNIT][±U] results against the catalogue for a declared code."""
+def _reasoning(value: str) -> str:
+    if len(value) < 20:
+        raise ValueError("Give the reasoning (at least a sentence) behind the opinion.")
+    return value
+
+
+# The patterns only document the rules; the validators check them with a message a person reads.
+NationalCode = Annotated[
+    Annotated[str, Text(20, 1)],
+    AfterValidator(_national_code),
+    Field(json_schema_extra={"pattern": NATIONAL_CODE_PATTERN}),
+]
+Reasoning = Annotated[
+    Annotated[str, Text(20000)],
+    AfterValidator(_reasoning),
+    Field(json_schema_extra={"pattern": r"^\s*[^\s\x00][^\x00]{18,}[^\s\x00]\s*$"}),
+]
+
+
+class EvaluationRequest(Command):
+    """A declared code and results written NAME=VALUE[UNIT][±U], to check against the rules."""
+
+    declared: NationalCode
+    results: list[Annotated[str, Text(200, 1)]] = Field(default_factory=list, max_length=100)
+    decision_rule: DecisionRuleName = DecisionRule.GUARDED
+
+
+class OpinionCreate(Command):
+    """The laboratory's opinion: the code it determines and why."""
+
+    determined_code: NationalCode
+    reasoning: Reasoning
+    references: list[Annotated[str, Text(500, 1)]] = Field(
+        default_factory=list, max_length=50, description="Empty: the legal sources of the rules that fired."
+    )
+    decision_rule: DecisionRuleName = DecisionRule.GUARDED
+
+
+class OpinionSearch(Command):
+    """Words of the goods or the reasoning, and an HS code prefix (digits; dots are ignored)."""
+
+    text: Annotated[str, Text(200)] = ""
+    code_prefix: Annotated[str, Text(10)] = ""
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class MeasurementView(View):
+    """A result as the rules use it: converted to the quantity's default unit."""
+
+    name: str
+    value: float
+    unit: str
+    expanded_uncertainty: float | None
+    reported: str = Field(description="The result as it was written, when it was given as text.")
+
+
+class RuleFiringView(View):
+    id: str
+    source: str = Field(description="The legal text the rule applies (chapter note, subheading note...).")
+    outcome: str
+    status: Literal["decided", "undecided", "no_outcome"]
+    title: str
+    checked: str
+    explanation: str
+    reasons: list[str]
+    conditions: list[dict[str, Any]] = Field(
+        description="Each condition the rule tested: its text, the value compared and the result."
+    )
+    inputs: list[MeasurementView]
+
+
+class DecisionRuleView(View):
+    name: DecisionRule
+    statement: str
+
+
+class RuleNotEvaluated(View):
+    id: str
+    missing: list[str] = Field(description="The quantities the rule needs that were not measured.")
+
+
+class DutyView(View):
+    """The duty under the declared and the determined national tariff line."""
+
+    declared_line: str
+    determined_line: str
+    customs_value: float
+    quantity: float | None
+    currency: str
+    declared_duty: float
+    determined_duty: float
+    difference: float
+
+
+class EvaluationView(View):
+    """Declared against determined: the rules that fired, on which results, under which decision rule."""
+
+    declared: str
+    status: Literal["decided", "undecided", "no_rule"]
+    determined: list[str]
+    mismatch: Mismatch
+    rules: list[RuleFiringView]
+    message: str
+    edition: str
+    decision_rule: DecisionRuleView
+    results: list[MeasurementView]
+    not_evaluated: list[RuleNotEvaluated]
+    unused_results: list[str]
+    descriptions: dict[str, str] = Field(description="Nomenclature text of the codes, when it was loaded.")
+    duty: DutyView | None
+
+    @classmethod
+    def of(cls, evaluation: Evaluation) -> EvaluationView:
+        return cls.model_validate(evaluation.to_dict())
+
+
+class SkippedResult(View):
+    name: str
+    reason: str
+
+
+class OpinionView(View):
+    id: int | None
+    sample_id: int
+    lab_code: str
+    declared_code: str
+    determined_code: str
+    mismatch: Mismatch
+    reasoning: str
+    references: list[str]
+    goods_description: str
+    author_id: int
+    created_at: datetime
+    state: OpinionState
+    reviewer_id: int | None
+    reviewed_at: datetime | None
+    shared: bool
+
+    @classmethod
+    def of(cls, o: ClassificationOpinion) -> OpinionView:
+        return cls(
+            id=o.id,
+            sample_id=o.sample_id,
+            lab_code=o.lab_code,
+            declared_code=o.declared_code,
+            determined_code=o.determined_code,
+            mismatch=cast(Mismatch, mismatch_level(o.declared_code, [o.determined_code])),
+            reasoning=o.reasoning,
+            references=list(o.references),
+            goods_description=o.goods_description,
+            author_id=o.author_id,
+            created_at=o.created_at,
+            state=cast(OpinionState, o.state),
+            reviewer_id=o.reviewer_id,
+            reviewed_at=o.reviewed_at,
+            shared=o.shared,
+        )
+
+
+class SampleEvaluation(EvaluationView):
+    """A sample's evaluation, with the results left out and the opinions written so far."""
+
+    skipped_results: list[SkippedResult]
+    measurements_used: int
+    opinions: list[OpinionView]
+
+
+class HsSearchHit(View):
+    code: str
+    level: int
+    description: str
+    score: float
+
+
+class HsChild(View):
+    code: str
+    description: str
+
+
+class HsCodeView(View):
+    """One node of the nomenclature and the codes directly beneath it."""
+
+    code: str
+    level: int
+    parent: str | None
+    section: str
+    description: str
+    children: list[HsChild]
+
+
+def evaluate_values(
+    cmd: EvaluationRequest,
+    *,
+    nomenclature: Nomenclature | None = None,
+    tariff: Sequence[TariffLine] | None = None,
+    customs_value: float | None = None,
+    quantity: float | None = None,
+) -> EvaluationView:
+    """Evaluate results against the catalogue for a declared code (with a tariff: the duty difference)."""
     try:
-        return evaluate(declared, results, _rule(decision_rule)).to_dict()
+        outcome = evaluate(
+            cmd.declared,
+            cmd.results,
+            cmd.decision_rule,
+            nomenclature=nomenclature,
+            tariff=tariff,
+            customs_value=customs_value,
+            quantity=quantity,
+        )
     except HsError as exc:
         raise ValidationFailed(str(exc), field="results") from None
+    return EvaluationView.of(outcome)
 
 
-def sample_measurements(
-    sample: Sample, released_only: bool
-) -> tuple[list[Measurement], list[dict[str, str]]]:
+def sample_measurements(sample: Sample, released_only: bool) -> tuple[list[Measurement], list[SkippedResult]]:
     """The sample's results the HS rules understand, and the others with the reason they are left out."""
     used: list[Measurement] = []
-    skipped: list[dict[str, str]] = []
+    skipped: list[SkippedResult] = []
     for test in sample.tests:
         if released_only and test.state not in RELEASED:
             continue
@@ -50,13 +283,16 @@ def sample_measurements(
                 unit = "" if r.unit in ("1", "-") else r.unit
                 used.append(make_measurement(r.name, float(r.value), unit, u))
             except HsError as exc:
-                skipped.append({"name": r.name, "reason": str(exc)})
+                skipped.append(SkippedResult(name=r.name, reason=str(exc)))
     return used, skipped
 
 
 def evaluate_sample(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, decision_rule: str = "guarded"
-) -> dict[str, Any]:
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    sample_id: int,
+    decision_rule: DecisionRule = DecisionRule.GUARDED,
+) -> SampleEvaluation:
     """The HS evaluation panel of a sample: its results, the rules that fire, declared vs determined."""
     with uow:
         sample = visible_sample(uow, actor, sample_id)
@@ -64,38 +300,20 @@ def evaluate_sample(
         assert req is not None
         measurements, skipped = sample_measurements(sample, released_only=actor.is_requester_only)
         try:
-            out = evaluate(req.declared_hs, measurements, _rule(decision_rule)).to_dict()
+            outcome = evaluate(req.declared_hs, measurements, decision_rule)
         except HsError as exc:
             raise ValidationFailed(str(exc), field="results") from None
-        out["skipped_results"] = skipped
-        out["measurements_used"] = len(measurements)
-        out["opinions"] = [opinion_view(o) for o in uow.repo.opinions_for(sample_id)]
-        return out
+        return SampleEvaluation.model_validate(
+            outcome.to_dict()
+            | {
+                "skipped_results": skipped,
+                "measurements_used": len(measurements),
+                "opinions": [OpinionView.of(o) for o in uow.repo.opinions_for(sample_id)],
+            }
+        )
 
 
-def opinion_view(o: ClassificationOpinion) -> dict[str, Any]:
-    return {
-        "id": o.id,
-        "sample_id": o.sample_id,
-        "lab_code": o.lab_code,
-        "declared_code": o.declared_code,
-        "determined_code": o.determined_code,
-        "mismatch": mismatch_level(o.declared_code, [o.determined_code]),
-        "reasoning": o.reasoning,
-        "references": o.references,
-        "goods_description": o.goods_description,
-        "author_id": o.author_id,
-        "created_at": iso(o.created_at),
-        "state": o.state,
-        "reviewer_id": o.reviewer_id,
-        "reviewed_at": iso(o.reviewed_at),
-        "shared": o.shared,
-    }
-
-
-def write_opinion(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+def write_opinion(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: OpinionCreate) -> OpinionView:
     """An analyst or reviewer writes the laboratory's opinion, with the evaluation behind it."""
     with uow:
         if not actor.has(Role.ANALYST, Role.REVIEWER):
@@ -106,28 +324,16 @@ def write_opinion(
             raise NotFound(f"Sample {sample_id} is not held by your laboratory.")
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
-        try:
-            determined = normalise_code(str(data.get("determined_code", "")), allow_national=True)
-        except HsError as exc:
-            raise ValidationFailed(str(exc), field="determined_code") from None
-        reasoning = str(data.get("reasoning", "")).strip()
-        if len(reasoning) < 20:
-            raise ValidationFailed(
-                "Give the reasoning (at least a sentence) behind the opinion.", "reasoning"
-            )
         measurements, _ = sample_measurements(sample, released_only=False)
-        evaluation = evaluate(req.declared_hs, measurements, _rule(str(data.get("decision_rule", "guarded"))))
-        refs = [str(r) for r in data.get("references") or []] or [
-            f["source"] for f in evaluation.to_dict()["rules"]
-        ]
+        outcome = evaluate(req.declared_hs, measurements, cmd.decision_rule)
         opinion = ClassificationOpinion(
             sample_id=sample_id,
             lab_code=actor.org_code,
             declared_code=req.declared_hs,
-            determined_code=determined,
-            reasoning=reasoning,
-            references=refs,
-            evaluation=evaluation.to_dict(),
+            determined_code=cmd.determined_code,
+            reasoning=cmd.reasoning,
+            references=list(cmd.references) or [f.rule.source for f in outcome.firings],
+            evaluation=outcome.to_dict(),
             author_id=actor.user_id,
             created_at=uow.clock(),
             goods_description=req.goods_description,
@@ -135,7 +341,7 @@ def write_opinion(
         uow.repo.add(opinion)
         uow.repo.flush()
         uow.commit()
-        return opinion_view(opinion)
+        return OpinionView.of(opinion)
 
 
 def _own_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> ClassificationOpinion:
@@ -145,7 +351,7 @@ def _own_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> Clas
     return opinion
 
 
-def approve_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> dict[str, Any]:
+def approve_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> OpinionView:
     """A reviewer other than the author approves the opinion."""
     with uow:
         if not actor.has(Role.REVIEWER):
@@ -154,10 +360,10 @@ def approve_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> d
         opinion = _own_opinion(uow, actor, opinion_id)
         opinion.approve(actor.user_id, uow.clock())
         uow.commit()
-        return opinion_view(opinion)
+        return OpinionView.of(opinion)
 
 
-def share_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> dict[str, Any]:
+def share_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> OpinionView:
     """Publish an approved opinion to the network's precedent library."""
     with uow:
         if not actor.has(Role.REVIEWER, Role.LAB_MANAGER):
@@ -166,16 +372,15 @@ def share_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> dic
         opinion = _own_opinion(uow, actor, opinion_id)
         opinion.share()
         uow.commit()
-        return opinion_view(opinion)
+        return OpinionView.of(opinion)
 
 
-def search_opinions(
-    uow: AbstractUnitOfWork, actor: Actor, text: str = "", code_prefix: str = "", limit: int = 50
-) -> list[dict[str, Any]]:
+def search_opinions(uow: AbstractUnitOfWork, actor: Actor, query: OpinionSearch) -> list[OpinionView]:
     """Search the laboratory's own opinions and the network's shared precedents."""
     with uow:
         if not (actor.roles & LAB_STAFF or actor.sees_network):
             raise PermissionDenied("The precedent library is for laboratory staff and coordinators.")
-        prefix = "".join(ch for ch in code_prefix if ch.isdigit())
+        prefix = "".join(ch for ch in query.code_prefix if ch.isdigit())
         org = None if actor.sees_network else actor.org_code
-        return [opinion_view(o) for o in uow.repo.search_opinions(org, text, prefix, limit)]
+        hits = uow.repo.search_opinions(org, query.text, prefix, query.limit)
+        return [OpinionView.of(o) for o in hits]

@@ -1,11 +1,9 @@
-"""Helpers the use cases share: loading records the actor may see, parsing exact numbers."""
+"""Helpers the use cases share: loading the records the actor may see or change."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from customslab.domain.access import Actor
-from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.domain.errors import NotFound
 from customslab.domain.model import AnalysisRequest, AnalysisTest, Sample
 from customslab.services.ports import AbstractUnitOfWork
 
@@ -46,24 +44,3 @@ def held_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[Anal
     except NotFound:
         raise NotFound(f"Test {test_id} was not found.") from None
     return test, sample
-
-
-def to_decimal(value: object, field: str, *, required: bool = True, positive: bool = False) -> Decimal | None:
-    """Parse a measured value exactly; floats are taken through their shortest repr."""
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed(f"{field.replace('_', ' ').capitalize()} is required.", field=field)
-        return None
-    try:
-        d = Decimal(str(value).strip().replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(
-            f"{field.replace('_', ' ').capitalize()} '{value}' is not a number.", field
-        ) from None
-    if not d.is_finite():
-        raise ValidationFailed(
-            f"{field.replace('_', ' ').capitalize()} must be a finite number.", field=field
-        )
-    if positive and d < 0:
-        raise ValidationFailed(f"{field.replace('_', ' ').capitalize()} cannot be negative.", field=field)
-    return d

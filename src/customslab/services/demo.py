@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from customslab.adapters.db import upgrade
-from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
-from customslab.config import Settings
 from customslab.domain.access import Actor
-from customslab.domain.enums import Role
 from customslab.domain.errors import DomainError
-from customslab.services import analysis, auth, cases, quality, referrals, reports
+from customslab.services import analysis, auth, cases, referrals, reports
+from customslab.services import quality_control as qc
+from customslab.services import quality_equipment as equipment
+from customslab.services import quality_methods as methods
+from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
+from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
+from customslab.services.contract import parse
 from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
+from customslab.services.ports import AbstractUnitOfWork
+from customslab.services.referrals import ReferralCreate
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "UowFactory", "seed_demo"]
+
+#: Builds a unit of work that reads the time from the clock it is given; the entrypoint wires it to
+#: the real database, so this module never imports an adapter.
+UowFactory = Callable[[Callable[[], datetime]], AbstractUnitOfWork]
 
 #: Where each office's requests usually go, and where the local laboratories refer.
 OFFICE_LABS = {"KCS-ICN-AIR": ["KCS-ICN", "KCS-SEL", "KCS-CCL"], "KCS-BSN-PORT": ["KCS-BSN", "KCS-CCL"]}
@@ -40,26 +50,20 @@ class _Clock:
         self.now += timedelta(hours=hours)
 
 
-def load_demo(settings: Settings, n_requests: int = 300, seed: int = 20261121) -> bool:
-    """Create the demo database unless it already holds the network; returns whether it created it."""
-    upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    files = LocalFileStore(settings.file_store)
-    try:
-        with SqlAlchemyUnitOfWork(db, files) as uow:
-            if uow.repo.org("KCS-CCL") is not None:
-                return False
-        _load(db, files, n_requests, random.Random(seed))
-        return True
-    finally:
-        db.dispose()
+def seed_demo(make_uow: UowFactory, n_requests: int = 300, seed: int = 20261121) -> bool:
+    """Load the demo network unless the database already holds it; returns whether it loaded it."""
+    with make_uow(lambda: datetime.now(UTC)) as uow:
+        if uow.repo.org("KCS-CCL") is not None:
+            return False
+    _load(make_uow, n_requests, random.Random(seed))
+    return True
 
 
-def _load(db: Database, files: LocalFileStore, n_requests: int, rng: random.Random) -> None:
+def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
     clock = _Clock(datetime.now(UTC) - timedelta(days=150))
 
-    def uow() -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(db, files, clock)
+    def uow() -> AbstractUnitOfWork:
+        return make_uow(clock)
 
     with uow() as u:
         u.act_as("demo-loader")
@@ -68,10 +72,9 @@ def _load(db: Database, files: LocalFileStore, n_requests: int, rng: random.Rand
         u.commit()
     actors: dict[str, Actor] = {}
     for username, org, roles, name in DEMO_USERS:
-        out = auth.add_user(
-            uow(), username=username, full_name=name, org_code=org, roles=roles, password=DEMO_PASSWORD
-        )
-        actors[username] = Actor(int(str(out["id"])), username, org, frozenset(Role(r) for r in roles))
+        fields = {"username": username, "full_name": name, "org_code": org, "roles": roles}
+        out = auth.add_user(uow(), parse(auth.UserCreate, fields | {"password": DEMO_PASSWORD}))
+        actors[username] = Actor(out.id, username, org, frozenset(out.roles))
     start = datetime.now(UTC) - timedelta(days=150)
     for i in range(n_requests):
         clock.now = (
@@ -87,55 +90,49 @@ def _load(db: Database, files: LocalFileStore, n_requests: int, rng: random.Rand
 def _quality_registers(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
     """The central laboratory's 17025 registers: a method, instruments (one overdue), people, QC."""
     manager, analyst, reviewer = (actors[str(name)] for name in STAFF["KCS-CCL"])
-    method = quality.create_method_draft(
-        uow(),
-        manager,
-        {
-            "method_id": "CCL-M-022",
-            "version": "3",
-            "title": "Alcoholic strength by volume, oscillating-type densimetry",
-            "technique": "density",
-            "validation": {
-                "repeatability_sr": 0.05,
-                "uncertainty_model": "GUM bottom-up",
-                "expanded_uncertainty_absolute": 0.2,
-                "unit": "%vol",
-            },
+    draft = {
+        "method_id": "CCL-M-022",
+        "version": "3",
+        "title": "Alcoholic strength by volume, oscillating-type densimetry",
+        "technique": "density",
+        "validation": {
+            "repeatability_sr": 0.05,
+            "uncertainty_model": "GUM bottom-up",
+            "expanded_uncertainty_absolute": 0.2,
+            "unit": "%vol",
         },
-    )
-    quality.validate_method_version(uow(), manager, method["id"])
+    }
+    method = methods.METHODS.record(uow(), manager, parse(methods.MethodCreate, draft))
+    methods.validate_method_version(uow(), manager, method.id)
     today = clock.now.date()
     for code, name, calibrated_days_ago, next_due_days in (
         ("DMA-1", "Density meter", 200, 165),
         ("GCMS-2", "GC-MS", 340, 25),
         ("FTIR-1", "ATR-FTIR spectrometer", 400, -35),
     ):
-        instrument = quality.register_equipment(
-            uow(), manager, {"equipment_id": code, "name": name, "location": "Building B, room 2.14"}
-        )
-        quality.record_calibration(
+        instrument = equipment.EQUIPMENT.record(
             uow(),
             manager,
-            instrument["id"],
-            {
-                "performed_on": (today - timedelta(days=calibrated_days_ago)).isoformat(),
-                "result": "within specification",
-                "acceptance_criteria": "manufacturer's specification",
-                "passed": True,
-                "next_due": (today + timedelta(days=next_due_days)).isoformat(),
-            },
+            equipment.EquipmentCreate(equipment_id=code, name=name, location="Building B, room 2.14"),
         )
+        calibration = {
+            "performed_on": (today - timedelta(days=calibrated_days_ago)).isoformat(),
+            "result": "within specification",
+            "acceptance_criteria": "manufacturer's specification",
+            "passed": True,
+            "next_due": (today + timedelta(days=next_due_days)).isoformat(),
+        }
+        done = parse(equipment.CalibrationCreate, calibration)
+        equipment.record_calibration(uow(), manager, instrument.id, done)
     for who, role in ((analyst, "analyst"), (reviewer, "reviewer")):
-        quality.grant_authorisation(
-            uow(), manager, {"user_id": who.user_id, "role": role, "method_id": "CCL-M-022"}
-        )
+        grant = {"user_id": who.user_id, "role": role, "method_id": "CCL-M-022"}
+        qc.AUTHORISATIONS.record(uow(), manager, parse(qc.AuthorisationCreate, grant))
     for material, points in (
         ("CRM ethanol 40 %vol", [40.02, 39.95, 40.07, 39.98, 40.04, 39.93, 40.05, 40.01]),
         ("CRM ethanol 40 %vol", [40.02, 39.95, 40.41]),
     ):
-        quality.record_qc_batch(
-            uow(), analyst, {"material": material, "target_mean": 40.0, "target_sd": 0.1, "points": points}
-        )
+        batch = {"material": material, "target_mean": 40.0, "target_sd": 0.1, "points": points}
+        qc.QC_BATCHES.record(uow(), analyst, parse(qc.QcBatchCreate, batch))
 
 
 def _one_case(
@@ -150,23 +147,26 @@ def _one_case(
     req = cases.file_request(
         uow(),
         office,
-        {
-            "lab_code": lab,
-            "declaration_number": f"{40000 + i:05d}-{clock.now:%y}-{rng.randint(100000, 999999)}",
-            "item_number": rng.randint(1, 12),
-            "declared_hs": hs,
-            "goods_description": desc,
-            "origin_country": origin,
-            "importer": rng.choice(
-                ["Hanbit Trading Co.", "Seoul Foods Ltd", "KoreaChem Inc.", "Daehan Metals"]
-            ),
-            "declared_value": str(rng.randint(2, 900) * 1000),
-            "currency": "USD",
-            "reason": reason,
-            "priority": "urgent" if urgent else "routine",
-            "requested_determinations": [determination],
-            "question": f"Please determine {determination.lower()} for classification of the goods.",
-        },
+        parse(
+            RequestCreate,
+            {
+                "lab_code": lab,
+                "declaration_number": f"{40000 + i:05d}-{clock.now:%y}-{rng.randint(100000, 999999)}",
+                "item_number": rng.randint(1, 12),
+                "declared_hs": hs,
+                "goods_description": desc,
+                "origin_country": origin,
+                "importer": rng.choice(
+                    ["Hanbit Trading Co.", "Seoul Foods Ltd", "KoreaChem Inc.", "Daehan Metals"]
+                ),
+                "declared_value": str(rng.randint(2, 900) * 1000),
+                "currency": "USD",
+                "reason": reason,
+                "priority": "urgent" if urgent else "routine",
+                "requested_determinations": [determination],
+                "question": f"Please determine {determination.lower()} for classification of the goods.",
+            },
+        ),
     )
     # How far this case gets: a spread over every state, the newest cases least advanced.
     progress = rng.random()
@@ -177,11 +177,9 @@ def _one_case(
     if progress < 0.09:
         clock.advance(2)
         sample = cases.register_sample(
-            uow(), actors[STAFF[lab][0]], req["id"], {"quantity": "1", "unit": "kg"}
+            uow(), actors[STAFF[lab][0]], req.id, SampleCreate(quantity=Decimal(1), unit="kg")
         )
-        cases.cancel_sample(
-            uow(), actors[STAFF[lab][0]], sample["id"], "declaration withdrawn by the importer"
-        )
+        cases.cancel_sample(uow(), actors[STAFF[lab][0]], sample.id, "declaration withdrawn by the importer")
         return
     manager_name, analyst_name, reviewer_name = STAFF[lab]
     manager, analyst = actors[manager_name], actors[analyst_name]
@@ -189,14 +187,14 @@ def _one_case(
     sample = cases.register_sample(
         uow(),
         manager,
-        req["id"],
-        {
-            "quantity": rng.choice(["50", "100", "250", "500"]),
-            "unit": "g",
-            "seal_number": f"KCS{rng.randint(1000000, 9999999)}",
-        },
+        req.id,
+        SampleCreate(
+            quantity=Decimal(rng.choice(["50", "100", "250", "500"])),
+            unit="g",
+            seal_number=f"KCS{rng.randint(1000000, 9999999)}",
+        ),
     )
-    sid = sample["id"]
+    sid = sample.id
     if progress < 0.12:
         return
     clock.advance(rng.uniform(1, 20))
@@ -204,7 +202,9 @@ def _one_case(
         uow(),
         manager,
         sid,
-        {"condition": "sealed, intact", "storage_location": f"R{rng.randint(1, 9)}-S{rng.randint(1, 30)}"},
+        SampleReceipt(
+            condition="sealed, intact", storage_location=f"R{rng.randint(1, 9)}-S{rng.randint(1, 30)}"
+        ),
     )
     if progress < 0.16:
         if rng.random() < 0.3:
@@ -214,7 +214,7 @@ def _one_case(
     if lab != "KCS-CCL" and (reviewer_name is None or rng.random() < 0.25):
         clock.advance(rng.uniform(2, 24))
         referrals.refer_sample(
-            uow(), manager, sid, {"to_lab": "KCS-CCL", "reason": "instrument not available locally"}
+            uow(), manager, sid, ReferralCreate(to_lab="KCS-CCL", reason="instrument not available locally")
         )
         lab = "KCS-CCL"
         manager_name, analyst_name, reviewer_name = STAFF[lab]
@@ -222,52 +222,56 @@ def _one_case(
         clock.advance(rng.uniform(12, 72))
         if progress < 0.25:
             return
-        cases.receive_sample(uow(), manager, sid, {"condition": "received by courier, seal intact"})
+        cases.receive_sample(uow(), manager, sid, SampleReceipt(condition="received by courier, seal intact"))
     if rng.random() < 0.05 and lab == "KCS-CCL":
         clock.advance(rng.uniform(2, 24))
         referrals.refer_sample(
             uow(),
             manager,
             sid,
-            {"to_lab": "RCL-JP", "reason": "joint analysis: HS opinions differ", "sub_sample_quantity": "20"},
+            ReferralCreate(
+                to_lab="RCL-JP",
+                reason="joint analysis: HS opinions differ",
+                sub_sample_quantity=Decimal(20),
+            ),
         )
     test = analysis.add_test(
         uow(),
         manager,
         sid,
-        {"determination": determination, "method_ref": method, "analyst_id": analyst.user_id},
+        TestCreate(determination=determination, method_ref=method, analyst_id=analyst.user_id),
     )
     if progress < 0.35:
         return
     clock.advance(rng.uniform(4, 72))
     value = round(rng.uniform(lo, hi), 3 if hi < 2 else 2)
+    assert test.id is not None
     analysis.enter_result(
         uow(),
         analyst,
-        test["id"],
-        {
-            "name": rname,
-            "value": str(value),
-            "unit": unit,
-            "expanded_uncertainty": str(u),
-            "coverage_factor": "2",
-        },
+        test.id,
+        ResultCreate(
+            name=rname,
+            value=Decimal(str(value)),
+            unit=unit,
+            expanded_uncertainty=Decimal(str(u)),
+            coverage_factor=Decimal(2),
+        ),
     )
     if progress < 0.5:
         return
     clock.advance(rng.uniform(1, 24))
-    analysis.submit_test(uow(), analyst, test["id"])
+    analysis.submit_test(uow(), analyst, test.id)
     if progress < 0.62:
         return
     reviewer = actors[reviewer_name or "reviewer"]
     clock.advance(rng.uniform(2, 48))
     try:
         if rng.random() < 0.08:
-            analysis.review_test(
-                uow(), reviewer, test["id"], approve=False, reason="check the calibration; repeat"
-            )
+            returned = ReviewDecision(approve=False, reason="check the calibration; repeat")
+            analysis.review_test(uow(), reviewer, test.id, returned)
             return
-        analysis.review_test(uow(), reviewer, test["id"], approve=True)
+        analysis.review_test(uow(), reviewer, test.id, ReviewDecision(approve=True))
     except DomainError:
         return
     if progress > 0.75:

@@ -5,21 +5,87 @@ from __future__ import annotations
 
 import abc
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import numpy as np
+from pydantic import AfterValidator, Field
 
 from customslab.domain.access import Action, Actor, require
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.services import analysis
+from customslab.domain.model import Identification
+from customslab.services.analysis import own_open_test
 from customslab.services.common import held_test
+from customslab.services.contract import Command, Flag, Text, View
 from customslab.services.ports import AbstractUnitOfWork
+from customslab.services.views import IdentificationView, SpectralHit
 from customslab.spectra.formats import read_spectra
 from customslab.spectra.library_store import Library, LibraryError
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
 from customslab.spectra.scoring_ms import DEFAULT_METHOD
-from customslab.spectra.search import search
+from customslab.spectra.search import Hit, search
+
+
+def _sha256(value: str) -> str:
+    value = value.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ValueError("must be the 64 hexadecimal digits of a file's sha256")
+    return value
+
+
+#: A file's content address as the file store keys it; upper case is accepted and lowered.
+Sha256 = Annotated[
+    str,
+    AfterValidator(_sha256),
+    Field(description="64 hexadecimal digits.", json_schema_extra={"pattern": r"^\s*[0-9a-fA-F]{64}\s*$"}),
+]
+
+
+class IdentifyRequest(Command):
+    """Search one of the test's attached spectrum files against a library."""
+
+    attachment_sha256: Sha256
+    library: Annotated[str, Text(60, 1)] = "default"
+    top: int = Field(default=10, ge=1, le=50, description="How many hits to return.")
+    keep: Flag = Field(default=False, description="Store the hit list with the test as evidence.")
+
+
+class QueryInfo(View):
+    name: str
+    points: int = Field(description="Points (or peaks) in the query spectrum.")
+
+
+class SearchResult(View):
+    """A library search: the best hits among spectra of the query's own technique."""
+
+    technique: str
+    library: str
+    library_id: str
+    library_version: str = Field(description="The library build the hits come from, kept with them.")
+    library_counts: dict[str, int] = Field(description="Library entries per technique.")
+    method: str = Field(description="How the score was computed.")
+    query: QueryInfo
+    hits: list[SpectralHit]
+
+
+class QueryHits(View):
+    """The hits of one query file, as the `identify` command prints them."""
+
+    query: str
+    hits: list[SpectralHit]
+
+
+class AttachmentRef(View):
+    sha256: str
+    filename: str
+
+
+class Identified(SearchResult):
+    """A search of a test's attached file; `identification_id` is set when the hits were kept."""
+
+    identification_id: int | None = None
+    attachment: AttachmentRef
 
 
 class SpectralLibraries(abc.ABC):
@@ -49,26 +115,29 @@ def read_query(data: bytes, filename: str) -> Spectrum:
     return spectra[0]
 
 
-def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str, top: int) -> dict[str, Any]:
+def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str, top: int) -> SearchResult:
     """Top hits of the query among library spectra of its own technique, with the library version."""
-    if not 1 <= top <= 50:
-        raise ValidationFailed("Ask for between 1 and 50 hits.", field="top")
     lib = libraries.open(library)
     try:
         hits = search(lib, query, top)
     except (LibraryError, ValueError) as exc:
         raise ValidationFailed(f"The spectrum could not be searched: {exc}", field="file") from None
     method = f"EI-MS: {DEFAULT_METHOD} score" if query.technique is Technique.EI_MS else "Pearson r (HQI)"
-    return {
-        "technique": query.technique.value,
-        "library": library,
-        "library_id": library,
-        "library_version": lib.library_id,
-        "library_counts": lib.counts,
-        "method": method,
-        "query": {"name": query.name, "points": int(query.x.size)},
-        "hits": [h.as_dict() | {"row": h.row} for h in hits],
-    }
+    return SearchResult(
+        technique=query.technique.value,
+        library=library,
+        library_id=library,
+        library_version=lib.library_id,
+        library_counts=lib.counts,
+        method=method,
+        query=QueryInfo(name=query.name, points=int(query.x.size)),
+        hits=hit_views(hits),
+    )
+
+
+def hit_views(hits: Iterable[Hit]) -> list[SpectralHit]:
+    """A search's hits as the one typed view that the API, the pages and the CLI render."""
+    return [SpectralHit.model_validate(h.as_dict() | {"row": h.row}) for h in hits]
 
 
 def library_spectrum(libraries: SpectralLibraries, library: str, row: int) -> tuple[list[float], list[float]]:
@@ -97,29 +166,50 @@ def library_spectrum(libraries: SpectralLibraries, library: str, row: int) -> tu
 
 
 def identify_attachment(
-    uow: AbstractUnitOfWork,
-    actor: Actor,
-    libraries: SpectralLibraries,
-    test_id: int,
-    attachment_sha256: str,
-    *,
-    library: str = "default",
-    top: int = 10,
-    keep: bool = False,
-) -> dict[str, Any]:
-    """Search a spectrum attached to the test; with keep=True the hit list is stored with the test."""
+    uow: AbstractUnitOfWork, actor: Actor, libraries: SpectralLibraries, test_id: int, cmd: IdentifyRequest
+) -> Identified:
+    """Search a spectrum attached to the test; with keep the hit list is stored with the test."""
     with uow:
         require(actor, Action.ENTER_RESULT)
         test, _ = held_test(uow, actor, test_id)
-        libraries.open(library)  # an unknown library is refused before any work
-        attachment = next((a for a in test.attachments if a.sha256 == attachment_sha256), None)
-        if attachment is None or not uow.files.exists(attachment_sha256):
+        libraries.open(cmd.library)  # an unknown library is refused before any work
+        sha = cmd.attachment_sha256
+        attachment = next((a for a in test.attachments if a.sha256 == sha), None)
+        if attachment is None or not uow.files.exists(sha):
             raise NotFound("That file is not attached to this test.")
-        with uow.files.open(attachment_sha256) as fh:
+        with uow.files.open(sha) as fh:
             data = fh.read()
         filename = attachment.filename
-    out = search_spectrum(libraries, read_query(data, filename), library, top)
-    if keep:
-        stored = analysis.record_identification(uow, actor, test_id, attachment_sha256, out)
-        out["identification_id"] = stored["id"]
-    return out | {"attachment": {"sha256": attachment_sha256, "filename": filename}}
+    found = search_spectrum(libraries, read_query(data, filename), cmd.library, cmd.top)
+    kept = record_identification(uow, actor, test_id, sha, found).id if cmd.keep else None
+    return Identified(
+        **dict(found), identification_id=kept, attachment=AttachmentRef(sha256=sha, filename=filename)
+    )
+
+
+def record_identification(
+    uow: AbstractUnitOfWork, actor: Actor, test_id: int, attachment_sha256: str, found: SearchResult
+) -> IdentificationView:
+    """Keep a spectral search's hit list and library version with the test it supports."""
+    with uow:
+        require(actor, Action.ENTER_RESULT)
+        uow.act_as(actor.username)
+        test, _ = own_open_test(uow, actor, test_id)
+        if not any(a.sha256 == attachment_sha256 for a in test.attachments):
+            raise ValidationFailed(
+                "Attach the spectrum file to the test before identifying it.", "attachment"
+            )
+        ident = Identification(
+            test_id=test_id,
+            attachment_sha256=attachment_sha256,
+            technique=found.technique,
+            library_id=found.library_id,
+            library_version=found.library_version,
+            hits=[h.model_dump() for h in found.hits],
+            created_by=actor.user_id,
+            created_at=uow.clock(),
+        )
+        uow.repo.add(ident)
+        uow.repo.flush()
+        uow.commit()
+        return IdentificationView.of(ident)

@@ -4,33 +4,165 @@ Algorithm A; z, z′, ζ, E_n) and each laboratory reads its report with a chart
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Literal, cast
+
+from pydantic import Field, field_validator
 
 from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from customslab.domain.quality.charts import z_score_bars_svg
 from customslab.domain.quality.errors import QualityError
-from customslab.domain.quality.proficiency import ParticipantResult, PtRound, evaluate_round
+from customslab.domain.quality.proficiency import (
+    ParticipantResult,
+    Performance,
+    PtRound,
+    RoundReport,
+    evaluate_round,
+)
+from customslab.services.contract import Amount, Command, NonNegative, Positive, Text, View
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.quality import plain, require_role
+from customslab.services.quality import require_role
 from customslab.services.quality_ports import PtResultEntry, PtRoundEntry
 
+RoundState = Literal["open", "evaluated"]
 
-def _float(value: Any, field: str, *, required: bool) -> float | None:
-    if value in (None, ""):
-        if required:
-            raise ValidationFailed(f"{field.replace('_', ' ').capitalize()} is required.", field=field)
-        return None
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(
-            f"{field.replace('_', ' ').capitalize()} '{value}' is not a number.", field
-        ) from None
-    if out != out or out in (float("inf"), float("-inf")):
-        raise ValidationFailed(f"{field.replace('_', ' ').capitalize()} must be finite.", field=field)
-    return out
+
+def _float(value: Amount | None) -> float | None:
+    # The statistics of ISO 13528 are computed in floating point; the command keeps the exact input.
+    return None if value is None else float(value)
+
+
+class PtMeasurandCreate(Command):
+    """A measurand of the test items; the assigned value may be left to the participants' consensus."""
+
+    measurand: Annotated[str, Text(120, 1)]
+    unit: Annotated[str, Text(40, 1)]
+    assigned_value: Amount | None = None
+    assigned_standard_uncertainty: NonNegative | None = None
+    sigma_pt: Positive | None = None
+
+
+class PtRoundCreate(Command):
+    title: Annotated[str, Text(200, 1)]
+    scheme: Annotated[str, Text(200)] = ""
+    participants: list[Annotated[str, Text(40, 1)]] = Field(
+        max_length=200, description="Codes of the laboratories.", json_schema_extra={"minItems": 1}
+    )
+    measurands: list[PtMeasurandCreate] = Field(max_length=50)
+
+    @field_validator("participants")
+    @classmethod
+    def _some_participants(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("Name the participating laboratories.")
+        return value
+
+    @field_validator("measurands")
+    @classmethod
+    def _each_measurand_once(cls, value: list[PtMeasurandCreate]) -> list[PtMeasurandCreate]:
+        if len({m.measurand for m in value}) != len(value):
+            raise ValueError("Each measurand may appear once.")
+        return value
+
+
+class PtResultCreate(Command):
+    """A participant's result for one measurand, with its uncertainty when the laboratory states one."""
+
+    measurand: Annotated[str, Text(120, 1)]
+    value: Amount
+    standard_uncertainty: NonNegative | None = None
+    expanded_uncertainty: NonNegative | None = None
+
+
+class PtMeasurandView(View):
+    round_id: str
+    scheme: str
+    measurand: str
+    unit: str
+    assigned_value: float | None
+    assigned_standard_uncertainty: float | None
+    sigma_pt: float | None
+    coverage_factor: float
+
+
+class ParticipantResultView(View):
+    lab_id: str
+    value: float
+    standard_uncertainty: float | None
+    expanded_uncertainty: float | None
+
+
+class PtResultView(View):
+    lab: str
+    measurand: str
+    result: ParticipantResultView
+
+
+class RobustStatisticsView(View):
+    """ISO 13528:2022 Algorithm A: robust mean x*, robust standard deviation s*, from p results."""
+
+    x_star: float
+    s_star: float
+    p: int
+    iterations: int
+    converged: bool
+    note: str
+
+
+class LabScoreView(View):
+    lab_id: str
+    value: float
+    z: float
+    z_prime: float
+    zeta: float | None
+    en: float | None
+    z_performance: Performance
+    en_performance: Performance | None
+
+
+class PtReportView(View):
+    round_id: str
+    measurand: str
+    unit: str
+    p: int
+    robust: RobustStatisticsView
+    assigned_value: float
+    u_assigned: float
+    sigma_pt: float
+    scores: list[LabScoreView] = Field(description="Every score for coordinators; a participant's own.")
+    notes: list[str]
+    chart_svg: str = Field(description="z-score bars; laboratories other than the reader's are anonymised.")
+
+
+class PtRoundView(View):
+    id: int | None
+    code: str
+    title: str
+    coordinator_lab: str
+    participants: list[str]
+    measurands: list[PtMeasurandView]
+    state: RoundState
+    created_at: datetime
+    evaluated_at: datetime | None
+    results: list[PtResultView]
+    reports: list[PtReportView]
+
+
+class PtRoundSummary(View):
+    id: int | None
+    code: str
+    title: str
+    state: RoundState
+    coordinator_lab: str
+
+
+class PtSubmission(View):
+    round: str
+    measurand: str
+    lab: str
+    value: float
 
 
 def _round(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundEntry:
@@ -43,94 +175,90 @@ def _round(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundEntry
     return entry
 
 
-def round_view(uow: AbstractUnitOfWork, actor: Actor, entry: PtRoundEntry) -> dict[str, Any]:
+def _report_view(actor: Actor, report: RoundReport, full: bool) -> PtReportView:
+    scores = [s for s in report.scores if full or s.lab_id == actor.org_code]
+    chart = z_score_bars_svg(
+        [(s.lab_id if full or s.lab_id == actor.org_code else "·", s.z) for s in report.scores],
+        title=f"{report.measurand}: z-scores",
+    )
+    return PtReportView(
+        round_id=report.round_id,
+        measurand=report.measurand,
+        unit=report.unit,
+        p=report.p,
+        robust=RobustStatisticsView.model_validate(report.robust, from_attributes=True),
+        assigned_value=report.assigned_value,
+        u_assigned=report.u_assigned,
+        sigma_pt=report.sigma_pt,
+        scores=[LabScoreView.model_validate(s, from_attributes=True) for s in scores],
+        notes=list(report.notes),
+        chart_svg=chart,
+    )
+
+
+def round_view(uow: AbstractUnitOfWork, actor: Actor, entry: PtRoundEntry) -> PtRoundView:
     """Coordinators see every result and score; a participant sees the statistics and its own scores."""
     full = actor.sees_network or actor.org_code == entry.coordinator_lab
     results = uow.quality.find(PtResultEntry, round_entry_id=entry.id)
-    reports = []
-    for report in entry.reports or ():
-        scores = [s for s in report.scores if full or s.lab_id == actor.org_code]
-        reports.append(
-            plain(report)
-            | {
-                "scores": plain(scores),
-                "chart_svg": z_score_bars_svg(
-                    [(s.lab_id if full or s.lab_id == actor.org_code else "·", s.z) for s in report.scores],
-                    title=f"{report.measurand}: z-scores",
-                ),
-            }
-        )
-    return {
-        "id": entry.id,
-        "code": entry.code,
-        "title": entry.title,
-        "coordinator_lab": entry.coordinator_lab,
-        "participants": entry.participants,
-        "measurands": plain(entry.measurands),
-        "state": entry.state,
-        "created_at": entry.created_at.isoformat(),
-        "evaluated_at": entry.evaluated_at.isoformat() if entry.evaluated_at else None,
-        "results": [
-            {"lab": r.lab_code, "measurand": r.measurand, "result": plain(r.result)}
+    return PtRoundView(
+        id=entry.id,
+        code=entry.code,
+        title=entry.title,
+        coordinator_lab=entry.coordinator_lab,
+        participants=list(entry.participants),
+        measurands=[PtMeasurandView.model_validate(m, from_attributes=True) for m in entry.measurands],
+        state=cast(RoundState, entry.state),
+        created_at=entry.created_at,
+        evaluated_at=entry.evaluated_at,
+        results=[
+            PtResultView(
+                lab=r.lab_code,
+                measurand=r.measurand,
+                result=ParticipantResultView.model_validate(r.result, from_attributes=True),
+            )
             for r in results
             if full or r.lab_code == actor.org_code
         ],
-        "reports": reports,
-    }
+        reports=[_report_view(actor, report, full) for report in entry.reports or ()],
+    )
 
 
-def create_round(uow: AbstractUnitOfWork, actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+def create_round(uow: AbstractUnitOfWork, actor: Actor, cmd: PtRoundCreate) -> PtRoundView:
     """A network coordinator opens a round with its measurands and participating laboratories."""
     with uow:
         require_role(actor, "open a proficiency-test round", Role.NETWORK_COORDINATOR)
         uow.act_as(actor.username)
-        title = str(data.get("title") or "").strip()
-        if not title:
-            raise ValidationFailed("Give the round a title.", field="title")
-        participants = sorted({str(p) for p in data.get("participants") or []})
-        if not participants:
-            raise ValidationFailed("Name the participating laboratories.", field="participants")
+        participants = sorted(set(cmd.participants))
         for code in participants:
             org = uow.repo.org(code)
-            if org is None or not org.is_laboratory:
+            if org is None:
+                raise NotFound(f"There is no laboratory '{code}' in the network.", field="participants")
+            if not org.is_laboratory:
                 raise ValidationFailed(f"'{code}' is not a laboratory of the network.", field="participants")
+        # Checked after the participants, which name the more common mistake first.
+        if not cmd.measurands:
+            raise ValidationFailed("A round needs at least one measurand.", field="measurands")
         now = uow.clock()
         code = f"PT-{now.year}-{uow.repo.next_number(f'pt-{now.year}'):03d}"
-        measurands = []
-        for i, m in enumerate(data.get("measurands") or []):
-            name, unit = str(m.get("measurand") or "").strip(), str(m.get("unit") or "").strip()
-            if not name or not unit:
-                raise ValidationFailed(f"Measurand {i + 1} needs a name and a unit.", field="measurands")
-            measurands.append(
-                PtRound(
-                    round_id=code,
-                    scheme=str(data.get("scheme") or "customslab network PT"),
-                    measurand=name,
-                    unit=unit,
-                    assigned_value=_float(m.get("assigned_value"), "assigned_value", required=False),
-                    assigned_standard_uncertainty=_float(
-                        m.get("assigned_standard_uncertainty"),
-                        "assigned_standard_uncertainty",
-                        required=False,
-                    ),
-                    sigma_pt=_float(m.get("sigma_pt"), "sigma_pt", required=False),
-                )
+        measurands = tuple(
+            PtRound(
+                round_id=code,
+                scheme=cmd.scheme or "customslab network PT",
+                measurand=m.measurand,
+                unit=m.unit,
+                assigned_value=_float(m.assigned_value),
+                assigned_standard_uncertainty=_float(m.assigned_standard_uncertainty),
+                sigma_pt=_float(m.sigma_pt),
             )
-        if not measurands:
-            raise ValidationFailed("A round needs at least one measurand.", field="measurands")
-        if len({m.measurand for m in measurands}) != len(measurands):
-            raise ValidationFailed("Each measurand may appear once.", field="measurands")
-        entry = PtRoundEntry(
-            actor.org_code, code, title, tuple(measurands), participants, actor.username, now
+            for m in cmd.measurands
         )
+        entry = PtRoundEntry(actor.org_code, code, cmd.title, measurands, participants, actor.username, now)
         uow.quality.add(entry)
         uow.commit()
         return round_view(uow, actor, entry)
 
 
-def submit_result(
-    uow: AbstractUnitOfWork, actor: Actor, round_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+def submit_result(uow: AbstractUnitOfWork, actor: Actor, round_id: int, cmd: PtResultCreate) -> PtSubmission:
     """A participating laboratory submits its result with its uncertainty, once per measurand."""
     with uow:
         if not actor.roles & LAB_STAFF:
@@ -141,7 +269,7 @@ def submit_result(
             raise NotFound(f"Your laboratory does not take part in round {entry.code}.")
         if entry.state != "open":
             raise InvalidTransition(f"Round {entry.code} is closed; results can no longer be submitted.")
-        measurand = str(data.get("measurand") or "")
+        measurand = cmd.measurand
         if measurand not in {m.measurand for m in entry.measurands}:
             raise ValidationFailed(f"Round {entry.code} has no measurand '{measurand}'.", field="measurand")
         done = uow.quality.find(
@@ -149,27 +277,22 @@ def submit_result(
         )
         if done:
             raise Conflict(f"Your laboratory already submitted {measurand} for round {entry.code}.")
-        value = _float(data.get("value"), "value", required=True)
-        assert value is not None
+        value = float(cmd.value)
         result = ParticipantResult(
             actor.org_code,
             value,
-            standard_uncertainty=_float(
-                data.get("standard_uncertainty"), "standard_uncertainty", required=False
-            ),
-            expanded_uncertainty=_float(
-                data.get("expanded_uncertainty"), "expanded_uncertainty", required=False
-            ),
+            standard_uncertainty=_float(cmd.standard_uncertainty),
+            expanded_uncertainty=_float(cmd.expanded_uncertainty),
         )
         assert entry.id is not None
         uow.quality.add(
             PtResultEntry(entry.id, actor.org_code, measurand, result, actor.username, uow.clock())
         )
         uow.commit()
-        return {"round": entry.code, "measurand": measurand, "lab": actor.org_code, "value": value}
+        return PtSubmission(round=entry.code, measurand=measurand, lab=actor.org_code, value=value)
 
 
-def evaluate(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> dict[str, Any]:
+def evaluate(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundView:
     """Close the round and score every participant with robust statistics (ISO 13528 Algorithm A)."""
     with uow:
         require_role(actor, "evaluate a proficiency-test round", Role.NETWORK_COORDINATOR)
@@ -197,27 +320,28 @@ def evaluate(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> dict[str, 
         return round_view(uow, actor, entry)
 
 
-def round_detail(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> dict[str, Any]:
+def round_detail(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundView:
+    """A round with the results and scores the actor's laboratory may see."""
     with uow:
         return round_view(uow, actor, _round(uow, actor, round_id))
 
 
-def list_rounds(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+def list_rounds(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
     """Rounds the actor's laboratory coordinates or takes part in (all of them for coordinators)."""
     with uow:
         return rounds_of(uow, actor)
 
 
-def rounds_of(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+def rounds_of(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
     """Inside a unit of work: what :func:`list_rounds` returns."""
     return [
-        {
-            "id": r.id,
-            "code": r.code,
-            "title": r.title,
-            "state": r.state,
-            "coordinator_lab": r.coordinator_lab,
-        }
+        PtRoundSummary(
+            id=r.id,
+            code=r.code,
+            title=r.title,
+            state=cast(RoundState, r.state),
+            coordinator_lab=r.coordinator_lab,
+        )
         for r in uow.quality.find(PtRoundEntry)
         if actor.sees_network or actor.org_code == r.coordinator_lab or actor.org_code in r.participants
     ]

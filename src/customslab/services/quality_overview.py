@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.errors import PermissionDenied
-from customslab.services import proficiency, quality
+from customslab.services import proficiency
+from customslab.services.contract import View
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.quality_ports import QcBatchEntry
+from customslab.services.proficiency import PtRoundSummary
+from customslab.services.quality_control import (
+    AUTHORISATIONS,
+    QC_BATCHES,
+    AuthorisationView,
+    QcBatchView,
+    qc_chart,
+)
+from customslab.services.quality_equipment import EQUIPMENT, DueView, EquipmentView, due_of
+from customslab.services.quality_methods import METHODS, MethodView
+from customslab.services.quality_register import key
 
 #: The most recent QC batches drawn as Levey–Jennings charts.
 CHARTED_BATCHES = 6
 
 
-def registers_overview(uow: AbstractUnitOfWork, actor: Actor) -> dict[str, Any]:
+class RegistersOverview(View):
+    """What the quality page shows: each register as its API lists it, plus names and charts."""
+
+    due: list[DueView]
+    equipment: list[EquipmentView]
+    methods: list[MethodView]
+    authorisations: list[AuthorisationView]
+    users: dict[str, str]  # username → full name: authorisations name users by username
+    batches: list[QcBatchView]
+    charts: dict[int, str]  # QC batch id → Levey–Jennings chart (SVG, every text escaped)
+    rounds: list[PtRoundSummary]
+
+
+def registers_overview(uow: AbstractUnitOfWork, actor: Actor) -> RegistersOverview:
     """Due list, equipment, methods, authorisations (with names), QC batches and charts, PT rounds.
 
     Laboratory staff only; every list is the actor's own laboratory's, read in one unit of work.
@@ -22,15 +44,14 @@ def registers_overview(uow: AbstractUnitOfWork, actor: Actor) -> dict[str, Any]:
     if not actor.has(*LAB_STAFF):
         raise PermissionDenied("The quality registers are for laboratory staff.")
     with uow:
-        batches = uow.quality.find(QcBatchEntry, lab_code=actor.org_code)
-        return {
-            "due": quality.due_of(uow, actor),
-            "equipment": quality.equipment_of(uow, actor),
-            "methods": quality.methods_of(uow, actor),
-            "authorisations": quality.authorisations_of(uow, actor),
-            # Authorisations name users by username; the page shows their names.
-            "users": {u.username: u.full_name or u.username for u in uow.repo.users(actor.org_code)},
-            "batches": [quality.qc_view(uow, e) for e in batches],
-            "charts": {e.id: quality.qc_chart(e) for e in batches[-CHARTED_BATCHES:]},
-            "rounds": proficiency.rounds_of(uow, actor),
-        }
+        batches = QC_BATCHES.entries(uow, actor)
+        return RegistersOverview(
+            due=due_of(uow, actor),
+            equipment=EQUIPMENT.views(uow, actor),
+            methods=METHODS.views(uow, actor),
+            authorisations=AUTHORISATIONS.views(uow, actor),
+            users={u.username: u.full_name or u.username for u in uow.repo.users(actor.org_code)},
+            batches=[QC_BATCHES.show(uow, e) for e in batches],
+            charts={key(e): qc_chart(e) for e in batches[-CHARTED_BATCHES:]},
+            rounds=proficiency.rounds_of(uow, actor),
+        )

@@ -2,26 +2,93 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from customslab.domain.access import Actor
 from customslab.domain.audit import verify_chain
+from customslab.domain.enums import State
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.services.common import visible_request, visible_sample
+from customslab.services.contract import View
 from customslab.services.ports import AbstractUnitOfWork, QueueFilter
 from customslab.services.views import (
-    custody_view,
-    referral_view,
-    request_view,
+    CustodyView,
+    OrganisationView,
+    ReferralView,
+    RequestView,
+    SampleSummary,
+    TestView,
     results_visible_to,
-    sample_summary,
-    test_view,
 )
+
+
+class QueuePage(View):
+    lab_code: str
+    total: int
+    limit: int
+    offset: int
+    items: list[SampleSummary]
+
+
+class SampleDetail(SampleSummary):
+    """Everything about one sample that the caller may see."""
+
+    quantity: Decimal
+    unit: str
+    seal_number: str
+    condition_on_receipt: str
+    storage_location: str
+    retention_until: date | None
+    disposed_at: datetime | None
+    rejection_reason: str | None
+    parent_id: int | None
+    request: RequestView
+    tests: list[TestView]
+    custody: list[CustodyView]
+    referrals: list[ReferralView]
+    held_by_me: bool
+
+
+class SampleWithTests(SampleSummary):
+    tests: list[TestView]
+
+
+class RequestDetail(RequestView):
+    samples: list[SampleWithTests]
+
+
+class RequestListItem(RequestView):
+    sample_states: list[State]
+
+
+class RequestPage(View):
+    total: int
+    items: list[RequestListItem]
+
+
+class HistoryEntry(View):
+    seq: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    changes: dict[str, Any]
+    reason: str | None
+
+
+class AuditVerdict(View):
+    ok: bool
+    checked: int
+    first_broken_seq: int | None
+    problem: str | None
 
 
 def lab_queue(
     uow: AbstractUnitOfWork, actor: Actor, flt: QueueFilter, lab_code: str | None = None
-) -> dict[str, Any]:
+) -> QueuePage:
     """A laboratory's open work (or one analyst's), filtered and sorted; urgent and overdue flagged."""
     with uow:
         lab = lab_code or actor.org_code
@@ -31,16 +98,16 @@ def lab_queue(
             raise PermissionDenied("Customs officers follow their requests, not laboratory queues.")
         rows, total = uow.repo.queue(actor, lab, flt)
         now = uow.clock()
-        return {
-            "lab_code": lab,
-            "total": total,
-            "limit": flt.limit,
-            "offset": flt.offset,
-            "items": [sample_summary(r.sample, r.request, now.date(), now) for r in rows],
-        }
+        return QueuePage(
+            lab_code=lab,
+            total=total,
+            limit=flt.limit,
+            offset=flt.offset,
+            items=[SampleSummary.of(r.sample, r.request, now.date(), now) for r in rows],
+        )
 
 
-def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> dict[str, Any]:
+def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleDetail:
     """Everything about one sample the actor may see: request, custody, tests, referrals, history."""
     with uow:
         sample = visible_sample(uow, actor, sample_id)
@@ -48,56 +115,60 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> dict
         assert req is not None
         now = uow.clock()
         staff = not actor.is_requester_only
-        view = sample_summary(sample, req, now.date(), now)
-        view |= {
-            "quantity": str(sample.quantity),
-            "unit": sample.unit,
-            "seal_number": sample.seal_number,
-            "condition_on_receipt": sample.condition_on_receipt,
-            "storage_location": sample.storage_location,
-            "retention_until": sample.retention_until.isoformat() if sample.retention_until else None,
-            "disposed_at": sample.disposed_at.isoformat() if sample.disposed_at else None,
-            "rejection_reason": sample.rejection_reason,
-            "parent_id": sample.parent_id,
-            "request": request_view(req, now.date()),
-            "tests": [
-                test_view(t, results_visible_to(actor, t), list(uow.repo.identifications_for(t.id or 0)))
+        return SampleDetail(
+            **SampleSummary.fields_of(sample, req, now.date(), now),
+            quantity=sample.quantity,
+            unit=sample.unit,
+            seal_number=sample.seal_number,
+            condition_on_receipt=sample.condition_on_receipt,
+            storage_location=sample.storage_location,
+            retention_until=sample.retention_until,
+            disposed_at=sample.disposed_at,
+            rejection_reason=sample.rejection_reason,
+            parent_id=sample.parent_id,
+            request=RequestView.of(req, now.date()),
+            tests=[
+                TestView.of(t, results_visible_to(actor, t), list(uow.repo.identifications_for(t.id or 0)))
                 for t in sample.tests
             ],
-            "custody": [custody_view(e) for e in sample.custody] if staff else [],
-            "referrals": [referral_view(r) for r in uow.repo.referrals_for(sample_id)],
-            "held_by_me": sample.lab_code == actor.org_code,
-        }
-        return view
+            custody=[CustodyView.of(e) for e in sample.custody] if staff else [],
+            referrals=[ReferralView.of(r) for r in uow.repo.referrals_for(sample_id)],
+            held_by_me=sample.lab_code == actor.org_code,
+        )
 
 
-def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> dict[str, Any]:
+def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> RequestDetail:
+    """One request with the samples the actor may see (results only once approved, for officers)."""
     with uow:
         req = visible_request(uow, actor, request_id)
         now = uow.clock()
-        samples = []
-        for s in req.samples:
-            if not uow.repo.can_see_sample(actor, s):
-                continue
-            summary = sample_summary(s, req, now.date(), now)
-            summary["tests"] = [test_view(t, results_visible_to(actor, t)) for t in s.tests]
-            samples.append(summary)
-        return request_view(req, now.date()) | {"samples": samples}
+        samples = [
+            SampleWithTests(
+                **SampleSummary.fields_of(s, req, now.date(), now),
+                tests=[TestView.of(t, results_visible_to(actor, t)) for t in s.tests],
+            )
+            for s in req.samples
+            if uow.repo.can_see_sample(actor, s)
+        ]
+        return RequestDetail(**RequestView.fields_of(req, now.date()), samples=samples)
 
 
-def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> RequestPage:
     """The officer's own requests, newest first, with where each stands."""
     with uow:
         reqs, total = uow.repo.requests_of(actor.user_id, limit, offset)
         today = uow.clock().date()
-        items = []
-        for r in reqs:
-            states = sorted({s.state.value for s in r.samples})
-            items.append(request_view(r, today) | {"sample_states": states})
-        return {"total": total, "items": items}
+        items = [
+            RequestListItem(
+                **RequestView.fields_of(r, today),
+                sample_states=sorted({s.state for s in r.samples}, key=lambda st: st.value),
+            )
+            for r in reqs
+        ]
+        return RequestPage(total=total, items=items)
 
 
-def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[dict[str, Any]]:
+def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[HistoryEntry]:
     """The audit entries of a sample and its tests and results, oldest first."""
     with uow:
         sample = visible_sample(uow, actor, sample_id)
@@ -110,43 +181,33 @@ def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> lis
                 entries += uow.repo.audit_for("results", str(r.id))
         entries.sort(key=lambda e: e.seq)
         return [
-            {
-                "seq": e.seq,
-                "at": e.at.isoformat(),
-                "actor": e.actor,
-                "entity": e.entity,
-                "entity_id": e.entity_id,
-                "action": e.action,
-                "changes": e.changes,
-                "reason": e.reason,
-            }
+            HistoryEntry(
+                seq=e.seq,
+                at=e.at,
+                actor=e.actor,
+                entity=e.entity,
+                entity_id=e.entity_id,
+                action=e.action,
+                changes=e.changes,
+                reason=e.reason,
+            )
             for e in entries
         ]
 
 
-def verify_audit(uow: AbstractUnitOfWork) -> dict[str, Any]:
+def verify_audit(uow: AbstractUnitOfWork) -> AuditVerdict:
     """Recompute the audit hash chain; name the first broken entry."""
     with uow:
         verdict = verify_chain(uow.repo.audit_chain())
-        return {
-            "ok": verdict.ok,
-            "checked": verdict.checked,
-            "first_broken_seq": verdict.first_broken_seq,
-            "problem": verdict.problem,
-        }
+        return AuditVerdict(
+            ok=verdict.ok,
+            checked=verdict.checked,
+            first_broken_seq=verdict.first_broken_seq,
+            problem=verdict.problem,
+        )
 
 
-def organisations(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
+def organisations(uow: AbstractUnitOfWork) -> list[OrganisationView]:
+    """The network's laboratories, offices and their contact points."""
     with uow:
-        return [
-            {
-                "code": o.code,
-                "name": o.name,
-                "kind": o.kind.value,
-                "country": o.country,
-                "address": o.address,
-                "parent_code": o.parent_code,
-                "contact_points": [c.__dict__ for c in o.contact_points],
-            }
-            for o in uow.repo.orgs()
-        ]
+        return [OrganisationView.of(o) for o in uow.repo.orgs()]

@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from customslab.domain.access import Action, Actor, require
 from customslab.domain.enums import CustodyKind, ReferralState, State
-from customslab.domain.errors import Conflict, ValidationFailed
+from customslab.domain.errors import Conflict, NotFound, ValidationFailed
 from customslab.domain.model import CustodyEvent, Referral, Sample, Share, referral_kind_for
 from customslab.services.cases import lab_kind
-from customslab.services.common import held_sample, to_decimal, visible_sample
+from customslab.services.common import held_sample, visible_sample
+from customslab.services.contract import Command, Positive, Text, View
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.views import referral_view
+from customslab.services.views import ReferralView
 
 
-def refer_sample(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, data: dict[str, Any]
-) -> dict[str, Any]:
+class ReferralCreate(Command):
+    """Refer the whole sample, or a sub-sample of the given quantity, to another laboratory."""
+
+    to_lab: Annotated[str, Text(40, 1)]
+    reason: Annotated[str, Text(2000, 1)]
+    sub_sample_quantity: Positive | None = None
+    unit: Annotated[str, Text(20)] | None = None
+    seal_number: Annotated[str, Text(60)] | None = None
+
+
+class ShareCreate(Command):
+    org_code: Annotated[str, Text(40, 1)]
+    note: Annotated[str, Text(2000)] = ""
+
+
+class ShareView(View):
+    sample_id: int
+    org_code: str
+
+
+def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ReferralCreate) -> ReferralView:
     """Send a sample, or a sub-sample of it, to another laboratory; custody records the hand-over."""
     with uow:
         require(actor, Action.REFER)
-        reason = str(data.get("reason", "")).strip()
-        uow.act_as(actor.username, reason or None)
+        reason, to_lab = cmd.reason, cmd.to_lab
+        uow.act_as(actor.username, reason)
         sample = held_sample(uow, actor, sample_id)
-        to_lab = str(data.get("to_lab", ""))
         if to_lab == actor.org_code:
             raise ValidationFailed("A sample cannot be referred to its own laboratory.", field="to_lab")
         kind = referral_kind_for(lab_kind(uow, actor.org_code), lab_kind(uow, to_lab))
-        if not reason:
-            raise ValidationFailed("Say why the sample is referred.", field="reason")
         if sample.state not in (State.RECEIVED, State.IN_ANALYSIS):
             raise ValidationFailed(
                 f"Only a received sample can be referred; {sample.lab_sample_id} is "
@@ -36,9 +52,9 @@ def refer_sample(
                 field="sample",
             )
         now = uow.clock()
-        seal = str(data.get("seal_number", sample.seal_number))
-        if data.get("sub_sample_quantity") not in (None, ""):
-            target = _sub_sample(uow, actor, sample, data, to_lab, seal)
+        seal = sample.seal_number if cmd.seal_number is None else cmd.seal_number
+        if cmd.sub_sample_quantity is not None:
+            target = _sub_sample(uow, actor, sample, cmd, seal)
         else:
             if any(t.state is State.IN_ANALYSIS for t in sample.tests):
                 raise ValidationFailed(
@@ -68,22 +84,22 @@ def refer_sample(
         uow.repo.add(referral)
         uow.repo.flush()
         uow.commit()
-        return referral_view(referral) | {"lab_sample_id": target.lab_sample_id}
+        return ReferralView.of(referral, target.lab_sample_id)
 
 
 def _sub_sample(
-    uow: AbstractUnitOfWork, actor: Actor, parent: Sample, data: dict[str, Any], to_lab: str, seal: str
+    uow: AbstractUnitOfWork, actor: Actor, parent: Sample, cmd: ReferralCreate, seal: str
 ) -> Sample:
-    quantity = to_decimal(data.get("sub_sample_quantity"), "sub_sample_quantity", positive=True)
-    assert quantity is not None
+    quantity = cmd.sub_sample_quantity
+    assert quantity is not None  # the caller takes this path only when a quantity is given
     now = uow.clock()
     seq = uow.repo.next_number(f"sample-{actor.org_code}-{now.year}")
     child = Sample(
         lab_sample_id=f"{actor.org_code}-{now.year}-{seq:05d}",
-        lab_code=to_lab,
+        lab_code=cmd.to_lab,
         description=f"sub-sample of {parent.lab_sample_id}: {parent.description}",
         quantity=quantity,
-        unit=str(data.get("unit") or parent.unit),
+        unit=cmd.unit or parent.unit,
         state=State.REGISTERED,
         registered_at=now,
         seal_number=seal,
@@ -105,21 +121,20 @@ def _sub_sample(
     return child
 
 
-def share_sample(
-    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, org_code: str, note: str = ""
-) -> dict[str, Any]:
+def share_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ShareCreate) -> ShareView:
     """Let another organisation of the network read a sample (for a joint opinion, say)."""
     with uow:
         require(actor, Action.SHARE)
         uow.act_as(actor.username)
+        org_code = cmd.org_code
         sample = visible_sample(uow, actor, sample_id)
         if uow.repo.org(org_code) is None:
-            raise ValidationFailed(f"There is no organisation '{org_code}'.", field="org_code")
+            raise NotFound(f"There is no organisation '{org_code}'.", field="org_code")
         if any(s.org_code == org_code for s in uow.repo.shares_for(sample_id)):
             raise Conflict(f"Sample {sample.lab_sample_id} is already shared with {org_code}.")
-        uow.repo.add(Share(sample_id, org_code, actor.user_id, uow.clock(), note))
+        uow.repo.add(Share(sample_id, org_code, actor.user_id, uow.clock(), cmd.note))
         uow.commit()
-        return {"sample_id": sample_id, "org_code": org_code}
+        return ShareView(sample_id=sample_id, org_code=org_code)
 
 
 def complete_referrals(uow: AbstractUnitOfWork, sample: Sample) -> None:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import replace
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from customslab.domain.access import Action, Actor, require
 from customslab.domain.enums import CustodyKind, Role, State
@@ -19,13 +22,102 @@ from customslab.domain.model import AnalysisRequest, Sample
 from customslab.domain.quality import report as r
 from customslab.domain.quality.report import ReportData, short_code
 from customslab.services.common import visible_sample
+from customslab.services.contract import Command, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import IssuedReport, MethodEntry
 
 _REPORTABLE = (State.APPROVED, State.REPORTED)
 
 
-def _num(v: Any) -> str:
+class Conformity(Command):
+    """A statement of conformity to a specification (17025 7.8.6), under the report's decision rule."""
+
+    specification: Annotated[str, Text(500, 1)]
+    statement: Annotated[str, Text(2000, 1)]
+
+
+class ReportIssue(Command):
+    """What the signatory adds to the case data when issuing a report; everything else comes from the case."""
+
+    title: Annotated[str, Text(300)] = Field(
+        default="", description="Defaults to 'Test report: <goods description>'."
+    )
+    accreditation: Annotated[str, Text(300)] = ""
+    decision_rule: Literal["guarded", "simple"] = "guarded"
+    remarks: list[Annotated[str, Text(2000, 1)]] = Field(default_factory=list, max_length=20)
+    conformity: list[Conformity] = Field(default_factory=list, max_length=20)
+    verify_url_base: Annotated[str, Text(300)] = ""
+
+
+class ReportAmend(ReportIssue):
+    """A new version of an issued report, with the reason for the amendment (17025 7.8.8)."""
+
+    reason: Annotated[str, Text(2000, 1)]
+
+
+class ReportView(View):
+    """One issued version of a report, as the register keeps it."""
+
+    id: int | None
+    report_id: str
+    version: int
+    sample_id: int
+    lab_code: str
+    verification_code: str = Field(description="sha256 of the report data, printed on the PDF.")
+    short_code: str
+    pdf_sha256: str
+    issued_by: int
+    issued_at: datetime
+    supersedes_id: int | None
+    superseded_by_id: int | None
+    status: Literal["issued", "superseded"]
+    amendment_reason: str
+
+    @classmethod
+    def of(cls, e: IssuedReport) -> ReportView:
+        return cls(
+            id=e.id,
+            report_id=e.report_id,
+            version=e.version,
+            sample_id=e.sample_id,
+            lab_code=e.lab_code,
+            verification_code=e.verification_code,
+            short_code=short_code(e.verification_code),
+            pdf_sha256=e.pdf_sha256,
+            issued_by=e.issued_by,
+            issued_at=e.issued_at,
+            supersedes_id=e.supersedes_id,
+            superseded_by_id=e.superseded_by_id,
+            status="superseded" if e.superseded_by_id else "issued",
+            amendment_reason=e.amendment_reason,
+        )
+
+
+class ReportVersion(View):
+    report_id: str
+    version: int
+
+
+class Verdict(View):
+    """What the register says about a report or its verification code: issued, superseded or unknown."""
+
+    status: Literal["issued", "superseded", "unknown"]
+    verification_code: str | None
+    problem: str | None = None
+    report_id: str | None = None
+    version: int | None = None
+    laboratory: str | None = None
+    sample: str | None = Field(default=None, description="The laboratory sample id printed on the report.")
+    issued_at: datetime | None = None
+    pdf_sha256: str | None = None
+    superseded_by: ReportVersion | None = None
+    superseded_at: datetime | None = None
+    identical_file: bool | None = Field(
+        default=None, description="Whether an uploaded file is byte for byte the PDF that was issued."
+    )
+
+
+def _num(v: object) -> str:
     return "" if v is None else str(v)
 
 
@@ -42,7 +134,7 @@ def _org_name(uow: AbstractUnitOfWork, code: str) -> str:
 
 
 def build_report_data(
-    uow: AbstractUnitOfWork, actor: Actor, sample: Sample, req: AnalysisRequest, options: dict[str, Any]
+    uow: AbstractUnitOfWork, actor: Actor, sample: Sample, req: AnalysisRequest, cmd: ReportIssue
 ) -> ReportData:
     """Everything 7.8.2.1 asks for, taken from the case as stored; quantities printed as entered."""
     issuer = actor.org_code
@@ -82,20 +174,17 @@ def build_report_data(
     now = uow.clock()
     received = sample.received_at or sample.registered_at
     ends = [t.approved_at or t.submitted_at or now for t in tests]
-    rule = r.DecisionRule.SIMPLE if options.get("decision_rule") == "simple" else r.DecisionRule.GUARDED
-    remarks = (f"Decision rule: {rule.explain()}", *[str(x) for x in options.get("remarks") or ()])
-    conformity = tuple(
-        r.ConformityStatement(str(c["specification"]), rule, str(c["statement"]))
-        for c in options.get("conformity") or ()
-    )
+    rule = r.DecisionRule.SIMPLE if cmd.decision_rule == "simple" else r.DecisionRule.GUARDED
+    remarks = (f"Decision rule: {rule.explain()}", *cmd.remarks)
+    conformity = tuple(r.ConformityStatement(c.specification, rule, c.statement) for c in cmd.conformity)
     signatory = uow.repo.user(actor.user_id)
     function = "Reviewer (technical manager)" if actor.has(Role.REVIEWER) else "Laboratory manager"
     return ReportData(
-        title=str(options.get("title") or f"Test report: {req.goods_description}"),
+        title=cmd.title or f"Test report: {req.goods_description}",
         laboratory=r.Laboratory(
             lab.name if lab else issuer,
             (lab.address or lab.country) if lab else "",
-            str(options.get("accreditation", "")),
+            cmd.accreditation,
         ),
         tests_performed_at=_org_name(uow, sample.lab_code),
         report_id="",
@@ -128,27 +217,8 @@ def build_report_data(
             opinion.declared_code, opinion.determined_code, opinion.reasoning, tuple(opinion.references)
         ),
         remarks=remarks,
-        verify_url_base=str(options.get("verify_url_base", "")),
+        verify_url_base=cmd.verify_url_base,
     )
-
-
-def report_view(e: IssuedReport) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "report_id": e.report_id,
-        "version": e.version,
-        "sample_id": e.sample_id,
-        "lab_code": e.lab_code,
-        "verification_code": e.verification_code,
-        "short_code": short_code(e.verification_code),
-        "pdf_sha256": e.pdf_sha256,
-        "issued_by": e.issued_by,
-        "issued_at": e.issued_at.isoformat(),
-        "supersedes_id": e.supersedes_id,
-        "superseded_by_id": e.superseded_by_id,
-        "status": "superseded" if e.superseded_by_id else "issued",
-        "amendment_reason": e.amendment_reason,
-    }
 
 
 def _reporting_sample(
@@ -182,11 +252,8 @@ def _store(uow: AbstractUnitOfWork, actor: Actor, data: ReportData, sample_id: i
 
 
 def issue_report(
-    uow: AbstractUnitOfWork,
-    actor: Actor,
-    sample_id: int,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ReportIssue | None = None
+) -> ReportView:
     """Issue the test report of an approved sample; the sample moves from approved to reported."""
     with uow:
         require(actor, Action.ISSUE_REPORT)
@@ -199,7 +266,7 @@ def issue_report(
             )
         now = uow.clock()
         number = uow.repo.next_number(f"report-{actor.org_code}-{now.year}")
-        data = build_report_data(uow, actor, sample, req, options or {})
+        data = build_report_data(uow, actor, sample, req, cmd or ReportIssue())
         data = replace(data, report_id=f"{actor.org_code}-R-{now.year}-{number:05d}")
         entry = _store(uow, actor, data, sample_id)
         for t in sample.tests:
@@ -207,20 +274,14 @@ def issue_report(
                 t.move(State.REPORTED)
         sample.move(State.REPORTED, now)
         uow.commit()
-        return report_view(entry)
+        return ReportView.of(entry)
 
 
-def amend_report(
-    uow: AbstractUnitOfWork,
-    actor: Actor,
-    entry_id: int,
-    reason: str,
-    options: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+def amend_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int, cmd: ReportAmend) -> ReportView:
     """Issue a new version that supersedes the current one, with the reason (17025 7.8.8)."""
     with uow:
         require(actor, Action.ISSUE_REPORT)
-        uow.act_as(actor.username, reason)
+        uow.act_as(actor.username, cmd.reason)
         old = uow.quality.get(IssuedReport, entry_id)
         if old is None or old.lab_code != actor.org_code:
             raise NotFound(f"Report {entry_id} was not found.")
@@ -229,21 +290,19 @@ def amend_report(
                 f"Report {old.report_id} version {old.version} is already superseded; "
                 "amend the latest version."
             )
-        if not reason.strip():
-            raise ValidationFailed("Say why the report is amended.", field="reason")
         sample, req = _reporting_sample(uow, actor, old.sample_id)
-        data = build_report_data(uow, actor, sample, req, options or {})
+        data = build_report_data(uow, actor, sample, req, cmd)
         data = replace(
             data,
             report_id=old.report_id,
             version=old.version + 1,
-            amendment=r.Amendment(old.report_id, old.version, reason.strip()),
+            amendment=r.Amendment(old.report_id, old.version, cmd.reason),
         )
         new = _store(uow, actor, data, old.sample_id)
-        new.supersedes_id, new.amendment_reason = old.id, reason.strip()
+        new.supersedes_id, new.amendment_reason = old.id, cmd.reason
         old.superseded_by_id, old.superseded_at = new.id, uow.clock()
         uow.commit()
-        return report_view(new)
+        return ReportView.of(new)
 
 
 def _readable_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> IssuedReport:
@@ -257,9 +316,10 @@ def _readable_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> Is
     return entry
 
 
-def report_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> dict[str, Any]:
+def report_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> ReportView:
+    """One issued report version, for anyone who may see its sample."""
     with uow:
-        return report_view(_readable_report(uow, actor, entry_id))
+        return ReportView.of(_readable_report(uow, actor, entry_id))
 
 
 def report_pdf(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> tuple[str, bytes]:
@@ -270,48 +330,44 @@ def report_pdf(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> tuple[st
             return f"{entry.report_id}-v{entry.version}.pdf", fh.read()
 
 
-def reports_for_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[dict[str, Any]]:
+def reports_for_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[ReportView]:
+    """Every issued version of the sample's report, oldest first."""
     with uow:
         visible_sample(uow, actor, sample_id)
-        return [report_view(e) for e in uow.quality.find(IssuedReport, sample_id=sample_id)]
+        return [ReportView.of(e) for e in uow.quality.find(IssuedReport, sample_id=sample_id)]
 
 
-def verify_code(uow: AbstractUnitOfWork, code: str) -> dict[str, Any]:
+def verify_code(uow: AbstractUnitOfWork, code: str) -> Verdict:
     """What the register says about a verification code: issued, superseded or unknown."""
     with uow:
         found = uow.quality.find(IssuedReport, verification_code=code.strip().lower())
         if not found:
-            return {"status": "unknown", "verification_code": code}
+            return Verdict(status="unknown", verification_code=code)
         e = found[0]
-        out: dict[str, Any] = {
-            "status": "superseded" if e.superseded_by_id else "issued",
-            "verification_code": e.verification_code,
-            "report_id": e.report_id,
-            "version": e.version,
-            "laboratory": e.data.laboratory.name,
-            "sample": e.data.item.sample_id,
-            "issued_at": e.issued_at.isoformat(),
-            "pdf_sha256": e.pdf_sha256,
-        }
-        if e.superseded_by_id:
-            newer = uow.quality.get(IssuedReport, e.superseded_by_id)
-            out["superseded_by"] = (
-                None if newer is None else {"report_id": newer.report_id, "version": newer.version}
-            )
-            out["superseded_at"] = e.superseded_at.isoformat() if e.superseded_at else None
-        return out
+        newer = uow.quality.get(IssuedReport, e.superseded_by_id) if e.superseded_by_id else None
+        return Verdict(
+            status="superseded" if e.superseded_by_id else "issued",
+            verification_code=e.verification_code,
+            report_id=e.report_id,
+            version=e.version,
+            laboratory=e.data.laboratory.name,
+            sample=e.data.item.sample_id,
+            issued_at=e.issued_at,
+            pdf_sha256=e.pdf_sha256,
+            superseded_by=None
+            if newer is None
+            else ReportVersion(report_id=newer.report_id, version=newer.version),
+            superseded_at=e.superseded_at if e.superseded_by_id else None,
+        )
 
 
-def verify_report(uow: AbstractUnitOfWork, pdf_bytes: bytes) -> dict[str, Any]:
+def verify_report(uow: AbstractUnitOfWork, pdf_bytes: bytes) -> Verdict:
     """Read the code from a report PDF and check it; also say whether the file is byte-identical."""
     code = uow.reports.read_code(pdf_bytes)
     if code is None:
-        return {
-            "status": "unknown",
-            "verification_code": None,
-            "problem": "no verification code in this file",
-        }
+        return Verdict(status="unknown", verification_code=None, problem="no verification code in this file")
     verdict = verify_code(uow, code)
-    if verdict["status"] != "unknown":
-        verdict["identical_file"] = hashlib.sha256(pdf_bytes).hexdigest() == verdict["pdf_sha256"]
-    return verdict
+    if verdict.status == "unknown":
+        return verdict
+    identical = hashlib.sha256(pdf_bytes).hexdigest() == verdict.pdf_sha256
+    return verdict.model_copy(update={"identical_file": identical})

@@ -128,37 +128,15 @@ def test_an_instrument_whose_last_calibration_failed_is_refused() -> None:
 def test_the_due_list_shows_overdue_and_soon_due_instruments_most_urgent_first() -> None:
     soon = Equipment("EQ-HPLC-02", "HPLC")
     later = Equipment("EQ-XRF-01", "XRF")
+
+    def checked(eq: Equipment, kind: CalibrationKind, performed: date, due: date) -> CalibrationEvent:
+        return CalibrationEvent(eq.equipment_id, kind, performed, "ok", "", True, due)
+
     items = due_list(
         [
-            (
-                soon,
-                [
-                    CalibrationEvent(
-                        "EQ-HPLC-02",
-                        CalibrationKind.VERIFICATION,
-                        date(2024, 4, 1),
-                        "ok",
-                        "",
-                        True,
-                        date(2025, 3, 30),
-                    )
-                ],
-            ),
+            (soon, [checked(soon, CalibrationKind.VERIFICATION, date(2024, 4, 1), date(2025, 3, 30))]),
             (GC, [calibration(date(2024, 1, 5), date(2025, 1, 5))]),
-            (
-                later,
-                [
-                    CalibrationEvent(
-                        "EQ-XRF-01",
-                        CalibrationKind.CALIBRATION,
-                        date(2025, 1, 1),
-                        "ok",
-                        "",
-                        True,
-                        date(2026, 1, 1),
-                    )
-                ],
-            ),
+            (later, [checked(later, CalibrationKind.CALIBRATION, date(2025, 1, 1), date(2026, 1, 1))]),
         ],
         TODAY,
     )

@@ -2,83 +2,27 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.config import Settings
-from customslab.domain.errors import (
-    Conflict,
-    DomainError,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from customslab.domain.quality.errors import QualityError
-
-log = logging.getLogger("customslab")
-
-STATUS = {
-    ValidationFailed: 422,
-    NotFound: 404,
-    PermissionDenied: 403,
-    InvalidTransition: 409,
-    Conflict: 409,
-}
+from customslab.entrypoints.api.errors import ERROR_RESPONSES, error_response, install_error_handlers
 
 
-def _status_of(exc: Exception) -> int:
-    if isinstance(exc, QualityError):
-        return 409
-    for cls, code in STATUS.items():
-        if isinstance(exc, cls):
-            return code
-    return 400
+def operation_id(route: APIRoute) -> str:
+    """`cases-file_request` rather than FastAPI's `file_request_api_requests_post`.
 
-
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-def _humanise(errors: list[Any]) -> str:
-    parts = []
-    for e in errors:
-        where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
-        parts.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-    return "; ".join(parts) or "The request is not valid."
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return _error(_status_of(exc), exc.message, field=getattr(exc, "field", None))
-
-    @app.exception_handler(QualityError)
-    async def _quality(_: Request, exc: QualityError) -> JSONResponse:
-        return _error(409, str(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return _error(422, _humanise(errors), details=errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return _error(500, "Something went wrong on our side; nothing was saved. The error was logged.")
+    Generated clients name their functions after the operation id, so it should read like the use case
+    and stay put when a path changes (as the FastAPI full-stack template does).
+    """
+    tag = str(route.tags[0]).replace(" ", "_") if route.tags else ""
+    return f"{tag}-{route.name}" if tag else route.name
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -90,6 +34,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_hs,
         routes_proficiency,
         routes_quality,
+        routes_reports,
         routes_tests,
     )
 
@@ -99,6 +44,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         title="customslab",
         version="0.1.0",
         description="Laboratory information system for customs laboratories and their network.",
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.db = database
@@ -115,7 +61,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         length = request.headers.get("content-length")
         limit = settings.max_upload_bytes + 64 * 1024
         if length and length.isdigit() and int(length) > limit:
-            return _error(413, f"The upload is larger than the limit of {settings.max_upload_bytes} bytes.")
+            limit_text = f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
+            return error_response(413, limit_text)
         return await call_next(request)
 
     for module in (
@@ -125,11 +72,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_hs,
         routes_admin,
         routes_quality,
+        routes_reports,
         routes_proficiency,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
 
-    @app.get("/api/health", tags=["meta"])
+    # A liveness probe for load balancers: anonymous by design, so it stays out of the API contract.
+    @app.get("/api/health", include_in_schema=False)
     def health() -> dict[str, str]:
         """Liveness probe (no data)."""
         return {"status": "ok"}

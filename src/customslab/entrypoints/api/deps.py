@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from customslab.domain.access import Actor
 from customslab.domain.errors import NotFound
 from customslab.services import auth
+from customslab.services.contract import MAX_INT
 from customslab.services.ports import AbstractUnitOfWork
 
 bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/token")
@@ -41,3 +42,9 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+#: A record id in a path: out of the database's integer range it cannot exist, so it is a 422, not a 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_INT)]
+#: A page offset within the same range.
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]

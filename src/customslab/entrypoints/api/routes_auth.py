@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from customslab.entrypoints.api.deps import CurrentActor, UowFactory, bearer
-from customslab.entrypoints.api.schemas import TokenIn
 from customslab.services import auth
+from customslab.services.auth import TokenRequest, TokenView, UserView
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 @router.post("/token")
-def sign_in(body: TokenIn, request: Request, uow_factory: UowFactory) -> dict[str, Any]:
+def sign_in(body: TokenRequest, request: Request, uow_factory: UowFactory) -> TokenView:
     """Exchange a username and password for an expiring bearer token."""
     ttl = request.app.state.settings.token_ttl_minutes
-    return auth.issue_token(uow_factory(), body.username, body.password, ttl)
+    return auth.issue_token(uow_factory(), body, ttl)
 
 
 @router.post("/logout", status_code=204)
@@ -30,11 +28,6 @@ async def sign_out(request: Request, actor: CurrentActor, uow_factory: UowFactor
 
 
 @router.get("/me")
-def me(actor: CurrentActor) -> dict[str, Any]:
+def me(actor: CurrentActor) -> UserView:
     """The signed-in user, their laboratory or office, and their roles."""
-    return {
-        "id": actor.user_id,
-        "username": actor.username,
-        "org_code": actor.org_code,
-        "roles": sorted(r.value for r in actor.roles),
-    }
+    return UserView.of(actor)

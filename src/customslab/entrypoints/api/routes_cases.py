@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from fastapi import APIRouter, Query
 
 from customslab.domain.enums import Priority, Reason, State
-from customslab.entrypoints.api.deps import CurrentActor, UowFactory
-from customslab.entrypoints.api.schemas import (
-    CustodyIn,
-    ReasonIn,
-    ReceiveIn,
-    ReferIn,
-    RequestIn,
-    SampleIn,
-    ShareIn,
-)
+from customslab.entrypoints.api.deps import CurrentActor, Offset, PathId, UowFactory
 from customslab.services import cases, queries, referrals
+from customslab.services.cases import (
+    CustodyCount,
+    CustodyCreate,
+    Reasoned,
+    RequestCreate,
+    SampleCreate,
+    SampleReceipt,
+    SampleState,
+)
+from customslab.services.contract import MAX_INT, Day
 from customslab.services.ports import QueueFilter
+from customslab.services.queries import (
+    HistoryEntry,
+    QueuePage,
+    RequestDetail,
+    RequestPage,
+    SampleDetail,
+)
+from customslab.services.referrals import ReferralCreate, ShareCreate, ShareView
+from customslab.services.views import OrganisationView, ReferralView, RequestView, SampleSummary
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
 
 @router.post("/requests", status_code=201)
-def file_request(body: RequestIn, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def file_request(body: RequestCreate, actor: CurrentActor, uow_factory: UowFactory) -> RequestView:
     """A customs officer files an analysis request."""
-    return cases.file_request(uow_factory(), actor, body.model_dump(exclude_none=True))
+    return cases.file_request(uow_factory(), actor, body)
 
 
 @router.get("/requests")
@@ -35,44 +42,44 @@ def list_my_requests(
     actor: CurrentActor,
     uow_factory: UowFactory,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
-) -> dict[str, Any]:
+    offset: Offset = 0,
+) -> RequestPage:
     """The signed-in officer's own requests."""
     return queries.my_requests(uow_factory(), actor, limit, offset)
 
 
 @router.get("/requests/{request_id}")
-def get_request(request_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def get_request(request_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> RequestDetail:
     """One request with its samples (results only once approved, for officers)."""
     return queries.request_detail(uow_factory(), actor, request_id)
 
 
 @router.post("/requests/{request_id}/samples", status_code=201)
 def register_sample(
-    request_id: int, body: SampleIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    request_id: PathId, body: SampleCreate, actor: CurrentActor, uow_factory: UowFactory
+) -> SampleSummary:
     """The laboratory registers a sample of the request."""
-    return cases.register_sample(uow_factory(), actor, request_id, body.model_dump(exclude_none=True))
+    return cases.register_sample(uow_factory(), actor, request_id, body)
 
 
 @router.get("/queue")
 def queue(
     actor: CurrentActor,
     uow_factory: UowFactory,
-    lab: str | None = None,
+    lab: str | None = Query(None, max_length=40),
     state: list[State] | None = Query(None),
     priority: Priority | None = None,
     reason: Reason | None = None,
-    due_before: date | None = None,
+    due_before: Day | None = None,
     overdue: bool = False,
     hs_chapter: str | None = Query(None, pattern=r"^\d{2}$"),
-    analyst_id: int | None = None,
+    analyst_id: int | None = Query(None, ge=1, le=MAX_INT),
     mine: bool = False,
     q: str | None = Query(None, max_length=100),
     sort: str = Query("due", pattern="^(due|priority|registered|reference)$"),
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
-) -> dict[str, Any]:
+    offset: Offset = 0,
+) -> QueuePage:
     """A laboratory's open queue (or one analyst's with mine=true), filtered and sorted."""
     uow = uow_factory()
     flt = QueueFilter(
@@ -92,74 +99,72 @@ def queue(
 
 
 @router.get("/samples/{sample_id}")
-def get_sample(sample_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def get_sample(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> SampleDetail:
     """A sample with its custody chain, tests, results and referrals."""
     return queries.sample_detail(uow_factory(), actor, sample_id)
 
 
 @router.get("/samples/{sample_id}/history")
-def sample_history(sample_id: int, actor: CurrentActor, uow_factory: UowFactory) -> list[dict[str, Any]]:
+def sample_history(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> list[HistoryEntry]:
     """Audit entries of the sample, its tests and results."""
     return queries.entity_history(uow_factory(), actor, sample_id)
 
 
 @router.post("/samples/{sample_id}/receive")
 def receive_sample(
-    sample_id: int, body: ReceiveIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: SampleReceipt, actor: CurrentActor, uow_factory: UowFactory
+) -> SampleSummary:
     """Receive a sample: condition, seal and storage location."""
-    return cases.receive_sample(uow_factory(), actor, sample_id, body.model_dump(exclude_none=True))
+    return cases.receive_sample(uow_factory(), actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/custody", status_code=201)
 def record_custody(
-    sample_id: int, body: CustodyIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: CustodyCreate, actor: CurrentActor, uow_factory: UowFactory
+) -> CustodyCount:
     """Append a custody event (hand-over, transport, storage move, disposal)."""
-    return cases.record_custody(
-        uow_factory(), actor, sample_id, body.model_dump(exclude_none=True, by_alias=True)
-    )
+    return cases.record_custody(uow_factory(), actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/reject")
 def reject_sample(
-    sample_id: int, body: ReasonIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: Reasoned, actor: CurrentActor, uow_factory: UowFactory
+) -> SampleState:
     """Reject a sample with a reason."""
     return cases.reject_sample(uow_factory(), actor, sample_id, body.reason)
 
 
 @router.post("/samples/{sample_id}/cancel")
 def cancel_sample(
-    sample_id: int, body: ReasonIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: Reasoned, actor: CurrentActor, uow_factory: UowFactory
+) -> SampleState:
     """Cancel a sample and its open tests, with a reason."""
     return cases.cancel_sample(uow_factory(), actor, sample_id, body.reason)
 
 
 @router.post("/samples/{sample_id}/archive")
-def archive_sample(sample_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def archive_sample(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> SampleState:
     """Archive a reported, rejected or cancelled sample."""
     return cases.archive_sample(uow_factory(), actor, sample_id)
 
 
 @router.post("/samples/{sample_id}/refer", status_code=201)
 def refer_sample(
-    sample_id: int, body: ReferIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: ReferralCreate, actor: CurrentActor, uow_factory: UowFactory
+) -> ReferralView:
     """Refer the sample, or a sub-sample, to another laboratory of the network."""
-    return referrals.refer_sample(uow_factory(), actor, sample_id, body.model_dump(exclude_none=True))
+    return referrals.refer_sample(uow_factory(), actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/share", status_code=201)
 def share_sample(
-    sample_id: int, body: ShareIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: ShareCreate, actor: CurrentActor, uow_factory: UowFactory
+) -> ShareView:
     """Share the sample read-only with another organisation."""
-    return referrals.share_sample(uow_factory(), actor, sample_id, body.org_code, body.note)
+    return referrals.share_sample(uow_factory(), actor, sample_id, body)
 
 
 @router.get("/organisations")
-def list_organisations(actor: CurrentActor, uow_factory: UowFactory) -> list[dict[str, Any]]:
+def list_organisations(actor: CurrentActor, uow_factory: UowFactory) -> list[OrganisationView]:
     """The network: laboratories, offices and their contact points."""
     return queries.organisations(uow_factory())

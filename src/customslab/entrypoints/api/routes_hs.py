@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import Connection
 
 from customslab.adapters import hs_store
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.entrypoints.api.deps import CurrentActor, UowFactory
-from customslab.entrypoints.api.schemas import EvaluateIn, OpinionIn
+from customslab.entrypoints.api.deps import CurrentActor, PathId, UowFactory
+from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification
+from customslab.services.classification import (
+    HS_CODE_PATTERN,
+    EvaluationRequest,
+    EvaluationView,
+    HsChild,
+    HsCodeView,
+    HsSearchHit,
+    OpinionCreate,
+    OpinionSearch,
+    OpinionView,
+    SampleEvaluation,
+)
+from customslab.services.contract import MAX_INT, parse
 
 router = APIRouter(prefix="/api", tags=["hs"])
 
 
-def _conn(uow_factory: UowFactory) -> Any:
+def _conn(uow_factory: UowFactory) -> Connection:
     uow = uow_factory()
-    return uow.db.engine.connect()  # type: ignore[attr-defined]
+    conn: Connection = uow.db.engine.connect()  # type: ignore[attr-defined]
+    return conn
 
 
 @router.get("/hs/search")
@@ -26,18 +41,22 @@ def hs_search(
     actor: CurrentActor,
     uow_factory: UowFactory,
     q: str = Query(min_length=1, max_length=100),
-    limit: int = 20,
-) -> list[dict[str, Any]]:
+    limit: int = Query(20, ge=1, le=MAX_INT, description="At most 100 hits are returned."),
+) -> list[HsSearchHit]:
     """Full-text and code-prefix search of the nomenclature."""
     with _conn(uow_factory) as conn:
         if not hs_store.is_loaded(conn):
             raise NotFound("The HS nomenclature is not loaded; run `customslab hs load`.")
         hits = hs_store.search(conn, q, limit=min(limit, 100))
-    return [{"code": h.code, "level": h.level, "description": h.description, "score": h.score} for h in hits]
+    return [HsSearchHit.model_validate(h, from_attributes=True) for h in hits]
 
 
 @router.get("/hs/codes/{code}")
-def hs_show(code: str, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def hs_show(
+    code: Annotated[str, Path(json_schema_extra={"pattern": HS_CODE_PATTERN})],
+    actor: CurrentActor,
+    uow_factory: UowFactory,
+) -> HsCodeView:
     """One node of the nomenclature and its children."""
     try:
         with _conn(uow_factory) as conn:
@@ -47,46 +66,49 @@ def hs_show(code: str, actor: CurrentActor, uow_factory: UowFactory) -> dict[str
             kids = hs_store.children(conn, node.code)
     except HsError as exc:
         raise ValidationFailed(str(exc), field="code") from None
-    return {
-        "code": node.code,
-        "level": node.level,
-        "parent": node.parent,
-        "section": node.section,
-        "description": node.description,
-        "children": [{"code": k.code, "description": k.description} for k in kids],
-    }
+    return HsCodeView(
+        code=node.code,
+        level=node.level,
+        parent=node.parent,
+        section=node.section,
+        description=node.description,
+        children=[HsChild(code=k.code, description=k.description) for k in kids],
+    )
 
 
 @router.post("/hs/evaluate")
-def hs_evaluate(body: EvaluateIn, actor: CurrentActor) -> dict[str, Any]:
+def hs_evaluate(body: EvaluationRequest, actor: CurrentActor) -> EvaluationView:
     """Evaluate results (NAME=VALUE[UNIT][±U]) against the legal-note rules for a declared code."""
-    return classification.evaluate_values(body.declared, body.results, body.decision_rule)
+    return classification.evaluate_values(body)
 
 
 @router.get("/samples/{sample_id}/hs-evaluation")
 def sample_evaluation(
-    sample_id: int, actor: CurrentActor, uow_factory: UowFactory, decision_rule: str = "guarded"
-) -> dict[str, Any]:
+    sample_id: PathId,
+    actor: CurrentActor,
+    uow_factory: UowFactory,
+    decision_rule: DecisionRule = DecisionRule.GUARDED,
+) -> SampleEvaluation:
     """The sample's results evaluated against the rules, with the opinions written so far."""
     return classification.evaluate_sample(uow_factory(), actor, sample_id, decision_rule)
 
 
 @router.post("/samples/{sample_id}/opinions", status_code=201)
 def write_opinion(
-    sample_id: int, body: OpinionIn, actor: CurrentActor, uow_factory: UowFactory
-) -> dict[str, Any]:
+    sample_id: PathId, body: OpinionCreate, actor: CurrentActor, uow_factory: UowFactory
+) -> OpinionView:
     """Write the laboratory's classification opinion on the sample."""
-    return classification.write_opinion(uow_factory(), actor, sample_id, body.model_dump())
+    return classification.write_opinion(uow_factory(), actor, sample_id, body)
 
 
 @router.post("/opinions/{opinion_id}/approve")
-def approve_opinion(opinion_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def approve_opinion(opinion_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> OpinionView:
     """A reviewer other than the author approves the opinion."""
     return classification.approve_opinion(uow_factory(), actor, opinion_id)
 
 
 @router.post("/opinions/{opinion_id}/share")
-def share_opinion(opinion_id: int, actor: CurrentActor, uow_factory: UowFactory) -> dict[str, Any]:
+def share_opinion(opinion_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> OpinionView:
     """Share an approved opinion with the network as a precedent."""
     return classification.share_opinion(uow_factory(), actor, opinion_id)
 
@@ -98,6 +120,7 @@ def search_opinions(
     q: str = Query("", max_length=200),
     code: str = Query("", max_length=10),
     limit: int = Query(50, ge=1, le=200),
-) -> list[dict[str, Any]]:
+) -> list[OpinionView]:
     """Search own opinions and the network's shared precedents."""
-    return classification.search_opinions(uow_factory(), actor, q, code, limit)
+    query = parse(OpinionSearch, {"text": q, "code_prefix": code, "limit": limit})
+    return classification.search_opinions(uow_factory(), actor, query)

@@ -16,7 +16,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.domain.errors import DomainError
-from customslab.entrypoints.api.app import _status_of, create_app
+from customslab.entrypoints.api.app import create_app
+from customslab.entrypoints.api.errors import status_of
 from customslab.entrypoints.web import (
     routes_auth,
     routes_hs,
@@ -81,7 +82,7 @@ def _install_page_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return await _call(api_domain, request, exc)
-        return _error_page(request, _status_of(exc), exc.message)
+        return _error_page(request, status_of(exc), exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from customslab.domain.enums import Role
-from customslab.domain.errors import PermissionDenied
+from customslab.domain.errors import PermissionDenied, ValidationFailed
 from customslab.entrypoints.web.common import (
     LANGUAGES,
     Form,
@@ -16,6 +16,8 @@ from customslab.entrypoints.web.common import (
     uow_of,
 )
 from customslab.services import auth
+from customslab.services.auth import TokenRequest
+from customslab.services.contract import parse
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,8 +53,9 @@ def login(request: Request, form: Form) -> Response:
     username = str(form.get("username", "")).strip()
     target = _safe_next(str(form.get("next", "/")))
     try:
-        signed_in = auth.authenticate(uow_of(request), username, str(form.get("password", "")))
-    except PermissionDenied as exc:
+        creds = parse(TokenRequest, {"username": username, "password": form.get("password")})
+        signed_in = auth.authenticate(uow_of(request), creds)
+    except (PermissionDenied, ValidationFailed) as exc:
         return render(
             request, "login.html", {"error": exc.message, "username": username, "next": target}, 401
         )

@@ -9,10 +9,13 @@ from customslab.adapters import hs_store
 from customslab.domain.enums import Role
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, uow_of
-from customslab.entrypoints.web.hs_panel import DECISION_RULES
+from customslab.entrypoints.web.hs_panel import DECISION_RULES, NO_RESULTS
 from customslab.entrypoints.web.routes_lab import _say
+from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification, queries
+from customslab.services.classification import OpinionCreate
+from customslab.services.contract import parse
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,20 +51,21 @@ def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "
     if rule not in DECISION_RULES:
         raise ValidationFailed(f"Choose a decision rule among: {', '.join(DECISION_RULES)}.", "rule")
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, rule)
-    ev["skipped"] = [{"name": s["name"], "why": s["reason"]} for s in ev["skipped_results"]]
-    ev["decision_rule_choice"] = rule
-    if not ev["measurements_used"]:
-        ev |= {"status": "no_results", "message": "No result of this sample can be used by the HS rules."}
+    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, DecisionRule(rule))
+    # With no usable result the rules' "no rule applies" would mislead; the page says why instead.
+    status, message = (ev.status, ev.message) if ev.measurements_used else ("no_results", NO_RESULTS)
     if request.headers.get("accept", "").startswith("application/json"):
-        return JSONResponse(ev)
-    can_write = detail["held_by_me"] and actor.has(Role.ANALYST, Role.REVIEWER)
+        skipped = [{"name": s.name, "why": s.reason} for s in ev.skipped_results]
+        extra = {"status": status, "message": message, "skipped": skipped, "decision_rule_choice": rule}
+        return JSONResponse(ev.model_dump(mode="json") | extra)
+    can_write = detail.held_by_me and actor.has(Role.ANALYST, Role.REVIEWER)
     return render(
         request,
         "hs_evaluation.html",
         {
             "s": detail,
             "ev": ev,
+            "verdict": {"status": status, "message": message},
             "rules": DECISION_RULES,
             "rule": rule,
             "can": {
@@ -78,17 +82,20 @@ def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "
 def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Write the laboratory's classification opinion on the sample."""
     refs = [r.strip() for r in str(form.get("references", "")).splitlines() if r.strip()]
-    data = {
-        "determined_code": str(form.get("determined_code", "")),
-        "reasoning": str(form.get("reasoning", "")),
-        "references": refs,
-        "decision_rule": str(form.get("decision_rule", "guarded")),
-    }
-    out = classification.write_opinion(uow_of(request), actor, sample_id, data)
+    cmd = parse(
+        OpinionCreate,
+        {
+            "determined_code": form.get("determined_code"),
+            "reasoning": form.get("reasoning"),
+            "references": refs,
+            "decision_rule": form.get("decision_rule"),
+        },
+    )
+    out = classification.write_opinion(uow_of(request), actor, sample_id, cmd)
     return flash_redirect(
         request,
         f"/samples/{sample_id}/hs#opinions",
-        _say(request, "Opinion {id} recorded as a draft.", id=out["id"]),
+        _say(request, "Opinion {id} recorded as a draft.", id=out.id),
     )
 
 
@@ -98,7 +105,7 @@ def approve_opinion(request: Request, actor: PageActor, opinion_id: int, form: F
     out = classification.approve_opinion(uow_of(request), actor, opinion_id)
     return flash_redirect(
         request,
-        f"/samples/{out['sample_id']}/hs#opinions",
+        f"/samples/{out.sample_id}/hs#opinions",
         _say(request, "Opinion {id} approved.", id=opinion_id),
     )
 
@@ -109,6 +116,6 @@ def share_opinion(request: Request, actor: PageActor, opinion_id: int, form: For
     out = classification.share_opinion(uow_of(request), actor, opinion_id)
     return flash_redirect(
         request,
-        f"/samples/{out['sample_id']}/hs#opinions",
+        f"/samples/{out.sample_id}/hs#opinions",
         _say(request, "Opinion {id} shared with the network.", id=opinion_id),
     )

@@ -15,15 +15,19 @@ from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
 from customslab.entrypoints.web.routes_lab import _sample_of_test
 from customslab.services import analysis, identification, queries
+from customslab.services.contract import View
+from customslab.services.identification import SearchResult
+from customslab.services.queries import SampleDetail
+from customslab.services.views import SpectralHit, TestView
 from customslab.spectra.model import Spectrum, Technique
 
 router = APIRouter(include_in_schema=False)
 
 
-def _test_and_sample(request: Request, actor: Actor, test_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _test_and_sample(request: Request, actor: Actor, test_id: int) -> tuple[TestView, SampleDetail]:
     sample_id = _sample_of_test(request, actor, test_id)
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    test = next((t for t in detail["tests"] if t["id"] == test_id), None)
+    test = next((t for t in detail.tests if t.id == test_id), None)
     if test is None:
         raise NotFound(f"Test {test_id} was not found.")
     return test, detail
@@ -37,27 +41,35 @@ def _libraries(request: Request) -> dict[str, dict[str, str]]:
     return {n: {"title": LIBRARY_TITLES.get(n, n)} for n in names}
 
 
-def _query_spectrum(request: Request, test: dict[str, Any], sha256: str) -> Spectrum:
-    attachment = next((a for a in test["attachments"] if a["sha256"] == sha256), None)
+def _query_spectrum(request: Request, test: TestView, sha256: str) -> Spectrum:
+    attachment = next((a for a in test.attachments if a.sha256 == sha256), None)
     if attachment is None:
         raise ValidationFailed("Pick a file attached to this test.", field="attachment")
     uow = uow_of(request)
     with uow, uow.files.open(sha256) as handle:
         data = handle.read()
-    return identification.read_query(data, attachment["filename"])
+    return identification.read_query(data, attachment.filename)
 
 
-def _search(
-    request: Request, test: dict[str, Any], sha256: str, library: str
-) -> tuple[Spectrum, dict[str, Any]]:
+def _search(request: Request, test: TestView, sha256: str, library: str) -> tuple[Spectrum, SearchResult]:
     if library not in _libraries(request):
         raise ValidationFailed(f"There is no spectral library '{library}'.", field="library")
     query = _query_spectrum(request, test, sha256)
     return query, identification.search_spectrum(request.app.state.libraries, query, library, 10)
 
 
-def _mirror_plot(query: Spectrum, hit_x: list[float], hit_y: list[float], hit_name: str) -> dict[str, Any]:
+class MirrorPlot(View):
     """uPlot data: query up, library hit down, both scaled to 100 at their largest value."""
+
+    x: list[float]
+    query: list[float | None]
+    hit: list[float | None]
+    query_name: str
+    hit_name: str
+
+
+def _mirror_plot(query: Spectrum, hit_x: list[float], hit_y: list[float], hit_name: str) -> MirrorPlot:
+    """Both spectra binned on one axis (whole m/z for EI-MS, 0.1 cm-1 otherwise) so uPlot draws them."""
 
     def sticks(xs: Any, ys: Any) -> dict[float, float]:
         top = max((abs(float(y)) for y in ys), default=1.0) or 1.0
@@ -69,13 +81,20 @@ def _mirror_plot(query: Spectrum, hit_x: list[float], hit_y: list[float], hit_na
 
     q, h = sticks(query.x, query.y), sticks(hit_x, hit_y)
     xs = sorted(set(q) | set(h))
-    return {
-        "x": xs,
-        "query": [round(q[x], 2) if x in q else None for x in xs],
-        "hit": [-round(h[x], 2) if x in h else None for x in xs],
-        "query_name": query.name or "query",
-        "hit_name": hit_name,
-    }
+    return MirrorPlot(
+        x=xs,
+        query=[round(q[x], 2) if x in q else None for x in xs],
+        hit=[-round(h[x], 2) if x in h else None for x in xs],
+        query_name=query.name or "query",
+        hit_name=hit_name,
+    )
+
+
+def _chosen(hits: list[SpectralHit], rank: int) -> SpectralHit:
+    """The hit of the given rank (the best when there is none); a search without hits is an error."""
+    if not hits:
+        raise ValidationFailed("No spectrum of this technique in the library matches.", field="file")
+    return next((h for h in hits if h.rank == rank), hits[0])
 
 
 @router.get("/tests/{test_id}/identify")
@@ -89,7 +108,7 @@ def identify_page(
 ) -> Response:
     """The identification page: choose a spectrum and a library; hits, scores and a mirror plot."""
     test, sample = _test_and_sample(request, actor, test_id)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "test": test,
         "s": sample,
         "libraries": _libraries(request),
@@ -103,14 +122,12 @@ def identify_page(
     if attachment:
         try:
             query, result = _search(request, test, attachment, library)
-            chosen = next((h for h in result["hits"] if h["rank"] == hit), result["hits"][0])
-            hit_x, hit_y = identification.library_spectrum(
-                request.app.state.libraries, library, chosen["row"]
-            )
-            plot = _mirror_plot(query, hit_x, hit_y, chosen["name"])
+            chosen = _chosen(result.hits, hit)
+            hit_x, hit_y = identification.library_spectrum(request.app.state.libraries, library, chosen.row)
+            plot = _mirror_plot(query, hit_x, hit_y, chosen.name)
             context |= {
                 "result": result,
-                "plot": Markup(json.dumps(plot).replace("</", "<\\/")),
+                "plot": Markup(json.dumps(plot.model_dump()).replace("</", "<\\/")),
                 "chosen": chosen,
             }
         except ValidationFailed as exc:
@@ -138,8 +155,8 @@ def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
-        f"/tests/{test_id}/identify?attachment={out['sha256']}&library={library}",
-        tr.gettext("File {name} attached.").format(name=out["filename"]),
+        f"/tests/{test_id}/identify?attachment={out.sha256}&library={library}",
+        tr.gettext("File {name} attached.").format(name=out.filename),
     )
 
 
@@ -149,13 +166,13 @@ def record(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
     test, sample = _test_and_sample(request, actor, test_id)
     sha = str(form.get("attachment", ""))
     _, result = _search(request, test, sha, str(form.get("library", "default")))
-    hits = result["hits"]
-    analysis.record_identification(uow_of(request), actor, test_id, sha, result | {"hits": hits})
+    best = _chosen(result.hits, 1)
+    identification.record_identification(uow_of(request), actor, test_id, sha, result)
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
-        f"/samples/{sample['id']}#test-{test_id}",
+        f"/samples/{sample.id}#test-{test_id}",
         tr.gettext("Identification attached to the test: {name} ({score}).").format(
-            name=hits[0]["name"], score=hits[0]["score"]
+            name=best.name, score=best.score
         ),
     )

@@ -17,7 +17,11 @@ from customslab.domain.enums import Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
 from customslab.services import analysis, cases, dashboard, queries, referrals, reports
+from customslab.services.analysis import ResultCreate, ReviewDecision, TestAssign, TestCreate
+from customslab.services.cases import CustodyCreate, SampleReceipt
+from customslab.services.contract import parse
 from customslab.services.ports import QueueFilter
+from customslab.services.referrals import ReferralCreate, ShareCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,7 +74,8 @@ def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | No
         data = queries.lab_queue(uow_of(request), actor, flt, lab_code=lab)
         error = None
     except ValidationFailed as exc:
-        data, error = {"items": [], "total": 0, "lab_code": actor.org_code, "offset": 0, "limit": PAGE}, exc
+        data = queries.QueuePage(lab_code=actor.org_code, total=0, limit=PAGE, offset=0, items=[])
+        error = exc
     context = {
         "incoming": dashboard.incoming_requests(uow_of(request), actor) if analyst_id is None else [],
         "qs": urlencode({k: v for k, v in params.items() if k != "offset"}),
@@ -119,37 +124,38 @@ def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
     """A sample: its request, custody timeline, tests with results and files, referrals and history."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
     history = [] if actor.is_requester_only else queries.entity_history(uow_of(request), actor, sample_id)
-    labs = [o for o in queries.organisations(uow_of(request)) if o["kind"] in ("central", "local", "rcl")]
-    held = detail["held_by_me"]
+    labs = [o for o in queries.organisations(uow_of(request)) if o.kind.value in ("central", "local", "rcl")]
+    held = detail.held_by_me
+    state = detail.state.value
     context = {
         "s": detail,
         "reports": reports.reports_for_sample(uow_of(request), actor, sample_id),
         "history": history,
         "names": _staff_names(request, actor.org_code),
         "analysts": _analysts(request, actor.org_code) if held else [],
-        "labs": [o for o in labs if o["code"] != actor.org_code],
+        "labs": [o for o in labs if o.code != actor.org_code],
         "can": {
-            "receive": held and detail["state"] == "registered" and actor.has(*_LAB_STAFF),
+            "receive": held and state == "registered" and actor.has(*_LAB_STAFF),
             "add_test": held
-            and detail["state"] in ("received", "in_analysis", "retest")
+            and state in ("received", "in_analysis", "retest")
             and actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER),
             "assign": held and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "analyse": held and actor.has(Role.ANALYST),
             "review": held and actor.has(Role.REVIEWER),
-            "report": held and detail["state"] == "approved" and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
+            "report": held and state == "approved" and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "reject": held
-            and detail["state"] in ("registered", "received")
+            and state in ("registered", "received")
             and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "cancel": held
-            and detail["state"] in ("registered", "received", "in_analysis", "retest")
+            and state in ("registered", "received", "in_analysis", "retest")
             and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "archive": held
-            and detail["state"] in ("reported", "rejected", "cancelled")
+            and state in ("reported", "rejected", "cancelled")
             and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
-            "custody": held and actor.has(*_LAB_STAFF) and not detail["disposed_at"],
+            "custody": held and actor.has(*_LAB_STAFF) and not detail.disposed_at,
             "share": actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
             "refer": held
-            and detail["state"] in ("received", "in_analysis")
+            and state in ("received", "in_analysis")
             and actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
         },
     }
@@ -168,24 +174,20 @@ def receive(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
         "seal_intact": form.get("seal_intact") == "yes",
         "note": str(form.get("note", "")),
     }
-    out = cases.receive_sample(uow_of(request), actor, sample_id, data)
+    out = cases.receive_sample(uow_of(request), actor, sample_id, parse(SampleReceipt, data))
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Sample {id} received.", id=out["lab_sample_id"])
+        request, f"/samples/{sample_id}", _say(request, "Sample {id} received.", id=out.lab_sample_id)
     )
 
 
 @router.post("/samples/{sample_id}/tests")
 def add_test(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Plan a test, optionally assigned to an analyst."""
-    data: dict[str, Any] = {
-        "determination": str(form.get("determination", "")),
-        "method_ref": str(form.get("method_ref", "")),
-    }
-    if form.get("analyst_id"):
-        data["analyst_id"] = int(str(form.get("analyst_id")))
-    out = analysis.add_test(uow_of(request), actor, sample_id, data)
+    keys = ("determination", "method_ref", "analyst_id")
+    cmd = parse(TestCreate, {k: str(form.get(k, "")) for k in keys})
+    out = analysis.add_test(uow_of(request), actor, sample_id, cmd)
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Test '{name}' added.", name=out["determination"])
+        request, f"/samples/{sample_id}", _say(request, "Test '{name}' added.", name=out.determination)
     )
 
 
@@ -204,7 +206,8 @@ def _sample_of_test(request: Request, actor: Actor, test_id: int) -> int:
 @router.post("/tests/{test_id}/assign")
 def assign(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
     sample_id = _sample_of_test(request, actor, test_id)
-    analysis.assign_test(uow_of(request), actor, test_id, int(str(form.get("analyst_id") or 0)))
+    cmd = parse(TestAssign, {"analyst_id": str(form.get("analyst_id", ""))})
+    analysis.assign_test(uow_of(request), actor, test_id, cmd)
     return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Test assigned."))
 
 
@@ -213,10 +216,10 @@ def enter_result(request: Request, actor: PageActor, test_id: int, form: Form) -
     """A result with its unit and expanded uncertainty."""
     sample_id = _sample_of_test(request, actor, test_id)
     keys = ("name", "value", "unit", "expanded_uncertainty", "coverage_factor", "lod", "loq", "observation")
-    data = {k: str(form.get(k, "")).strip() for k in keys}
-    out = analysis.enter_result(uow_of(request), actor, test_id, data)
+    cmd = parse(ResultCreate, {k: str(form.get(k, "")).strip() for k in keys})
+    out = analysis.enter_result(uow_of(request), actor, test_id, cmd)
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Result '{name}' recorded.", name=out["name"])
+        request, f"/samples/{sample_id}", _say(request, "Result '{name}' recorded.", name=out.name)
     )
 
 
@@ -239,7 +242,7 @@ async def upload_file(request: Request, actor: PageActor, test_id: int, form: Fo
     target = str(form.get("next") or f"/samples/{sample_id}")
     if not target.startswith("/"):
         target = f"/samples/{sample_id}"
-    return flash_redirect(request, target, _say(request, "File {name} attached.", name=out["filename"]))
+    return flash_redirect(request, target, _say(request, "File {name} attached.", name=out.filename))
 
 
 @router.post("/tests/{test_id}/submit")
@@ -253,12 +256,12 @@ def submit(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
 def review(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
     """Approve, or return for retest with a reason."""
     sample_id = _sample_of_test(request, actor, test_id)
-    approve = form.get("decision") == "approve"
-    reason = str(form.get("reason", "")).strip() or None
-    if not approve and not reason:
+    cmd = parse(ReviewDecision, {"approve": form.get("decision") == "approve", "reason": form.get("reason")})
+    if not cmd.approve and not cmd.reason:
+        # Said here as a form error on the reason field, before the workflow refuses the step.
         raise ValidationFailed("Say why the test is returned for retest.", field="reason")
-    analysis.review_test(uow_of(request), actor, test_id, approve=approve, reason=reason)
-    message = "Test approved." if approve else "Test returned for retest."
+    analysis.review_test(uow_of(request), actor, test_id, cmd)
+    message = "Test approved." if cmd.approve else "Test returned for retest."
     return flash_redirect(request, f"/samples/{sample_id}", _say(request, message))
 
 
@@ -267,11 +270,11 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
     """Refer the sample (or a sub-sample) to another laboratory."""
     keys = ("to_lab", "reason", "sub_sample_quantity", "unit")
     data = {k: str(form.get(k, "")).strip() for k in keys}
-    out = referrals.refer_sample(uow_of(request), actor, sample_id, data)
+    out = referrals.refer_sample(uow_of(request), actor, sample_id, parse(ReferralCreate, data))
     return flash_redirect(
         request,
         f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
-        _say(request, "Sample {id} referred to {lab}.", id=out["lab_sample_id"], lab=out["to_lab"]),
+        _say(request, "Sample {id} referred to {lab}.", id=out.lab_sample_id, lab=out.to_lab),
     )
 
 
@@ -303,8 +306,9 @@ def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
     data = {
         k: str(form.get(k, "")).strip() for k in ("kind", "from", "to", "location", "seal_number", "note")
     }
+    intact = {"yes": True, "no": False}.get(seal)
     cases.record_custody(
-        uow_of(request), actor, sample_id, data | {"seal_intact": {"yes": True, "no": False}.get(seal)}
+        uow_of(request), actor, sample_id, parse(CustodyCreate, data | {"seal_intact": intact})
     )
     return flash_redirect(request, f"/samples/{sample_id}#custody", _say(request, "Custody event recorded."))
 
@@ -313,7 +317,8 @@ def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
 def share(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Let another laboratory of the network read this sample."""
     org = str(form.get("org_code", ""))
-    referrals.share_sample(uow_of(request), actor, sample_id, org, str(form.get("note", "")))
+    cmd = parse(ShareCreate, {"org_code": org, "note": str(form.get("note", ""))})
+    referrals.share_sample(uow_of(request), actor, sample_id, cmd)
     return flash_redirect(
         request, f"/samples/{sample_id}", _say(request, "Sample shared with {lab}.", lab=org)
     )
@@ -324,7 +329,7 @@ def issue_report(request: Request, actor: PageActor, sample_id: int, form: Form)
     """Issue the ISO/IEC 17025 test report of an approved sample."""
     out = reports.issue_report(uow_of(request), actor, sample_id)
     return flash_redirect(
-        request, f"/samples/{sample_id}#reports", _say(request, "Report {id} issued.", id=out["report_id"])
+        request, f"/samples/{sample_id}#reports", _say(request, "Report {id} issued.", id=out.report_id)
     )
 
 
@@ -341,6 +346,6 @@ def report_pdf(request: Request, actor: PageActor, entry_id: int) -> Response:
 def label(request: Request, actor: PageActor, sample_id: int) -> Response:
     """A printable label with a QR code of the laboratory sample id."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    qr = segno.make(detail["lab_sample_id"], error="m")
-    svg = qr.svg_inline(scale=4, title=detail["lab_sample_id"])
+    qr = segno.make(detail.lab_sample_id, error="m")
+    svg = qr.svg_inline(scale=4, title=detail.lab_sample_id)
     return render(request, "label.html", {"s": detail, "qr": Markup(svg)})

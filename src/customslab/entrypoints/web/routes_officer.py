@@ -14,6 +14,9 @@ from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
 from customslab.hs.nomenclature import HsError
 from customslab.services import cases, queries
+from customslab.services.cases import RequestCreate, SampleCreate
+from customslab.services.contract import parse
+from customslab.services.views import OrganisationView
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,9 +37,9 @@ REQUEST_FIELDS = (
 )
 
 
-def laboratories(request: Request) -> list[dict[str, Any]]:
+def laboratories(request: Request) -> list[OrganisationView]:
     kinds = ("central", "local", "rcl", "external")
-    return [o for o in queries.organisations(uow_of(request)) if o["kind"] in kinds]
+    return [o for o in queries.organisations(uow_of(request)) if o.kind.value in kinds]
 
 
 def _form_context(
@@ -62,19 +65,22 @@ def new_request(request: Request, actor: PageActor) -> Response:
 def file_request(request: Request, actor: PageActor, form: Form) -> Response:
     """File the request; a rule it breaks is shown next to its field, nothing is stored."""
     values = {k: str(form.get(k, "")).strip() for k in REQUEST_FIELDS}
+    # People type codes in any case; the command takes them as ISO writes them.
+    for code in ("origin_country", "currency"):
+        values[code] = values[code].upper()
     data: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
     determinations = str(form.get("requested_determinations", ""))
     data["requested_determinations"] = [d.strip() for d in determinations.split(",") if d.strip()]
     values["requested_determinations"] = determinations
     try:
-        created = cases.file_request(uow_of(request), actor, data)
+        created = cases.file_request(uow_of(request), actor, parse(RequestCreate, data))
     except ValidationFailed as exc:
         return render(request, "request_form.html", _form_context(request, values, exc), 422)
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
-        f"/requests/{created['id']}",
-        tr.gettext("Request {ref} filed.").format(ref=created["reference"]),
+        f"/requests/{created.id}",
+        tr.gettext("Request {ref} filed.").format(ref=created.reference),
     )
 
 
@@ -111,7 +117,7 @@ def my_requests(request: Request, actor: PageActor, offset: int = 0) -> Response
 def request_page(request: Request, actor: PageActor, request_id: int) -> Response:
     """One request: declaration data, samples and, once approved, the results."""
     data = queries.request_detail(uow_of(request), actor, request_id)
-    can_register = data["lab_code"] == actor.org_code and not actor.is_requester_only
+    can_register = data.lab_code == actor.org_code and not actor.is_requester_only
     return render(request, "request.html", {"req": data, "can_register": can_register})
 
 
@@ -119,10 +125,10 @@ def request_page(request: Request, actor: PageActor, request_id: int) -> Respons
 def register_sample(request: Request, actor: PageActor, request_id: int, form: Form) -> Response:
     """The laboratory registers a sample of the request."""
     data = {k: str(form.get(k, "")) for k in ("quantity", "unit", "seal_number", "description")}
-    created = cases.register_sample(uow_of(request), actor, request_id, data)
+    created = cases.register_sample(uow_of(request), actor, request_id, parse(SampleCreate, data))
     tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
-        f"/samples/{created['id']}",
-        tr.gettext("Sample {id} registered.").format(id=created["lab_sample_id"]),
+        f"/samples/{created.id}",
+        tr.gettext("Sample {id} registered.").format(id=created.lab_sample_id),
     )

@@ -19,7 +19,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/quality")
 def registers(request: Request, actor: PageActor) -> Response:
     """Calibration due list, equipment, method catalogue, authorisations, QC batches and PT rounds."""
-    context = registers_overview(uow_of(request), actor)
+    overview = registers_overview(uow_of(request), actor)
     # The charts are SVG written by domain/quality/charts.py, which escapes every text it draws.
-    context["charts"] = {key: Markup(svg) for key, svg in context["charts"].items()}
-    return render(request, "quality.html", context)
+    charts = {key: Markup(svg) for key, svg in overview.charts.items()}
+    return render(request, "quality.html", {**dict(overview), "charts": charts})

@@ -65,8 +65,8 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
     from playwright.sync_api import sync_playwright
 
     from customslab.adapters import hs_store
+    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, load_demo
     from customslab.entrypoints.web.app import create_web_app
-    from customslab.services.demo import DEMO_PASSWORD, load_demo
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
