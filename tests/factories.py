@@ -10,10 +10,12 @@ from typing import Any
 from customslab.domain.access import Actor
 from customslab.domain.enums import OrgKind, Role
 from customslab.domain.model import Organisation
-from customslab.services import auth
-from customslab.services.cases import RequestCreate
+from customslab.services import analysis, auth, cases
+from customslab.services.analysis import TestCreate
+from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import parse
 from customslab.services.ports import AbstractUnitOfWork
+from customslab.services.views import SampleSummary, TestView
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -106,3 +108,26 @@ def request_data(net: Network, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def received_sample(
+    uow_factory: Any,
+    net: Network,
+    lab: str = "central",
+    sample: SampleCreate | None = None,
+    receipt: SampleReceipt | None = None,
+) -> SampleSummary:
+    """The officer's request to the `lab` ("central" or "local") with one sample, which that laboratory's
+    manager registers and receives; the summary carries the request id too."""
+    manager = net[f"{lab}_manager"]
+    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=getattr(net, lab)))
+    created = cases.register_sample(
+        uow_factory(), manager, req.id, sample or SampleCreate(quantity="1", unit="L")
+    )
+    return cases.receive_sample(uow_factory(), manager, created.id, receipt or SampleReceipt())
+
+
+def assigned_test(uow_factory: Any, net: Network, sample_id: int, **fields: Any) -> TestView:
+    """A test the central manager plans on the sample and gives to the central analyst."""
+    cmd = TestCreate(analyst_id=net["analyst"].user_id, **fields)
+    return analysis.add_test(uow_factory(), net["central_manager"], sample_id, cmd)

@@ -15,7 +15,7 @@ from customslab.services.cases import SampleCreate, SampleReceipt
 from customslab.services.contract import parse
 from customslab.services.ports import QueueFilter
 from customslab.services.referrals import ReferralCreate, ShareCreate
-from tests.factories import Network, make_network, request_command
+from tests.factories import Network, make_network, received_sample, request_command
 
 
 @pytest.fixture
@@ -24,14 +24,9 @@ def net(uow_factory: Any) -> Network:
 
 
 def _received_sample(uow_factory: Any, net: Network, lab: str = "local") -> int:
-    manager = net["local_manager"] if lab == "local" else net["central_manager"]
-    lab_code = net.local if lab == "local" else net.central
-    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=lab_code))
-    sample = cases.register_sample(uow_factory(), manager, req.id, SampleCreate(quantity="250", unit="mL"))
-    cases.receive_sample(
-        uow_factory(), manager, sample.id, SampleReceipt(condition="sealed", storage_location="R1")
-    )
-    return int(sample.id)
+    sample = SampleCreate(quantity="250", unit="mL")
+    receipt = SampleReceipt(condition="sealed", storage_location="R1")
+    return received_sample(uow_factory, net, lab, sample, receipt).id
 
 
 def test_a_request_is_filed_registered_received_and_gets_a_unique_lab_sample_id(

@@ -8,12 +8,11 @@ import pytest
 
 from customslab.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from customslab.hs.decision import DecisionRule
-from customslab.services import analysis, cases, classification
-from customslab.services.analysis import ResultCreate, TestCreate
-from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services import analysis, classification
+from customslab.services.analysis import ResultCreate
 from customslab.services.classification import OpinionCreate, OpinionSearch
 from customslab.services.contract import parse
-from tests.factories import Network, make_network, request_command
+from tests.factories import Network, assigned_test, make_network, received_sample
 
 
 @pytest.fixture
@@ -22,17 +21,8 @@ def net(uow_factory: Any) -> Network:
 
 
 def _sample_with_result(uow_factory: Any, net: Network, name: str, value: str, unit: str, u: str) -> int:
-    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
-    s = cases.register_sample(
-        uow_factory(), net["central_manager"], req.id, SampleCreate(quantity="1", unit="L")
-    )
-    cases.receive_sample(uow_factory(), net["central_manager"], s.id, SampleReceipt())
-    t = analysis.add_test(
-        uow_factory(),
-        net["central_manager"],
-        s.id,
-        TestCreate(determination="abv", method_ref="M-22", analyst_id=net["analyst"].user_id),
-    )
+    s = received_sample(uow_factory, net)
+    t = assigned_test(uow_factory, net, s.id, determination="abv", method_ref="M-22")
     analysis.enter_result(
         uow_factory(),
         net["analyst"],
@@ -42,7 +32,6 @@ def _sample_with_result(uow_factory: Any, net: Network, name: str, value: str, u
     analysis.enter_result(
         uow_factory(), net["analyst"], t.id, ResultCreate(name="colour", value="3", unit="EBC")
     )
-    assert s.id is not None
     return s.id
 
 

@@ -10,12 +10,11 @@ import pytest
 
 from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.services import analysis, cases, identification, queries
-from customslab.services.analysis import TestCreate
-from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services import analysis, identification, queries
+from customslab.services.cases import SampleCreate
 from customslab.services.identification import IdentifyRequest
 from customslab.spectra.library import build_library
-from tests.factories import Network, make_network, request_command
+from tests.factories import Network, assigned_test, make_network, received_sample
 
 
 @pytest.fixture(scope="module")
@@ -27,18 +26,8 @@ def small_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def _test_with_file(uow_factory: Any, net: Network, content: bytes, name: str) -> tuple[int, str]:
-    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
-    s = cases.register_sample(
-        uow_factory(), net["central_manager"], req.id, SampleCreate(quantity="2", unit="g")
-    )
-    cases.receive_sample(uow_factory(), net["central_manager"], s.id, SampleReceipt())
-    t = analysis.add_test(
-        uow_factory(),
-        net["central_manager"],
-        s.id,
-        TestCreate(determination="identity (GC-MS)", method_ref="M-29", analyst_id=net["analyst"].user_id),
-    )
-    assert t.id is not None
+    s = received_sample(uow_factory, net, sample=SampleCreate(quantity="2", unit="g"))
+    t = assigned_test(uow_factory, net, s.id, determination="identity (GC-MS)", method_ref="M-29")
     att = analysis.attach_file(
         uow_factory(),
         net["analyst"],

@@ -20,7 +20,7 @@ from customslab.services.analysis import ResultCreate, TestCreate
 from customslab.services.cases import SampleCreate, SampleReceipt
 from customslab.services.referrals import ReferralCreate
 from tests.conftest import shared_data_dir
-from tests.factories import PASSWORD, Network, make_network, request_command, request_data
+from tests.factories import PASSWORD, Network, make_network, received_sample, request_command, request_data
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
@@ -69,15 +69,21 @@ def post(client: TestClient, path: str, data: dict[str, Any], **kw: Any) -> Any:
     return client.post(path, data={**data, "csrf_token": csrf(client, "/hs")}, follow_redirects=False, **kw)
 
 
+def request_form(net: Network, **overrides: Any) -> dict[str, Any]:
+    """The new-request form as the browser posts it: the determinations are one comma-separated field."""
+    data = request_data(net, **overrides)
+    return data | {"requested_determinations": ", ".join(data["requested_determinations"])}
+
+
 def a_received_sample(app: Any, net: Network) -> tuple[int, int]:
     """A request filed to the central laboratory with a received sample; returns (request id, sample id)."""
-    uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_command(net, lab_code=net.central))
-    sample = cases.register_sample(
-        uow(), net["central_manager"], req.id, SampleCreate(quantity="2", unit="bottle")
+    sample = received_sample(
+        app.state.uow_factory,
+        net,
+        sample=SampleCreate(quantity="2", unit="bottle"),
+        receipt=SampleReceipt(storage_location="B-2"),
     )
-    cases.receive_sample(uow(), net["central_manager"], sample.id, SampleReceipt(storage_location="B-2"))
-    return req.id, sample.id
+    return sample.request_id, sample.id
 
 
 def test_a_page_without_a_session_redirects_to_the_sign_in_page(client: TestClient) -> None:
@@ -108,8 +114,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     client: TestClient, net: Network
 ) -> None:
     sign_in(client, net, "officer")
-    form = request_data(net, goods_description="Forged rum")
-    form.pop("requested_determinations")
+    form = request_form(net, goods_description="Forged rum")
     response = client.post("/requests/new", data=form, follow_redirects=False)
     assert response.status_code == 403
     assert "Forged rum" not in client.get("/requests").text
@@ -120,8 +125,7 @@ def test_the_officer_files_a_request_and_sees_it_in_my_requests(client: TestClie
     page = client.get("/requests/new")
     assert "Declared HS code" in page.text and "My requests" in page.text
     assert "Laboratory queue" not in page.text  # navigation follows the role
-    form = request_data(net, goods_description="Amber rum, 40 %vol")
-    form["requested_determinations"] = "alcoholic strength"
+    form = request_form(net, goods_description="Amber rum, 40 %vol")
     response = post(client, "/requests/new", form)
     assert response.status_code == 303
     detail = client.get(response.headers["location"])
@@ -133,8 +137,7 @@ def test_a_request_with_a_bad_field_shows_the_message_next_to_that_field(
     client: TestClient, net: Network
 ) -> None:
     sign_in(client, net, "officer")
-    form = request_data(net, origin_country="ZZ")
-    form.pop("requested_determinations")
+    form = request_form(net, origin_country="ZZ")
     response = post(client, "/requests/new", form)
     assert response.status_code == 422
     assert 'id="origin_country-error"' in response.text
@@ -284,10 +287,7 @@ def test_the_officer_does_not_see_results_before_approval(client: TestClient, ap
 def test_a_sample_is_referred_from_its_page_and_leaves_the_queue(
     client: TestClient, app: Any, net: Network
 ) -> None:
-    uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_command(net))
-    sample = cases.register_sample(uow(), net["local_manager"], req.id, SampleCreate(quantity="1", unit="L"))
-    cases.receive_sample(uow(), net["local_manager"], sample.id, SampleReceipt())
+    sample = received_sample(app.state.uow_factory, net, "local")
     sign_in(client, net, "local_manager")
     response = post(client, f"/samples/{sample.id}/refer", {"to_lab": net.central, "reason": "needs GC-MS"})
     assert response.status_code == 303
@@ -366,9 +366,7 @@ def test_sign_out_ends_the_session(client: TestClient, net: Network) -> None:
 
 def test_the_receiving_laboratory_sees_a_referred_sample_ready_for_receipt(app: Any, net: Network) -> None:
     uow = app.state.uow_factory
-    req = cases.file_request(uow(), net["officer"], request_command(net))
-    sample = cases.register_sample(uow(), net["local_manager"], req.id, SampleCreate(quantity="1", unit="L"))
-    cases.receive_sample(uow(), net["local_manager"], sample.id, SampleReceipt())
+    sample = received_sample(uow, net, "local")
     referrals.refer_sample(
         uow(), net["local_manager"], sample.id, ReferralCreate(to_lab=net.central, reason="GC-MS")
     )

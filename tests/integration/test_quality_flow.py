@@ -24,14 +24,14 @@ from customslab.domain.quality.errors import (
 )
 from customslab.entrypoints.api.app import create_app
 from customslab.entrypoints.cli import app as cli_app
-from customslab.services import analysis, cases, reports
+from customslab.services import analysis, reports
 from customslab.services import quality_control as qc
 from customslab.services import quality_equipment as equipment
 from customslab.services import quality_methods as methods
-from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
+from customslab.services.analysis import ResultCreate, ReviewDecision
 from customslab.services.cases import SampleCreate, SampleReceipt
 from customslab.services.reports import ReportAmend, ReportIssue, ReportVersion
-from tests.factories import PASSWORD, Network, make_network, request_command
+from tests.factories import PASSWORD, Network, assigned_test, make_network, received_sample
 
 VALIDATION = {
     "repeatability_sr": 0.05,
@@ -47,15 +47,9 @@ def net(uow_factory: Any) -> Network:
 
 
 def _sample(uow_factory: Any, net: Network) -> int:
-    manager = net["central_manager"]
-    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
-    sample = cases.register_sample(
-        uow_factory(), manager, req.id, SampleCreate(quantity="700", unit="mL", seal_number="S-77")
-    )
-    cases.receive_sample(
-        uow_factory(), manager, sample.id, SampleReceipt(seal_intact=True, condition="sealed")
-    )
-    return int(sample.id)
+    sample = SampleCreate(quantity="700", unit="mL", seal_number="S-77")
+    receipt = SampleReceipt(seal_intact=True, condition="sealed")
+    return received_sample(uow_factory, net, "central", sample, receipt).id
 
 
 def _method(uow_factory: Any, net: Network, validated: bool = True) -> methods.MethodView:
@@ -106,15 +100,8 @@ def _instrument(uow_factory: Any, net: Network, next_due_days: int = 180) -> int
 
 
 def _test(uow_factory: Any, net: Network, sid: int, method_id: int) -> int:
-    t = analysis.add_test(
-        uow_factory(),
-        net["central_manager"],
-        sid,
-        TestCreate(
-            determination="alcoholic strength", method_version_id=method_id, analyst_id=net["analyst"].user_id
-        ),
-    )
-    assert t.method_ref == "CCL-M-022 v3" and t.id is not None
+    t = assigned_test(uow_factory, net, sid, determination="alcoholic strength", method_version_id=method_id)
+    assert t.method_ref == "CCL-M-022 v3"
     return t.id
 
 

@@ -41,7 +41,7 @@ from sqlalchemy import (
     text,
 )
 
-from customslab.adapters.tables_base import metadata
+from customslab.adapters.tables_base import keyed_table, metadata
 from customslab.hs.nomenclature import (
     DEFAULT_EDITION,
     HsError,
@@ -70,10 +70,8 @@ hs_sections = Table(
     ForeignKeyConstraint(["edition"], ["hs_editions.edition"], ondelete="CASCADE"),
 )
 
-hs_nodes = Table(
+hs_nodes = keyed_table(
     "hs_nodes",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("edition", String(20), nullable=False, index=True),
     Column("code", String(6), nullable=False),
     Column("level", Integer, nullable=False),
@@ -94,10 +92,8 @@ national_tariff_editions = Table(
     Column("loaded_at", DateTime(timezone=True), nullable=False),
 )
 
-national_tariff_lines = Table(
+national_tariff_lines = keyed_table(
     "national_tariff_lines",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("country", String(3), nullable=False),
     Column("edition", String(40), nullable=False),
     Column("code", String(10), nullable=False),

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from customslab.adapters import quality_tables
-from customslab.adapters.tables_base import metadata
+from customslab.adapters.tables_base import keyed_table, metadata
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
 from customslab.domain import model as m
@@ -51,10 +51,8 @@ organisations = Table(
     Column("contact_points", ContactPointList, nullable=False, default=list),
 )
 
-users = Table(
+users = keyed_table(
     "users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(80), nullable=False, unique=True),
     Column("full_name", String(200), nullable=False),
     Column("email", String(200), nullable=False, default=""),
@@ -74,10 +72,8 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
 )
 
-analysis_requests = Table(
+analysis_requests = keyed_table(
     "analysis_requests",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("reference", String(40), nullable=False, unique=True),
     Column("office_code", String(32), ForeignKey("organisations.code"), nullable=False),
     Column("requester_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
@@ -98,10 +94,8 @@ analysis_requests = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-samples = Table(
+samples = keyed_table(
     "samples",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("lab_sample_id", String(40), nullable=False, unique=True),
     Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False, index=True),
     Column("lab_code", String(32), ForeignKey("organisations.code"), nullable=False),
@@ -126,10 +120,8 @@ samples = Table(
     Index("ix_samples_lab_state", "lab_code", "state"),
 )
 
-custody_events = Table(
+custody_events = keyed_table(
     "custody_events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("kind", _enum(enums.CustodyKind), nullable=False),
     Column("at", UTCDateTime, nullable=False),
@@ -142,10 +134,8 @@ custody_events = Table(
     Column("note", Text, nullable=False, default=""),
 )
 
-tests = Table(
+tests = keyed_table(
     "tests",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("determination", String(200), nullable=False),
     Column("method_ref", String(120), nullable=False),
@@ -160,10 +150,8 @@ tests = Table(
     Index("ix_tests_analyst_state", "analyst_id", "state"),
 )
 
-results = Table(
+results = keyed_table(
     "results",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
     Column("name", String(120), nullable=False),
     Column("value", DecimalText, nullable=True),
@@ -179,10 +167,8 @@ results = Table(
     Column("qc_batch_id", Integer, nullable=True),  # quality_qc_batches.id (0004_quality)
 )
 
-attachments = Table(
+attachments = keyed_table(
     "attachments",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
     Column("sha256", String(64), nullable=False, index=True),
     Column("filename", String(255), nullable=False),
@@ -192,10 +178,8 @@ attachments = Table(
     Column("uploaded_at", UTCDateTime, nullable=False),
 )
 
-referrals = Table(
+referrals = keyed_table(
     "referrals",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("from_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
     Column("to_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
@@ -208,10 +192,8 @@ referrals = Table(
     Column("completed_at", UTCDateTime, nullable=True),
 )
 
-shares = Table(
+shares = keyed_table(
     "shares",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("org_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
     Column("shared_by", Integer, ForeignKey("users.id"), nullable=False),
@@ -220,10 +202,8 @@ shares = Table(
     UniqueConstraint("sample_id", "org_code", name="uq_shares_sample_org"),
 )
 
-identifications = Table(
+identifications = keyed_table(
     "identifications",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("test_id", Integer, ForeignKey("tests.id"), nullable=False, index=True),
     Column("attachment_sha256", String(64), nullable=False),
     Column("technique", String(20), nullable=False),
@@ -234,10 +214,8 @@ identifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-classification_opinions = Table(
+classification_opinions = keyed_table(
     "classification_opinions",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("lab_code", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
     Column("declared_code", String(10), nullable=False),

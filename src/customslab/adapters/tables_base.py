@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, Table
 
 metadata = MetaData(
     naming_convention={
@@ -13,3 +15,11 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+def keyed_table(name: str, *columns_and_constraints: Any) -> Table:
+    """A table on `metadata` keyed by `id`, an autoincrementing integer and its first column: the key of
+    every record the system numbers itself (the migrations create it the same way)."""
+    return Table(
+        name, metadata, Column("id", Integer, primary_key=True, autoincrement=True), *columns_and_constraints
+    )

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, BinaryIO
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
 from customslab.domain.model import AnalysisTest, Attachment, Result, Sample
 from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
 from customslab.domain.quality.equipment import assert_usable
 from customslab.domain.quality.methods import assert_usable_for_test
-from customslab.services.common import held_sample, held_test
-from customslab.services.contract import Amount, Command, Flag, Id, NonNegative, Positive, Text
+from customslab.services.common import acting, acting_on_sample, held_test
+from customslab.services.contract import Amount, Command, Flag, Id, NonNegative, Positive, Text, record_of
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
 from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
 from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
@@ -69,10 +69,7 @@ class TestProgress(TestView):
 
 def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: TestCreate) -> TestView:
     """Plan a determination on a received sample, by a method, optionally assigning an analyst."""
-    with uow:
-        require(actor, Action.ADD_TEST)
-        uow.act_as(actor.username)
-        sample = held_sample(uow, actor, sample_id)
+    with acting_on_sample(uow, actor, Action.ADD_TEST, sample_id) as sample:
         if sample.state not in (State.RECEIVED, State.IN_ANALYSIS, State.RETEST):
             raise ValidationFailed(
                 f"Tests can be added to a received sample; sample {sample.lab_sample_id} is "
@@ -106,9 +103,7 @@ def _check_analyst(uow: AbstractUnitOfWork, actor: Actor, analyst_id: int) -> No
 
 def assign_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: TestAssign) -> TestView:
     """Give an open test to an analyst of the laboratory."""
-    with uow:
-        require(actor, Action.ASSIGN_TEST)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.ASSIGN_TEST):
         test, _ = held_test(uow, actor, test_id)
         if test.state not in _EDITABLE:
             raise ValidationFailed(
@@ -141,9 +136,7 @@ def own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[
 
 def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate) -> ResultView:
     """An analyst enters a result with its unit and expanded uncertainty (and k, LOD/LOQ)."""
-    with uow:
-        require(actor, Action.ENTER_RESULT)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.ENTER_RESULT):
         _quality_checks_for_result(uow, actor, test_id, cmd)
         test, _ = own_open_test(uow, actor, test_id)
         if cmd.value is None and not cmd.observation:
@@ -154,24 +147,13 @@ def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: Resul
             raise ValidationFailed(
                 "An expanded uncertainty needs its coverage factor k (often 2).", "coverage_factor"
             )
-        result = Result(
-            name=cmd.name or test.determination,
-            value=cmd.value,
-            unit=cmd.unit,
-            entered_by=actor.user_id,
-            entered_at=uow.clock(),
-            expanded_uncertainty=cmd.expanded_uncertainty,
-            coverage_factor=cmd.coverage_factor,
-            lod=cmd.lod,
-            loq=cmd.loq,
-            observation=cmd.observation,
-            equipment_id=cmd.equipment_id,
-            qc_batch_id=cmd.qc_batch_id,
+        result = record_of(
+            Result, cmd, name=cmd.name or test.determination, entered_by=actor.user_id, entered_at=uow.clock()
         )
         test.results.append(result)
         uow.repo.flush()
         uow.commit()
-        return ResultView.of(result)
+        return ResultView.of_record(result)
 
 
 def _quality_checks_for_result(
@@ -207,9 +189,7 @@ def attach_file(
     max_bytes: int,
 ) -> AttachmentView:
     """Store a raw instrument file content-addressed (sha256) and attach it to the test."""
-    with uow:
-        require(actor, Action.ENTER_RESULT)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.ENTER_RESULT):
         test, _ = own_open_test(uow, actor, test_id)
         if not filename.strip():
             raise ValidationFailed("The file needs a name.", field="file")
@@ -230,14 +210,12 @@ def attach_file(
         test.attachments.append(att)
         uow.repo.flush()
         uow.commit()
-        return AttachmentView.of(att)
+        return AttachmentView.of_record(att)
 
 
 def submit_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> TestProgress:
     """The analyst sends the test for review; it needs at least one result."""
-    with uow:
-        require(actor, Action.SUBMIT_TEST)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.SUBMIT_TEST):
         test, sample = own_open_test(uow, actor, test_id)
         if not test.results:
             raise ValidationFailed("Enter at least one result before submitting the test.", field="results")
@@ -250,9 +228,7 @@ def submit_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> TestProg
 
 def review_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ReviewDecision) -> TestProgress:
     """The reviewer approves the test or returns it for retest with a reason."""
-    with uow:
-        require(actor, Action.REVIEW)
-        uow.act_as(actor.username, cmd.reason)
+    with acting(uow, actor, Action.REVIEW, cmd.reason):
         test, sample = held_test(uow, actor, test_id)
         if cmd.approve and test.analyst_id == actor.user_id:
             raise PermissionDenied("A reviewer cannot approve their own analysis.")

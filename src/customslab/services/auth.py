@@ -98,12 +98,7 @@ class UserView(View):
 
     @classmethod
     def of(cls, actor: Actor) -> UserView:
-        return cls(
-            id=actor.user_id,
-            username=actor.username,
-            org_code=actor.org_code,
-            roles=sorted(actor.roles),
-        )
+        return cls.of_record(actor, id=actor.user_id, roles=sorted(actor.roles))
 
 
 class TokenView(View):

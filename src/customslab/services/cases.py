@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Literal, get_args
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor
 from customslab.domain.codes import normalise_hs_code
 from customslab.domain.enums import CustodyKind, OrgKind, Priority, Reason, ReferralState, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.domain.model import AnalysisRequest, CustodyEvent, Sample
-from customslab.services.common import held_sample, visible_request
+from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_request
 from customslab.services.contract import (
     Command,
     Country,
@@ -23,6 +23,7 @@ from customslab.services.contract import (
     Positive,
     Text,
     View,
+    record_of,
 )
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import RequestView, SampleSummary
@@ -120,9 +121,7 @@ class CustodyCount(View):
 
 def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> RequestView:
     """A customs officer files an analysis request with the declaration data."""
-    with uow:
-        require(actor, Action.FILE_REQUEST)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.FILE_REQUEST):
         lab = uow.repo.org(cmd.lab_code)
         if lab is None:
             raise NotFound(f"There is no laboratory '{cmd.lab_code}' in the network.", "lab_code")
@@ -143,25 +142,16 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
         if cmd.declared_value is not None and cmd.currency is None:
             raise ValidationFailed("A declared value needs its currency.", field="currency")
         seq = uow.repo.next_number(f"request-{now.year}")
-        req = AnalysisRequest(
+        req = record_of(
+            AnalysisRequest,
+            cmd,
             reference=f"REQ-{now.year}-{seq:06d}",
             office_code=actor.org_code,
             requester_id=actor.user_id,
             lab_code=lab.code,
-            declaration_number=cmd.declaration_number,
-            item_number=cmd.item_number,
             declared_hs=hs,
-            goods_description=cmd.goods_description,
-            origin_country=cmd.origin_country,
-            reason=cmd.reason,
-            priority=cmd.priority,
             due_date=due,
             created_at=now,
-            importer=cmd.importer,
-            declared_value=cmd.declared_value,
-            currency=cmd.currency,
-            requested_determinations=list(cmd.requested_determinations),
-            question=cmd.question,
         )
         uow.repo.add(req)
         uow.repo.flush()
@@ -173,35 +163,28 @@ def register_sample(
     uow: AbstractUnitOfWork, actor: Actor, request_id: int, cmd: SampleCreate
 ) -> SampleSummary:
     """The laboratory registers a sample of a request and gives it a unique laboratory sample id."""
-    with uow:
-        require(actor, Action.REGISTER_SAMPLE)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.REGISTER_SAMPLE):
         req = visible_request(uow, actor, request_id)
         if req.lab_code != actor.org_code:
             raise NotFound(f"Request {request_id} is not addressed to your laboratory.")
         now = uow.clock()
-        seq = uow.repo.next_number(f"sample-{actor.org_code}-{now.year}")
-        sample = Sample(
-            lab_sample_id=f"{actor.org_code}-{now.year}-{seq:05d}",
+        sample = record_of(
+            Sample,
+            cmd,
+            lab_sample_id=next_lab_sample_id(uow, actor.org_code, now.year),
             lab_code=actor.org_code,
             description=cmd.description or req.goods_description,
-            quantity=cmd.quantity,
-            unit=cmd.unit,
             state=State.REGISTERED,
             registered_at=now,
-            seal_number=cmd.seal_number,
             retention_until=now.date() + timedelta(days=cmd.retention_days),
         )
-        sample.record(
-            CustodyEvent(
-                CustodyKind.REGISTERED,
-                now,
-                actor.user_id,
-                from_party=req.office_code,
-                to_party=actor.org_code,
-                seal_number=sample.seal_number,
-                note="registered at the laboratory",
-            )
+        _into_laboratory(
+            sample,
+            CustodyKind.REGISTERED,
+            now,
+            actor,
+            from_party=req.office_code,
+            note="registered at the laboratory",
         )
         req.samples.append(sample)
         uow.repo.flush()
@@ -209,29 +192,35 @@ def register_sample(
         return SampleSummary.of(sample, req, now.date(), now)
 
 
+def _into_laboratory(
+    sample: Sample, kind: CustodyKind, at: datetime, actor: Actor, seal: str | None = None, **details: Any
+) -> None:
+    """The sample comes into the actor's laboratory: a link of its custody chain, under the seal the
+    sample carries unless the laboratory notes another."""
+    seal_number = sample.seal_number if seal is None else seal
+    sample.record(
+        CustodyEvent(kind, at, actor.user_id, to_party=actor.org_code, seal_number=seal_number, **details)
+    )
+
+
 def receive_sample(
     uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: SampleReceipt
 ) -> SampleSummary:
     """Receipt: condition, storage location and whether the seal is intact go into the custody chain."""
-    with uow:
-        require(actor, Action.RECEIVE_SAMPLE)
-        uow.act_as(actor.username)
-        sample = held_sample(uow, actor, sample_id)
+    with acting_on_sample(uow, actor, Action.RECEIVE_SAMPLE, sample_id) as sample:
         now = uow.clock()
         sample.move(State.RECEIVED, now)
         sample.condition_on_receipt = cmd.condition or "as described"
         sample.storage_location = cmd.storage_location
-        sample.record(
-            CustodyEvent(
-                CustodyKind.RECEIPT,
-                now,
-                actor.user_id,
-                to_party=actor.org_code,
-                location=sample.storage_location,
-                seal_number=sample.seal_number if cmd.seal_number is None else cmd.seal_number,
-                seal_intact=cmd.seal_intact,
-                note=cmd.note,
-            )
+        _into_laboratory(
+            sample,
+            CustodyKind.RECEIPT,
+            now,
+            actor,
+            cmd.seal_number,
+            location=sample.storage_location,
+            seal_intact=cmd.seal_intact,
+            note=cmd.note,
         )
         for referral in uow.repo.referrals_for(sample.id or 0):
             if referral.to_lab == actor.org_code and referral.accepted_at is None:
@@ -245,22 +234,17 @@ def receive_sample(
 
 def record_custody(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: CustodyCreate) -> CustodyCount:
     """Append a hand-over, transport, storage move or disposal to the chain of custody."""
-    with uow:
-        require(actor, Action.RECORD_CUSTODY)
-        uow.act_as(actor.username, cmd.reason)
-        sample = held_sample(uow, actor, sample_id)
+    with acting_on_sample(uow, actor, Action.RECORD_CUSTODY, sample_id, cmd.reason) as sample:
         kind = CustodyKind(cmd.kind)
         now = uow.clock()
-        event = CustodyEvent(
-            kind,
-            now,
-            actor.user_id,
+        event = record_of(
+            CustodyEvent,
+            cmd,
+            kind=kind,
+            at=now,
+            by_user_id=actor.user_id,
             from_party=cmd.from_,
             to_party=cmd.to,
-            location=cmd.location,
-            seal_number=cmd.seal_number,
-            seal_intact=cmd.seal_intact,
-            note=cmd.note,
         )
         sample.record(event)
         if kind is CustodyKind.STORAGE_MOVE and event.location:
@@ -278,22 +262,15 @@ def record_custody(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: C
 
 def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
     """Refuse a sample (broken seal, wrong item...) with a reason the officer will read."""
-    with uow:
-        require(actor, Action.REJECT_SAMPLE)
-        uow.act_as(actor.username, reason)
-        sample = held_sample(uow, actor, sample_id)
-        now = uow.clock()
-        sample.move(State.REJECTED, now, reason)
+    with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id, reason) as sample:
+        sample.move(State.REJECTED, uow.clock(), reason)
         uow.commit()
         return SampleState(id=sample.id, state=sample.state, reason=reason)
 
 
 def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
     """Cancel a sample and its open tests, with a reason the officer will read."""
-    with uow:
-        require(actor, Action.REJECT_SAMPLE)
-        uow.act_as(actor.username, reason)
-        sample = held_sample(uow, actor, sample_id)
+    with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id, reason) as sample:
         sample.move(State.CANCELLED, uow.clock(), reason)
         for t in sample.tests:
             if t.state not in (State.CANCELLED, State.APPROVED, State.REPORTED, State.ARCHIVED):
@@ -311,10 +288,7 @@ def lab_kind(uow: AbstractUnitOfWork, code: str) -> OrgKind:
 
 def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleState:
     """Close a reported, rejected or cancelled sample's file; retention and disposal follow."""
-    with uow:
-        require(actor, Action.REJECT_SAMPLE)
-        uow.act_as(actor.username)
-        sample = held_sample(uow, actor, sample_id)
+    with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id) as sample:
         sample.move(State.ARCHIVED, uow.clock())
         uow.commit()
         return SampleState(id=sample.id, state=sample.state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -194,23 +194,7 @@ class OpinionView(View):
 
     @classmethod
     def of(cls, o: ClassificationOpinion) -> OpinionView:
-        return cls(
-            id=o.id,
-            sample_id=o.sample_id,
-            lab_code=o.lab_code,
-            declared_code=o.declared_code,
-            determined_code=o.determined_code,
-            mismatch=cast(Mismatch, mismatch_level(o.declared_code, [o.determined_code])),
-            reasoning=o.reasoning,
-            references=list(o.references),
-            goods_description=o.goods_description,
-            author_id=o.author_id,
-            created_at=o.created_at,
-            state=cast(OpinionState, o.state),
-            reviewer_id=o.reviewer_id,
-            reviewed_at=o.reviewed_at,
-            shared=o.shared,
-        )
+        return cls.of_record(o, mismatch=mismatch_level(o.declared_code, [o.determined_code]))
 
 
 class SampleEvaluation(EvaluationView):

@@ -1,11 +1,41 @@
-"""Helpers the use cases share: loading the records the actor may see or change."""
+"""Helpers the use cases share: acting in a unit of work, loading the records the actor may see or change."""
 
 from __future__ import annotations
 
-from customslab.domain.access import Actor
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from customslab.domain.access import Action, Actor, require
 from customslab.domain.errors import NotFound
 from customslab.domain.model import AnalysisRequest, AnalysisTest, Sample
 from customslab.services.ports import AbstractUnitOfWork
+
+
+@contextmanager
+def acting(
+    uow: AbstractUnitOfWork, actor: Actor, action: Action, reason: str | None = None
+) -> Iterator[None]:
+    """A unit of work in which the actor does `action`: refused unless their roles allow it, and what it
+    writes is audited under their name, with `reason` when the step must be justified."""
+    with uow:
+        require(actor, action)
+        uow.act_as(actor.username, reason)
+        yield
+
+
+@contextmanager
+def acting_on_sample(
+    uow: AbstractUnitOfWork, actor: Actor, action: Action, sample_id: int, reason: str | None = None
+) -> Iterator[Sample]:
+    """`acting` on a sample the actor's laboratory holds, which the block receives."""
+    with acting(uow, actor, action, reason):
+        yield held_sample(uow, actor, sample_id)
+
+
+def next_lab_sample_id(uow: AbstractUnitOfWork, lab_code: str, year: int) -> str:
+    """The laboratory's next sample id of the year (KCS-ICN-2026-00042), for a sample or a sub-sample."""
+    seq = uow.repo.next_number(f"sample-{lab_code}-{year}")
+    return f"{lab_code}-{year}-{seq:05d}"
 
 
 def visible_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Sample:

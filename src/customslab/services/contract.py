@@ -10,11 +10,12 @@ declared here once, so a rule such as "an id fits the database's integer" is wri
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import dataclasses
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
 import pycountry
 from annotated_types import GroupedMetadata
@@ -45,12 +46,37 @@ class Command(BaseModel):
 
 
 class View(BaseModel):
-    """Output of a use case: the single object the API, the pages and the CLI render."""
+    """Output of a use case: the single object the API, the pages and the CLI render.
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, ser_json_timedelta="float")
+    A view reads a domain record's attributes of the same names (`from_attributes`, nested views
+    included), so a field the record stores is declared once, on the view; `of_record` adds the rest.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, populate_by_name=True, ser_json_timedelta="float", from_attributes=True
+    )
+
+    @classmethod
+    def of_record(cls, record: object, /, **given: Any) -> Self:
+        """The view of `record`: each field from the attribute of the same name, unless `given` names it
+        (a derived value, or an attribute the record calls otherwise)."""
+        read = {
+            name: getattr(record, name)
+            for name in cls.model_fields.keys() - given.keys()
+            if hasattr(record, name)
+        }
+        return cls.model_validate(read | given)
 
 
 C = TypeVar("C", bound=BaseModel)
+R = TypeVar("R")
+
+
+def record_of(cls: type[R], fields: BaseModel | Mapping[str, Any], /, **given: Any) -> R:
+    """The domain record (a dataclass) a command describes: the command's fields the record declares,
+    by name, then `given`, what the use case decides (a number, the clock, a normalised value)."""
+    names = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    return cls(**({k: v for k, v in dict(fields).items() if k in names} | given))
 
 
 def parse(cls: type[C], data: Mapping[str, Any]) -> C:
@@ -187,38 +213,36 @@ def _positive(value: Decimal) -> Decimal:
 
 
 def _decimal_comma(value: Any) -> Any:
-    # Forms and CSV files from Korean and European locales write 0,5 as often as 0.5.
     return value.strip().replace(",", ".") if isinstance(value, str) else value
 
 
-def _number_schema(**bounds: float) -> WithJsonSchema:
-    """Decimals are documented as JSON numbers with their real bounds; strings ("0.5", "0,5") are
-    accepted too, so that exact values need not pass through a float."""
-    return WithJsonSchema(
-        {
-            "type": "number",
-            "exclusiveMaximum": float(MAX_DECIMAL),
-            **(bounds or {"exclusiveMinimum": -float(MAX_DECIMAL)}),
-        }
-    )
+@dataclass(frozen=True)
+class Exact(GroupedMetadata):
+    """An exact decimal, used as `Annotated[Decimal, Exact()]`: "0,5" is read as 0.5 (forms and CSV files
+    from Korean and European locales write both), the value must be finite and smaller than MAX_DECIMAL
+    in size, and `floor` adds a lower bound that `bound` states in the schema.
+
+    The schema documents a JSON number with its real bounds; strings are accepted too, so that exact
+    values need not pass through a float (a float is taken through its shortest repr).
+    """
+
+    floor: Callable[[Decimal], Decimal] | None = None
+    bound: tuple[str, float] = ("exclusiveMinimum", -float(MAX_DECIMAL))
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(_decimal_comma)
+        yield AfterValidator(_finite)
+        if self.floor is not None:
+            yield AfterValidator(self.floor)
+        yield WithJsonSchema(
+            {"type": "number", "exclusiveMaximum": float(MAX_DECIMAL), self.bound[0]: self.bound[1]}
+        )
 
 
-#: An exact measured value or amount, finite and bounded; a float is taken through its shortest repr.
-Amount = Annotated[Decimal, BeforeValidator(_decimal_comma), AfterValidator(_finite), _number_schema()]
-NonNegative = Annotated[
-    Decimal,
-    BeforeValidator(_decimal_comma),
-    AfterValidator(_finite),
-    AfterValidator(_non_negative),
-    _number_schema(minimum=0),
-]
-Positive = Annotated[
-    Decimal,
-    BeforeValidator(_decimal_comma),
-    AfterValidator(_finite),
-    AfterValidator(_positive),
-    _number_schema(exclusiveMinimum=0),
-]
+#: An exact measured value or amount.
+Amount = Annotated[Decimal, Exact()]
+NonNegative = Annotated[Decimal, Exact(_non_negative, ("minimum", 0))]
+Positive = Annotated[Decimal, Exact(_positive, ("exclusiveMinimum", 0))]
 
 
 def _not_a_number(value: Any) -> Any:

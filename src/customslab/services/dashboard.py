@@ -14,14 +14,14 @@ from datetime import date
 from pydantic import Field
 
 from customslab.domain.access import Action, Actor, require
-from customslab.domain.enums import OPEN_STATES, Priority, State
+from customslab.domain.enums import OPEN_STATES, Priority
 from customslab.hs.evaluate import evaluate
 from customslab.hs.nomenclature import HsError
 from customslab.hs.quantities import Measurement, make_measurement
 from customslab.services.contract import View
 from customslab.services.ports import AbstractUnitOfWork, DashboardRow, ReleasedResult
+from customslab.services.views import RELEASED
 
-RELEASED = frozenset({State.APPROVED, State.REPORTED, State.ARCHIVED})
 TURNAROUND_BINS = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30]
 
 
@@ -100,14 +100,7 @@ def incoming_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 20) ->
         return []
     with uow:
         return [
-            IncomingRequest(
-                id=r.id,
-                reference=r.reference,
-                goods_description=r.goods_description,
-                priority=r.priority,
-                due_date=r.due_date,
-            )
-            for r in uow.repo.requests_without_samples(actor.org_code, limit)
+            IncomingRequest.of_record(r) for r in uow.repo.requests_without_samples(actor.org_code, limit)
         ]
 
 

@@ -16,7 +16,7 @@ from customslab.domain.access import Action, Actor, require
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.domain.model import Identification
 from customslab.services.analysis import own_open_test
-from customslab.services.common import held_test
+from customslab.services.common import acting, held_test
 from customslab.services.contract import Command, Flag, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import IdentificationView, SpectralHit
@@ -191,9 +191,7 @@ def record_identification(
     uow: AbstractUnitOfWork, actor: Actor, test_id: int, attachment_sha256: str, found: SearchResult
 ) -> IdentificationView:
     """Keep a spectral search's hit list and library version with the test it supports."""
-    with uow:
-        require(actor, Action.ENTER_RESULT)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.ENTER_RESULT):
         test, _ = own_open_test(uow, actor, test_id)
         if not any(a.sha256 == attachment_sha256 for a in test.attachments):
             raise ValidationFailed(
@@ -212,4 +210,4 @@ def record_identification(
         uow.repo.add(ident)
         uow.repo.flush()
         uow.commit()
-        return IdentificationView.of(ident)
+        return IdentificationView.of_record(ident)

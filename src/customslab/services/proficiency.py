@@ -5,7 +5,7 @@ Algorithm A; z, z′, ζ, E_n) and each laboratory reads its report with a chart
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -181,44 +181,17 @@ def _report_view(actor: Actor, report: RoundReport, full: bool) -> PtReportView:
         [(s.lab_id if full or s.lab_id == actor.org_code else "·", s.z) for s in report.scores],
         title=f"{report.measurand}: z-scores",
     )
-    return PtReportView(
-        round_id=report.round_id,
-        measurand=report.measurand,
-        unit=report.unit,
-        p=report.p,
-        robust=RobustStatisticsView.model_validate(report.robust, from_attributes=True),
-        assigned_value=report.assigned_value,
-        u_assigned=report.u_assigned,
-        sigma_pt=report.sigma_pt,
-        scores=[LabScoreView.model_validate(s, from_attributes=True) for s in scores],
-        notes=list(report.notes),
-        chart_svg=chart,
-    )
+    return PtReportView.of_record(report, scores=scores, chart_svg=chart)
 
 
 def round_view(uow: AbstractUnitOfWork, actor: Actor, entry: PtRoundEntry) -> PtRoundView:
     """Coordinators see every result and score; a participant sees the statistics and its own scores."""
     full = actor.sees_network or actor.org_code == entry.coordinator_lab
     results = uow.quality.find(PtResultEntry, round_entry_id=entry.id)
-    return PtRoundView(
-        id=entry.id,
-        code=entry.code,
-        title=entry.title,
-        coordinator_lab=entry.coordinator_lab,
-        participants=list(entry.participants),
-        measurands=[PtMeasurandView.model_validate(m, from_attributes=True) for m in entry.measurands],
-        state=cast(RoundState, entry.state),
-        created_at=entry.created_at,
-        evaluated_at=entry.evaluated_at,
-        results=[
-            PtResultView(
-                lab=r.lab_code,
-                measurand=r.measurand,
-                result=ParticipantResultView.model_validate(r.result, from_attributes=True),
-            )
-            for r in results
-            if full or r.lab_code == actor.org_code
-        ],
+    seen = [r for r in results if full or r.lab_code == actor.org_code]
+    return PtRoundView.of_record(
+        entry,
+        results=[PtResultView.of_record(r, lab=r.lab_code) for r in seen],
         reports=[_report_view(actor, report, full) for report in entry.reports or ()],
     )
 
@@ -335,13 +308,7 @@ def list_rounds(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
 def rounds_of(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
     """Inside a unit of work: what :func:`list_rounds` returns."""
     return [
-        PtRoundSummary(
-            id=r.id,
-            code=r.code,
-            title=r.title,
-            state=cast(RoundState, r.state),
-            coordinator_lab=r.coordinator_lab,
-        )
+        PtRoundSummary.of_record(r)
         for r in uow.quality.find(PtRoundEntry)
         if actor.sees_network or actor.org_code == r.coordinator_lab or actor.org_code in r.participants
     ]

@@ -183,17 +183,7 @@ def due_of(uow: UoW, actor: Actor, horizon_days: int = 30) -> list[DueView]:
     items = due_list(
         [(e.equipment, _calibrations(uow, e)) for e in entries], uow.clock().date(), horizon_days
     )
-    return [
-        DueView(
-            id=ids[i.equipment.equipment_id],
-            label=i.equipment.label,
-            kind=i.kind,
-            due_on=i.due_on,
-            overdue=i.overdue,
-            days_left=i.days_left,
-        )
-        for i in items
-    ]
+    return [DueView.of_record(i, id=ids[i.equipment.equipment_id], label=i.equipment.label) for i in items]
 
 
 # -- reference materials (17025 6.5) -----------------------------------------------------------

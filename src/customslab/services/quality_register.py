@@ -30,7 +30,7 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.domain.quality.errors import QualityError
-from customslab.services.contract import Command, View
+from customslab.services.contract import Command, View, record_of
 from customslab.services.ports import AbstractUnitOfWork
 
 T = TypeVar("T")
@@ -97,9 +97,7 @@ def value_of(cls: type[T], cmd: BaseModel, **given: Any) -> T:
 
     Commands keep measured values as exact decimals; the quality domain computes in floating point.
     """
-    names = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
-    data = {k: float(v) if isinstance(v, Decimal) else v for k, v in cmd if k in names}
-    return cls(**(data | given))
+    return record_of(cls, {k: float(v) if isinstance(v, Decimal) else v for k, v in cmd}, **given)
 
 
 def fields_of(value: Any) -> dict[str, Any]:

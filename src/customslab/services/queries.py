@@ -115,24 +115,18 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
         assert req is not None
         now = uow.clock()
         staff = not actor.is_requester_only
-        return SampleDetail(
-            **SampleSummary.fields_of(sample, req, now.date(), now),
-            quantity=sample.quantity,
-            unit=sample.unit,
-            seal_number=sample.seal_number,
-            condition_on_receipt=sample.condition_on_receipt,
-            storage_location=sample.storage_location,
-            retention_until=sample.retention_until,
-            disposed_at=sample.disposed_at,
-            rejection_reason=sample.rejection_reason,
-            parent_id=sample.parent_id,
+        return SampleDetail.of(
+            sample,
+            req,
+            now.date(),
+            now,
             request=RequestView.of(req, now.date()),
             tests=[
                 TestView.of(t, results_visible_to(actor, t), list(uow.repo.identifications_for(t.id or 0)))
                 for t in sample.tests
             ],
             custody=[CustodyView.of(e) for e in sample.custody] if staff else [],
-            referrals=[ReferralView.of(r) for r in uow.repo.referrals_for(sample_id)],
+            referrals=[ReferralView.of_record(r) for r in uow.repo.referrals_for(sample_id)],
             held_by_me=sample.lab_code == actor.org_code,
         )
 
@@ -143,14 +137,17 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
         req = visible_request(uow, actor, request_id)
         now = uow.clock()
         samples = [
-            SampleWithTests(
-                **SampleSummary.fields_of(s, req, now.date(), now),
+            SampleWithTests.of(
+                s,
+                req,
+                now.date(),
+                now,
                 tests=[TestView.of(t, results_visible_to(actor, t)) for t in s.tests],
             )
             for s in req.samples
             if uow.repo.can_see_sample(actor, s)
         ]
-        return RequestDetail(**RequestView.fields_of(req, now.date()), samples=samples)
+        return RequestDetail.of(req, now.date(), samples=samples)
 
 
 def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> RequestPage:
@@ -159,8 +156,9 @@ def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: 
         reqs, total = uow.repo.requests_of(actor.user_id, limit, offset)
         today = uow.clock().date()
         items = [
-            RequestListItem(
-                **RequestView.fields_of(r, today),
+            RequestListItem.of(
+                r,
+                today,
                 sample_states=sorted({s.state for s in r.samples}, key=lambda st: st.value),
             )
             for r in reqs
@@ -180,34 +178,16 @@ def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> lis
             for r in t.results:
                 entries += uow.repo.audit_for("results", str(r.id))
         entries.sort(key=lambda e: e.seq)
-        return [
-            HistoryEntry(
-                seq=e.seq,
-                at=e.at,
-                actor=e.actor,
-                entity=e.entity,
-                entity_id=e.entity_id,
-                action=e.action,
-                changes=e.changes,
-                reason=e.reason,
-            )
-            for e in entries
-        ]
+        return [HistoryEntry.of_record(e) for e in entries]
 
 
 def verify_audit(uow: AbstractUnitOfWork) -> AuditVerdict:
     """Recompute the audit hash chain; name the first broken entry."""
     with uow:
-        verdict = verify_chain(uow.repo.audit_chain())
-        return AuditVerdict(
-            ok=verdict.ok,
-            checked=verdict.checked,
-            first_broken_seq=verdict.first_broken_seq,
-            problem=verdict.problem,
-        )
+        return AuditVerdict.of_record(verify_chain(uow.repo.audit_chain()))
 
 
 def organisations(uow: AbstractUnitOfWork) -> list[OrganisationView]:
     """The network's laboratories, offices and their contact points."""
     with uow:
-        return [OrganisationView.of(o) for o in uow.repo.orgs()]
+        return [OrganisationView.of_record(o) for o in uow.repo.orgs()]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor
 from customslab.domain.enums import CustodyKind, ReferralState, State
 from customslab.domain.errors import Conflict, NotFound, ValidationFailed
 from customslab.domain.model import CustodyEvent, Referral, Sample, Share, referral_kind_for
 from customslab.services.cases import lab_kind
-from customslab.services.common import held_sample, visible_sample
+from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_sample
 from customslab.services.contract import Command, Positive, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import ReferralView
@@ -37,11 +37,8 @@ class ShareView(View):
 
 def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ReferralCreate) -> ReferralView:
     """Send a sample, or a sub-sample of it, to another laboratory; custody records the hand-over."""
-    with uow:
-        require(actor, Action.REFER)
+    with acting_on_sample(uow, actor, Action.REFER, sample_id, cmd.reason) as sample:
         reason, to_lab = cmd.reason, cmd.to_lab
-        uow.act_as(actor.username, reason)
-        sample = held_sample(uow, actor, sample_id)
         if to_lab == actor.org_code:
             raise ValidationFailed("A sample cannot be referred to its own laboratory.", field="to_lab")
         kind = referral_kind_for(lab_kind(uow, actor.org_code), lab_kind(uow, to_lab))
@@ -84,7 +81,7 @@ def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Ref
         uow.repo.add(referral)
         uow.repo.flush()
         uow.commit()
-        return ReferralView.of(referral, target.lab_sample_id)
+        return ReferralView.of_record(referral, lab_sample_id=target.lab_sample_id)
 
 
 def _sub_sample(
@@ -93,9 +90,8 @@ def _sub_sample(
     quantity = cmd.sub_sample_quantity
     assert quantity is not None  # the caller takes this path only when a quantity is given
     now = uow.clock()
-    seq = uow.repo.next_number(f"sample-{actor.org_code}-{now.year}")
     child = Sample(
-        lab_sample_id=f"{actor.org_code}-{now.year}-{seq:05d}",
+        lab_sample_id=next_lab_sample_id(uow, actor.org_code, now.year),
         lab_code=cmd.to_lab,
         description=f"sub-sample of {parent.lab_sample_id}: {parent.description}",
         quantity=quantity,
@@ -123,9 +119,7 @@ def _sub_sample(
 
 def share_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ShareCreate) -> ShareView:
     """Let another organisation of the network read a sample (for a joint opinion, say)."""
-    with uow:
-        require(actor, Action.SHARE)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.SHARE):
         org_code = cmd.org_code
         sample = visible_sample(uow, actor, sample_id)
         if uow.repo.org(org_code) is None:

@@ -15,13 +15,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor
 from customslab.domain.enums import CustodyKind, Role, State
 from customslab.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from customslab.domain.model import AnalysisRequest, Sample
 from customslab.domain.quality import report as r
 from customslab.domain.quality.report import ReportData, short_code
-from customslab.services.common import visible_sample
+from customslab.services.common import acting, visible_sample
 from customslab.services.contract import Command, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import IssuedReport, MethodEntry
@@ -75,21 +75,10 @@ class ReportView(View):
 
     @classmethod
     def of(cls, e: IssuedReport) -> ReportView:
-        return cls(
-            id=e.id,
-            report_id=e.report_id,
-            version=e.version,
-            sample_id=e.sample_id,
-            lab_code=e.lab_code,
-            verification_code=e.verification_code,
+        return cls.of_record(
+            e,
             short_code=short_code(e.verification_code),
-            pdf_sha256=e.pdf_sha256,
-            issued_by=e.issued_by,
-            issued_at=e.issued_at,
-            supersedes_id=e.supersedes_id,
-            superseded_by_id=e.superseded_by_id,
             status="superseded" if e.superseded_by_id else "issued",
-            amendment_reason=e.amendment_reason,
         )
 
 
@@ -255,9 +244,7 @@ def issue_report(
     uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: ReportIssue | None = None
 ) -> ReportView:
     """Issue the test report of an approved sample; the sample moves from approved to reported."""
-    with uow:
-        require(actor, Action.ISSUE_REPORT)
-        uow.act_as(actor.username)
+    with acting(uow, actor, Action.ISSUE_REPORT):
         sample, req = _reporting_sample(uow, actor, sample_id)
         if sample.state is not State.APPROVED:
             raise InvalidTransition(
@@ -279,9 +266,7 @@ def issue_report(
 
 def amend_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int, cmd: ReportAmend) -> ReportView:
     """Issue a new version that supersedes the current one, with the reason (17025 7.8.8)."""
-    with uow:
-        require(actor, Action.ISSUE_REPORT)
-        uow.act_as(actor.username, cmd.reason)
+    with acting(uow, actor, Action.ISSUE_REPORT, cmd.reason):
         old = uow.quality.get(IssuedReport, entry_id)
         if old is None or old.lab_code != actor.org_code:
             raise NotFound(f"Report {entry_id} was not found.")
@@ -345,18 +330,12 @@ def verify_code(uow: AbstractUnitOfWork, code: str) -> Verdict:
             return Verdict(status="unknown", verification_code=code)
         e = found[0]
         newer = uow.quality.get(IssuedReport, e.superseded_by_id) if e.superseded_by_id else None
-        return Verdict(
+        return Verdict.of_record(
+            e,
             status="superseded" if e.superseded_by_id else "issued",
-            verification_code=e.verification_code,
-            report_id=e.report_id,
-            version=e.version,
             laboratory=e.data.laboratory.name,
             sample=e.data.item.sample_id,
-            issued_at=e.issued_at,
-            pdf_sha256=e.pdf_sha256,
-            superseded_by=None
-            if newer is None
-            else ReportVersion(report_id=newer.report_id, version=newer.version),
+            superseded_by=newer,
             superseded_at=e.superseded_at if e.superseded_by_id else None,
         )
 

@@ -1,10 +1,14 @@
-"""Typed views of the case aggregates: computed once, rendered by the API, the pages and the CLI."""
+"""Typed views of the case aggregates: computed once, rendered by the API, the pages and the CLI.
+
+A view takes the fields its record stores by name (`View.of_record`); the `of` constructors here add
+only what is derived: where a case stands, and what its reader may see.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from pydantic import Field
 
@@ -23,29 +27,14 @@ from customslab.domain.enums import (
 from customslab.domain.model import (
     AnalysisRequest,
     AnalysisTest,
-    Attachment,
     CustodyEvent,
     Identification,
-    Organisation,
-    Referral,
-    Result,
     Sample,
     is_overdue,
 )
 from customslab.services.contract import View
 
 RELEASED = frozenset({State.APPROVED, State.REPORTED, State.ARCHIVED})
-
-
-def stored(record_id: int | None) -> int:
-    """The id of a record the unit of work has flushed; a view is never built before that."""
-    if record_id is None:
-        raise RuntimeError("a view was built from a record that was never stored")
-    return record_id
-
-
-def iso(v: datetime | date | None) -> str | None:
-    return None if v is None else v.isoformat()
 
 
 class ResultView(View):
@@ -61,22 +50,6 @@ class ResultView(View):
     entered_by: int | None
     entered_at: datetime | None
 
-    @classmethod
-    def of(cls, r: Result) -> ResultView:
-        return cls(
-            id=stored(r.id),
-            name=r.name,
-            value=r.value,
-            unit=r.unit,
-            expanded_uncertainty=r.expanded_uncertainty,
-            coverage_factor=r.coverage_factor,
-            lod=r.lod,
-            loq=r.loq,
-            observation=r.observation,
-            entered_by=r.entered_by,
-            entered_at=r.entered_at,
-        )
-
 
 class AttachmentView(View):
     id: int
@@ -85,17 +58,6 @@ class AttachmentView(View):
     media_type: str
     size: int
     uploaded_at: datetime | None
-
-    @classmethod
-    def of(cls, a: Attachment) -> AttachmentView:
-        return cls(
-            id=stored(a.id),
-            sha256=a.sha256,
-            filename=a.filename,
-            media_type=a.media_type,
-            size=a.size,
-            uploaded_at=a.uploaded_at,
-        )
 
 
 class SpectralHit(View):
@@ -127,18 +89,6 @@ class IdentificationView(View):
     hits: list[SpectralHit] = Field(description="Ranked library hits, best first, as the search gave them.")
     created_at: datetime | None
 
-    @classmethod
-    def of(cls, i: Identification) -> IdentificationView:
-        return cls(
-            id=stored(i.id),
-            attachment_sha256=i.attachment_sha256,
-            technique=i.technique,
-            library_id=i.library_id,
-            library_version=i.library_version,
-            hits=[SpectralHit.model_validate(h) for h in i.hits],
-            created_at=i.created_at,
-        )
-
 
 class TestView(View):
     __test__ = False  # not a pytest class, despite its name
@@ -160,19 +110,13 @@ class TestView(View):
     def of(
         cls, t: AnalysisTest, show_results: bool, identifications: list[Identification] | None = None
     ) -> TestView:
-        return cls(
-            id=stored(t.id),
-            determination=t.determination,
-            method_ref=t.method_ref,
-            state=t.state,
-            analyst_id=t.analyst_id,
-            return_reason=t.return_reason,
-            approved_by=t.approved_by,
-            approved_at=t.approved_at,
-            results=[ResultView.of(r) for r in t.results] if show_results else [],
+        # Results, files and identifications stay hidden until the officer may see them.
+        return cls.of_record(
+            t,
+            results=t.results if show_results else [],
             results_released=show_results,
-            attachments=[AttachmentView.of(a) for a in t.attachments] if show_results else [],
-            identifications=[IdentificationView.of(i) for i in identifications or []] if show_results else [],
+            attachments=t.attachments if show_results else [],
+            identifications=(identifications or []) if show_results else [],
         )
 
 
@@ -190,18 +134,7 @@ class CustodyView(View):
 
     @classmethod
     def of(cls, e: CustodyEvent) -> CustodyView:
-        return cls(
-            id=stored(e.id),
-            kind=e.kind,
-            at=e.at,
-            by_user_id=e.by_user_id,
-            to=e.to_party,
-            location=e.location,
-            seal_number=e.seal_number,
-            seal_intact=e.seal_intact,
-            note=e.note,
-            **{"from": e.from_party},
-        )
+        return cls.of_record(e, from_=e.from_party, to=e.to_party)
 
 
 class ReferralView(View):
@@ -216,22 +149,6 @@ class ReferralView(View):
     accepted_at: datetime | None
     completed_at: datetime | None
     lab_sample_id: str | None = Field(None, description="The referred sample, or the sub-sample made for it.")
-
-    @classmethod
-    def of(cls, r: Referral, lab_sample_id: str | None = None) -> ReferralView:
-        return cls(
-            id=stored(r.id),
-            sample_id=r.sample_id,
-            from_lab=r.from_lab,
-            to_lab=r.to_lab,
-            kind=r.kind,
-            state=r.state,
-            reason=r.reason,
-            created_at=r.created_at,
-            accepted_at=r.accepted_at,
-            completed_at=r.completed_at,
-            lab_sample_id=lab_sample_id,
-        )
 
 
 def results_visible_to(actor: Actor, test: AnalysisTest) -> bool:
@@ -260,28 +177,21 @@ class SampleSummary(View):
     turnaround_hours: float | None
 
     @classmethod
-    def fields_of(cls, s: Sample, req: AnalysisRequest, today: date, now: datetime) -> dict[str, Any]:
+    def of(cls, s: Sample, req: AnalysisRequest, today: date, now: datetime, **given: Any) -> Self:
+        """The sample's own fields, its request's, and `given` (what a larger view adds)."""
         tat = s.turnaround(now)
-        return {
-            "id": stored(s.id),
-            "lab_sample_id": s.lab_sample_id,
-            "lab_code": s.lab_code,
-            "state": s.state,
-            "description": s.description,
-            "request_id": stored(req.id),
-            "request_reference": req.reference,
-            "declared_hs": req.declared_hs,
-            "priority": req.priority,
-            "reason": req.reason,
-            "due_date": req.due_date,
-            "overdue": is_overdue(s.state, req.due_date, today),
-            "registered_at": s.registered_at,
-            "turnaround_hours": None if tat is None else round(tat.total_seconds() / 3600, 1),
-        }
-
-    @classmethod
-    def of(cls, s: Sample, req: AnalysisRequest, today: date, now: datetime) -> SampleSummary:
-        return cls(**cls.fields_of(s, req, today, now))
+        return cls.of_record(
+            s,
+            request_id=req.id,
+            request_reference=req.reference,
+            declared_hs=req.declared_hs,
+            priority=req.priority,
+            reason=req.reason,
+            due_date=req.due_date,
+            overdue=is_overdue(s.state, req.due_date, today),
+            turnaround_hours=None if tat is None else round(tat.total_seconds() / 3600, 1),
+            **given,
+        )
 
 
 class RequestView(View):
@@ -310,34 +220,14 @@ class RequestView(View):
     open_samples: int
 
     @classmethod
-    def fields_of(cls, req: AnalysisRequest, today: date) -> dict[str, Any]:
-        return {
-            "id": stored(req.id),
-            "reference": req.reference,
-            "office_code": req.office_code,
-            "requester_id": req.requester_id,
-            "lab_code": req.lab_code,
-            "declaration_number": req.declaration_number,
-            "item_number": req.item_number,
-            "declared_hs": req.declared_hs,
-            "goods_description": req.goods_description,
-            "origin_country": req.origin_country,
-            "importer": req.importer,
-            "declared_value": req.declared_value,
-            "currency": req.currency,
-            "reason": req.reason,
-            "priority": req.priority,
-            "due_date": req.due_date,
-            "overdue": req.is_overdue(today),
-            "requested_determinations": list(req.requested_determinations),
-            "question": req.question,
-            "created_at": req.created_at,
-            "open_samples": sum(1 for s in req.samples if s.state in OPEN_STATES),
-        }
-
-    @classmethod
-    def of(cls, req: AnalysisRequest, today: date) -> RequestView:
-        return cls(**cls.fields_of(req, today))
+    def of(cls, req: AnalysisRequest, today: date, **given: Any) -> Self:
+        """The request's own fields, where it stands, and `given` (what a larger view adds)."""
+        return cls.of_record(
+            req,
+            overdue=req.is_overdue(today),
+            open_samples=sum(1 for s in req.samples if s.state in OPEN_STATES),
+            **given,
+        )
 
 
 class ContactPointView(View):
@@ -355,18 +245,3 @@ class OrganisationView(View):
     address: str
     parent_code: str | None
     contact_points: list[ContactPointView]
-
-    @classmethod
-    def of(cls, o: Organisation) -> OrganisationView:
-        return cls(
-            code=o.code,
-            name=o.name,
-            kind=o.kind,
-            country=o.country,
-            address=o.address,
-            parent_code=o.parent_code,
-            contact_points=[
-                ContactPointView(name=c.name, role=c.role, email=c.email, phone=c.phone)
-                for c in o.contact_points
-            ],
-        )

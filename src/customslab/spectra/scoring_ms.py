@@ -148,10 +148,7 @@ def dot_product(
         wq = np.where(query.mz >= cut, wq, 0.0)
         wl = np.where(library.mz >= cut, wl, 0.0)
     ia, ib = match_peaks(query.mz, library.mz, tolerance)
-    denominator = float(np.dot(wq, wq) * np.dot(wl, wl))
-    if denominator == 0.0:
-        return 0.0
-    return float(np.dot(wq[ia], wl[ib]) ** 2 / denominator)
+    return _squared_cosine(wq, wl, ia, ib, query_norm2=np.dot(wq, wq))
 
 
 def reverse_dot_product(
@@ -170,7 +167,14 @@ def reverse_dot_product(
     wq = peak_weights(query, mz_power, intensity_power)
     wl = peak_weights(library, mz_power, intensity_power)
     ia, ib = match_peaks(query.mz, library.mz, tolerance)
-    denominator = float(np.dot(wq[ia], wq[ia]) * np.dot(wl, wl))
+    return _squared_cosine(wq, wl, ia, ib, query_norm2=np.dot(wq[ia], wq[ia]))
+
+
+def _squared_cosine(
+    wq: FloatArray, wl: FloatArray, ia: IntArray, ib: IntArray, *, query_norm2: np.floating
+) -> float:
+    # The forward and reverse dot products differ only in which query peaks make up Σ w_Q².
+    denominator = float(query_norm2 * np.dot(wl, wl))
     if denominator == 0.0:
         return 0.0
     return float(np.dot(wq[ia], wl[ib]) ** 2 / denominator)

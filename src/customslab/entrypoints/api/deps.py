@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request
@@ -42,6 +43,22 @@ def current_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A fresh unit of work and the signed-in actor: the two arguments nearly every use case takes first."""
+
+    uow: AbstractUnitOfWork
+    actor: Actor
+
+
+def current_caller(actor: CurrentActor, uow_factory: UowFactory) -> Caller:
+    return Caller(uow_factory(), actor)
+
+
+#: What a route that calls a use case on behalf of the signed-in user declares (one parameter, not two).
+SignedIn = Annotated[Caller, Depends(current_caller)]
 
 
 #: A record id in a path: out of the database's integer range it cannot exist, so it is a 422, not a 500.

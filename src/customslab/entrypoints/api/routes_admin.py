@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from customslab.domain.access import Action, require
-from customslab.entrypoints.api.deps import CurrentActor, UowFactory
+from customslab.entrypoints.api.deps import SignedIn
 from customslab.services import auth, queries
 from customslab.services.auth import UserCreate, UserView
 from customslab.services.queries import AuditVerdict
@@ -14,13 +14,13 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.post("/users", status_code=201)
-def add_user(body: UserCreate, actor: CurrentActor, uow_factory: UowFactory) -> UserView:
+def add_user(body: UserCreate, caller: SignedIn) -> UserView:
     """Create a user (admins only)."""
-    return auth.add_user(uow_factory(), body, actor=actor)
+    return auth.add_user(caller.uow, body, actor=caller.actor)
 
 
 @router.get("/audit/verify")
-def verify_audit(actor: CurrentActor, uow_factory: UowFactory) -> AuditVerdict:
+def verify_audit(caller: SignedIn) -> AuditVerdict:
     """Recompute the audit hash chain (admins only)."""
-    require(actor, Action.MANAGE_USERS)
-    return queries.verify_audit(uow_factory())
+    require(caller.actor, Action.MANAGE_USERS)
+    return queries.verify_audit(caller.uow)

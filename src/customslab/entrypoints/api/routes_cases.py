@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 
 from customslab.domain.enums import Priority, Reason, State
-from customslab.entrypoints.api.deps import CurrentActor, Offset, PathId, UowFactory
+from customslab.entrypoints.api.deps import Offset, PathId, SignedIn
 from customslab.services import cases, queries, referrals
 from customslab.services.cases import (
     CustodyCount,
@@ -32,40 +32,36 @@ router = APIRouter(prefix="/api", tags=["cases"])
 
 
 @router.post("/requests", status_code=201)
-def file_request(body: RequestCreate, actor: CurrentActor, uow_factory: UowFactory) -> RequestView:
+def file_request(body: RequestCreate, caller: SignedIn) -> RequestView:
     """A customs officer files an analysis request."""
-    return cases.file_request(uow_factory(), actor, body)
+    return cases.file_request(caller.uow, caller.actor, body)
 
 
 @router.get("/requests")
 def list_my_requests(
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     limit: int = Query(50, ge=1, le=200),
     offset: Offset = 0,
 ) -> RequestPage:
     """The signed-in officer's own requests."""
-    return queries.my_requests(uow_factory(), actor, limit, offset)
+    return queries.my_requests(caller.uow, caller.actor, limit, offset)
 
 
 @router.get("/requests/{request_id}")
-def get_request(request_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> RequestDetail:
+def get_request(request_id: PathId, caller: SignedIn) -> RequestDetail:
     """One request with its samples (results only once approved, for officers)."""
-    return queries.request_detail(uow_factory(), actor, request_id)
+    return queries.request_detail(caller.uow, caller.actor, request_id)
 
 
 @router.post("/requests/{request_id}/samples", status_code=201)
-def register_sample(
-    request_id: PathId, body: SampleCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> SampleSummary:
+def register_sample(request_id: PathId, body: SampleCreate, caller: SignedIn) -> SampleSummary:
     """The laboratory registers a sample of the request."""
-    return cases.register_sample(uow_factory(), actor, request_id, body)
+    return cases.register_sample(caller.uow, caller.actor, request_id, body)
 
 
 @router.get("/queue")
 def queue(
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     lab: str | None = Query(None, max_length=40),
     state: list[State] | None = Query(None),
     priority: Priority | None = None,
@@ -81,90 +77,77 @@ def queue(
     offset: Offset = 0,
 ) -> QueuePage:
     """A laboratory's open queue (or one analyst's with mine=true), filtered and sorted."""
-    uow = uow_factory()
     flt = QueueFilter(
         states=frozenset(state) if state else None,
         priority=priority,
         reason=reason,
         due_before=due_before,
         hs_chapter=hs_chapter,
-        analyst_id=actor.user_id if mine else analyst_id,
-        overdue_on=uow.clock().date() if overdue else None,
+        analyst_id=caller.actor.user_id if mine else analyst_id,
+        overdue_on=caller.uow.clock().date() if overdue else None,
         text=q,
         sort=sort,
         limit=limit,
         offset=offset,
     )
-    return queries.lab_queue(uow, actor, flt, lab)
+    return queries.lab_queue(caller.uow, caller.actor, flt, lab)
 
 
 @router.get("/samples/{sample_id}")
-def get_sample(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> SampleDetail:
+def get_sample(sample_id: PathId, caller: SignedIn) -> SampleDetail:
     """A sample with its custody chain, tests, results and referrals."""
-    return queries.sample_detail(uow_factory(), actor, sample_id)
+    return queries.sample_detail(caller.uow, caller.actor, sample_id)
 
 
 @router.get("/samples/{sample_id}/history")
-def sample_history(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> list[HistoryEntry]:
+def sample_history(sample_id: PathId, caller: SignedIn) -> list[HistoryEntry]:
     """Audit entries of the sample, its tests and results."""
-    return queries.entity_history(uow_factory(), actor, sample_id)
+    return queries.entity_history(caller.uow, caller.actor, sample_id)
 
 
 @router.post("/samples/{sample_id}/receive")
-def receive_sample(
-    sample_id: PathId, body: SampleReceipt, actor: CurrentActor, uow_factory: UowFactory
-) -> SampleSummary:
+def receive_sample(sample_id: PathId, body: SampleReceipt, caller: SignedIn) -> SampleSummary:
     """Receive a sample: condition, seal and storage location."""
-    return cases.receive_sample(uow_factory(), actor, sample_id, body)
+    return cases.receive_sample(caller.uow, caller.actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/custody", status_code=201)
-def record_custody(
-    sample_id: PathId, body: CustodyCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> CustodyCount:
+def record_custody(sample_id: PathId, body: CustodyCreate, caller: SignedIn) -> CustodyCount:
     """Append a custody event (hand-over, transport, storage move, disposal)."""
-    return cases.record_custody(uow_factory(), actor, sample_id, body)
+    return cases.record_custody(caller.uow, caller.actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/reject")
-def reject_sample(
-    sample_id: PathId, body: Reasoned, actor: CurrentActor, uow_factory: UowFactory
-) -> SampleState:
+def reject_sample(sample_id: PathId, body: Reasoned, caller: SignedIn) -> SampleState:
     """Reject a sample with a reason."""
-    return cases.reject_sample(uow_factory(), actor, sample_id, body.reason)
+    return cases.reject_sample(caller.uow, caller.actor, sample_id, body.reason)
 
 
 @router.post("/samples/{sample_id}/cancel")
-def cancel_sample(
-    sample_id: PathId, body: Reasoned, actor: CurrentActor, uow_factory: UowFactory
-) -> SampleState:
+def cancel_sample(sample_id: PathId, body: Reasoned, caller: SignedIn) -> SampleState:
     """Cancel a sample and its open tests, with a reason."""
-    return cases.cancel_sample(uow_factory(), actor, sample_id, body.reason)
+    return cases.cancel_sample(caller.uow, caller.actor, sample_id, body.reason)
 
 
 @router.post("/samples/{sample_id}/archive")
-def archive_sample(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> SampleState:
+def archive_sample(sample_id: PathId, caller: SignedIn) -> SampleState:
     """Archive a reported, rejected or cancelled sample."""
-    return cases.archive_sample(uow_factory(), actor, sample_id)
+    return cases.archive_sample(caller.uow, caller.actor, sample_id)
 
 
 @router.post("/samples/{sample_id}/refer", status_code=201)
-def refer_sample(
-    sample_id: PathId, body: ReferralCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> ReferralView:
+def refer_sample(sample_id: PathId, body: ReferralCreate, caller: SignedIn) -> ReferralView:
     """Refer the sample, or a sub-sample, to another laboratory of the network."""
-    return referrals.refer_sample(uow_factory(), actor, sample_id, body)
+    return referrals.refer_sample(caller.uow, caller.actor, sample_id, body)
 
 
 @router.post("/samples/{sample_id}/share", status_code=201)
-def share_sample(
-    sample_id: PathId, body: ShareCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> ShareView:
+def share_sample(sample_id: PathId, body: ShareCreate, caller: SignedIn) -> ShareView:
     """Share the sample read-only with another organisation."""
-    return referrals.share_sample(uow_factory(), actor, sample_id, body)
+    return referrals.share_sample(caller.uow, caller.actor, sample_id, body)
 
 
 @router.get("/organisations")
-def list_organisations(actor: CurrentActor, uow_factory: UowFactory) -> list[OrganisationView]:
+def list_organisations(caller: SignedIn) -> list[OrganisationView]:
     """The network: laboratories, offices and their contact points."""
-    return queries.organisations(uow_factory())
+    return queries.organisations(caller.uow)

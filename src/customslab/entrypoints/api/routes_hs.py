@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -9,7 +10,7 @@ from sqlalchemy import Connection
 
 from customslab.adapters import hs_store
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.entrypoints.api.deps import CurrentActor, PathId, UowFactory
+from customslab.entrypoints.api.deps import CurrentActor, PathId, SignedIn
 from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification
@@ -26,25 +27,24 @@ from customslab.services.classification import (
     SampleEvaluation,
 )
 from customslab.services.contract import MAX_INT, parse
+from customslab.services.ports import AbstractUnitOfWork
 
 router = APIRouter(prefix="/api", tags=["hs"])
 
 
-def _conn(uow_factory: UowFactory) -> Connection:
-    uow = uow_factory()
+def _conn(uow: AbstractUnitOfWork) -> Connection:
     conn: Connection = uow.db.engine.connect()  # type: ignore[attr-defined]
     return conn
 
 
 @router.get("/hs/search")
 def hs_search(
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     q: str = Query(min_length=1, max_length=100),
     limit: int = Query(20, ge=1, le=MAX_INT, description="At most 100 hits are returned."),
 ) -> list[HsSearchHit]:
     """Full-text and code-prefix search of the nomenclature."""
-    with _conn(uow_factory) as conn:
+    with _conn(caller.uow) as conn:
         if not hs_store.is_loaded(conn):
             raise NotFound("The HS nomenclature is not loaded; run `customslab hs load`.")
         hits = hs_store.search(conn, q, limit=min(limit, 100))
@@ -54,12 +54,11 @@ def hs_search(
 @router.get("/hs/codes/{code}")
 def hs_show(
     code: Annotated[str, Path(json_schema_extra={"pattern": HS_CODE_PATTERN})],
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
 ) -> HsCodeView:
     """One node of the nomenclature and its children."""
     try:
-        with _conn(uow_factory) as conn:
+        with _conn(caller.uow) as conn:
             node = hs_store.get_node(conn, code)
             if node is None:
                 raise NotFound(f"HS code {code} is not in the nomenclature.")
@@ -67,12 +66,7 @@ def hs_show(
     except HsError as exc:
         raise ValidationFailed(str(exc), field="code") from None
     return HsCodeView(
-        code=node.code,
-        level=node.level,
-        parent=node.parent,
-        section=node.section,
-        description=node.description,
-        children=[HsChild(code=k.code, description=k.description) for k in kids],
+        **asdict(node), children=[HsChild.model_validate(k, from_attributes=True) for k in kids]
     )
 
 
@@ -85,42 +79,38 @@ def hs_evaluate(body: EvaluationRequest, actor: CurrentActor) -> EvaluationView:
 @router.get("/samples/{sample_id}/hs-evaluation")
 def sample_evaluation(
     sample_id: PathId,
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     decision_rule: DecisionRule = DecisionRule.GUARDED,
 ) -> SampleEvaluation:
     """The sample's results evaluated against the rules, with the opinions written so far."""
-    return classification.evaluate_sample(uow_factory(), actor, sample_id, decision_rule)
+    return classification.evaluate_sample(caller.uow, caller.actor, sample_id, decision_rule)
 
 
 @router.post("/samples/{sample_id}/opinions", status_code=201)
-def write_opinion(
-    sample_id: PathId, body: OpinionCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> OpinionView:
+def write_opinion(sample_id: PathId, body: OpinionCreate, caller: SignedIn) -> OpinionView:
     """Write the laboratory's classification opinion on the sample."""
-    return classification.write_opinion(uow_factory(), actor, sample_id, body)
+    return classification.write_opinion(caller.uow, caller.actor, sample_id, body)
 
 
 @router.post("/opinions/{opinion_id}/approve")
-def approve_opinion(opinion_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> OpinionView:
+def approve_opinion(opinion_id: PathId, caller: SignedIn) -> OpinionView:
     """A reviewer other than the author approves the opinion."""
-    return classification.approve_opinion(uow_factory(), actor, opinion_id)
+    return classification.approve_opinion(caller.uow, caller.actor, opinion_id)
 
 
 @router.post("/opinions/{opinion_id}/share")
-def share_opinion(opinion_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> OpinionView:
+def share_opinion(opinion_id: PathId, caller: SignedIn) -> OpinionView:
     """Share an approved opinion with the network as a precedent."""
-    return classification.share_opinion(uow_factory(), actor, opinion_id)
+    return classification.share_opinion(caller.uow, caller.actor, opinion_id)
 
 
 @router.get("/opinions")
 def search_opinions(
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     q: str = Query("", max_length=200),
     code: str = Query("", max_length=10),
     limit: int = Query(50, ge=1, le=200),
 ) -> list[OpinionView]:
     """Search own opinions and the network's shared precedents."""
     query = parse(OpinionSearch, {"text": q, "code_prefix": code, "limit": limit})
-    return classification.search_opinions(uow_factory(), actor, query)
+    return classification.search_opinions(caller.uow, caller.actor, query)

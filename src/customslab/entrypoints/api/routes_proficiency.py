@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from customslab.domain.errors import InvalidTransition
-from customslab.entrypoints.api.deps import CurrentActor, PathId, UowFactory
+from customslab.entrypoints.api.deps import PathId, SignedIn
 from customslab.services import proficiency
 from customslab.services.contract import MAX_INT
 from customslab.services.proficiency import (
@@ -21,35 +21,33 @@ router = APIRouter(prefix="/api/pt", tags=["proficiency testing"])
 
 
 @router.get("/rounds")
-def list_rounds(actor: CurrentActor, uow_factory: UowFactory) -> list[PtRoundSummary]:
+def list_rounds(caller: SignedIn) -> list[PtRoundSummary]:
     """Rounds the laboratory coordinates or takes part in."""
-    return proficiency.list_rounds(uow_factory(), actor)
+    return proficiency.list_rounds(caller.uow, caller.actor)
 
 
 @router.post("/rounds", status_code=201)
-def create_round(body: PtRoundCreate, actor: CurrentActor, uow_factory: UowFactory) -> PtRoundView:
+def create_round(body: PtRoundCreate, caller: SignedIn) -> PtRoundView:
     """Open a round (network coordinators)."""
-    return proficiency.create_round(uow_factory(), actor, body)
+    return proficiency.create_round(caller.uow, caller.actor, body)
 
 
 @router.get("/rounds/{round_id}")
-def get_round(round_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> PtRoundView:
+def get_round(round_id: PathId, caller: SignedIn) -> PtRoundView:
     """A round with the results and scores the laboratory may see."""
-    return proficiency.round_detail(uow_factory(), actor, round_id)
+    return proficiency.round_detail(caller.uow, caller.actor, round_id)
 
 
 @router.post("/rounds/{round_id}/results", status_code=201)
-def submit_result(
-    round_id: PathId, body: PtResultCreate, actor: CurrentActor, uow_factory: UowFactory
-) -> PtSubmission:
+def submit_result(round_id: PathId, body: PtResultCreate, caller: SignedIn) -> PtSubmission:
     """Submit the laboratory's result for one measurand."""
-    return proficiency.submit_result(uow_factory(), actor, round_id, body)
+    return proficiency.submit_result(caller.uow, caller.actor, round_id, body)
 
 
 @router.post("/rounds/{round_id}/evaluate")
-def evaluate_round(round_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> PtRoundView:
+def evaluate_round(round_id: PathId, caller: SignedIn) -> PtRoundView:
     """Close the round and compute robust statistics and scores."""
-    return proficiency.evaluate(uow_factory(), actor, round_id)
+    return proficiency.evaluate(caller.uow, caller.actor, round_id)
 
 
 @router.get(
@@ -59,12 +57,11 @@ def evaluate_round(round_id: PathId, actor: CurrentActor, uow_factory: UowFactor
 )
 def round_chart(
     round_id: PathId,
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     measurand: int = Query(0, ge=-MAX_INT, le=MAX_INT, description="Index of the measurand in the round."),
 ) -> Response:
     """z-score chart of one measurand (the laboratory's own label shown; others anonymised)."""
-    reports = proficiency.round_detail(uow_factory(), actor, round_id).reports
+    reports = proficiency.round_detail(caller.uow, caller.actor, round_id).reports
     if not reports:
         raise InvalidTransition("The round is not evaluated yet.")
     chosen = reports[min(max(measurand, 0), len(reports) - 1)]

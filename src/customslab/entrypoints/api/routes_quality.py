@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
-from customslab.entrypoints.api.deps import CurrentActor, PathId, UowFactory
+from customslab.entrypoints.api.deps import Caller, PathId, SignedIn
 from customslab.services import quality
 from customslab.services.quality_control import qc_chart_svg
 from customslab.services.quality_equipment import DueView, equipment_due
@@ -28,11 +28,9 @@ SVG_CONTENT = {"image/svg+xml": {"schema": {"type": "string"}}}
 
 # Registered before the generated `/quality/equipment/{entry_id}`, which would otherwise take "due".
 @router.get("/quality/equipment/due")
-def calibrations_due(
-    actor: CurrentActor, uow_factory: UowFactory, horizon_days: int = Query(30, ge=0, le=366)
-) -> list[DueView]:
+def calibrations_due(caller: SignedIn, horizon_days: int = Query(30, ge=0, le=366)) -> list[DueView]:
     """Calibrations overdue or due within the horizon, most urgent first."""
-    return equipment_due(uow_factory(), actor, horizon_days)
+    return equipment_due(caller.uow, caller.actor, horizon_days)
 
 
 @router.get(
@@ -40,16 +38,13 @@ def calibrations_due(
     response_class=Response,
     responses={200: {"description": "The chart as SVG.", "content": SVG_CONTENT}},
 )
-def qc_chart(entry_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> Response:
+def qc_chart(entry_id: PathId, caller: SignedIn) -> Response:
     """The Levey–Jennings chart of a QC batch, Westgard violations coloured."""
-    return Response(qc_chart_svg(uow_factory(), actor, entry_id), media_type="image/svg+xml")
+    return Response(qc_chart_svg(caller.uow, caller.actor, entry_id), media_type="image/svg+xml")
 
 
 _KW = inspect.Parameter.KEYWORD_ONLY
-_EDGES = [
-    inspect.Parameter("actor", _KW, annotation=CurrentActor),
-    inspect.Parameter("uow_factory", _KW, annotation=UowFactory),
-]
+_CALLER = inspect.Parameter("caller", _KW, annotation=SignedIn)
 _ENTRY = inspect.Parameter("entry_id", _KW, annotation=PathId)
 
 
@@ -73,7 +68,7 @@ def _add(
     status_code: int = 200,
 ) -> None:
     """Route `call`, giving FastAPI the typed signature it reads parameters and the response from."""
-    call.__signature__ = inspect.Signature([*params, *_EDGES], return_annotation=returns)  # type: ignore[attr-defined]
+    call.__signature__ = inspect.Signature([*params, _CALLER], return_annotation=returns)  # type: ignore[attr-defined]
     call.__name__, call.__doc__ = name, doc
     router.add_api_route(
         path, call, methods=[method], name=name, status_code=status_code, response_model=returns
@@ -89,7 +84,7 @@ def add_register(reg: Register[Any, Any, Any]) -> None:
         base,
         f"list_{slug}",
         f"Every entry of {register} the laboratory keeps or may see, oldest first.",
-        lambda *, actor, uow_factory: reg.list_all(uow_factory(), actor),
+        lambda *, caller: reg.list_all(caller.uow, caller.actor),
         [],
         list[reg.view],  # type: ignore[name-defined]
     )
@@ -98,7 +93,7 @@ def add_register(reg: Register[Any, Any, Any]) -> None:
         base,
         f"record_{one}",
         reg.summary,
-        lambda *, body, actor, uow_factory: reg.record(uow_factory(), actor, body),
+        lambda *, body, caller: reg.record(caller.uow, caller.actor, body),
         _body(reg.command),
         reg.view,
         201,
@@ -108,7 +103,7 @@ def add_register(reg: Register[Any, Any, Any]) -> None:
         f"{base}/{{entry_id}}",
         f"get_{one}",
         f"One entry of {register}.",
-        lambda *, entry_id, actor, uow_factory: reg.detail(uow_factory(), actor, entry_id),
+        lambda *, entry_id, caller: reg.detail(caller.uow, caller.actor, entry_id),
         [_ENTRY],
         reg.view,
     )
@@ -118,8 +113,8 @@ def add_step(step: Step[Any, Any, Any]) -> None:
     """The route of one step of a register's entry."""
     reg = step.register
 
-    def take(*, entry_id: int, actor: Any, uow_factory: Any, body: Any = None) -> Any:
-        return step(uow_factory(), actor, entry_id, body)
+    def take(*, entry_id: int, caller: Caller, body: Any = None) -> Any:
+        return step(caller.uow, caller.actor, entry_id, body)
 
     _add(
         "POST",

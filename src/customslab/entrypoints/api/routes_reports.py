@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request, UploadFile
 from fastapi.responses import Response
 
 from customslab.domain.errors import ValidationFailed
-from customslab.entrypoints.api.deps import CurrentActor, PathId, UowFactory
+from customslab.entrypoints.api.deps import PathId, SignedIn
 from customslab.services import reports
 from customslab.services.reports import ReportAmend, ReportIssue, ReportView, Verdict
 
@@ -21,32 +21,29 @@ PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binar
 @router.post("/samples/{sample_id}/report", status_code=201)
 def issue_report(
     sample_id: PathId,
-    actor: CurrentActor,
-    uow_factory: UowFactory,
+    caller: SignedIn,
     body: Annotated[ReportIssue, Body(default_factory=ReportIssue)],
 ) -> ReportView:
     """Issue the ISO/IEC 17025 test report of an approved sample (the body is optional)."""
-    return reports.issue_report(uow_factory(), actor, sample_id, body)
+    return reports.issue_report(caller.uow, caller.actor, sample_id, body)
 
 
 @router.get("/samples/{sample_id}/reports")
-def sample_reports(sample_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> list[ReportView]:
+def sample_reports(sample_id: PathId, caller: SignedIn) -> list[ReportView]:
     """Every issued version of the sample's report."""
-    return reports.reports_for_sample(uow_factory(), actor, sample_id)
+    return reports.reports_for_sample(caller.uow, caller.actor, sample_id)
 
 
 @router.get("/reports/{entry_id:int}")
-def report_detail(entry_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> ReportView:
+def report_detail(entry_id: PathId, caller: SignedIn) -> ReportView:
     """One issued report version."""
-    return reports.report_detail(uow_factory(), actor, entry_id)
+    return reports.report_detail(caller.uow, caller.actor, entry_id)
 
 
 @router.post("/reports/{entry_id:int}/amend", status_code=201)
-def amend_report(
-    entry_id: PathId, body: ReportAmend, actor: CurrentActor, uow_factory: UowFactory
-) -> ReportView:
+def amend_report(entry_id: PathId, body: ReportAmend, caller: SignedIn) -> ReportView:
     """Issue a new version that supersedes this one, with the reason."""
-    return reports.amend_report(uow_factory(), actor, entry_id, body)
+    return reports.amend_report(caller.uow, caller.actor, entry_id, body)
 
 
 @router.get(
@@ -54,21 +51,19 @@ def amend_report(
     response_class=Response,
     responses={200: {"description": "The issued PDF, byte for byte.", "content": PDF_CONTENT}},
 )
-def report_pdf(entry_id: PathId, actor: CurrentActor, uow_factory: UowFactory) -> Response:
+def report_pdf(entry_id: PathId, caller: SignedIn) -> Response:
     """The issued PDF, exactly as stored."""
-    name, pdf = reports.report_pdf(uow_factory(), actor, entry_id)
+    name, pdf = reports.report_pdf(caller.uow, caller.actor, entry_id)
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
     )
 
 
 @router.post("/reports/verify")
-def verify_report(
-    file: UploadFile, request: Request, actor: CurrentActor, uow_factory: UowFactory
-) -> Verdict:
+def verify_report(file: UploadFile, request: Request, caller: SignedIn) -> Verdict:
     """Upload a report PDF: issued, superseded or unknown."""
     limit = request.app.state.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise ValidationFailed(f"The file is larger than the limit of {limit} bytes.", field="file")
-    return reports.verify_report(uow_factory(), data)
+    return reports.verify_report(caller.uow, data)

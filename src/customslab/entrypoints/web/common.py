@@ -127,6 +127,11 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     return links
 
 
+def say(request: Request, message: str, **values: Any) -> str:
+    """A message in the session's language, its {placeholders} filled in after translation."""
+    return translations(language(request)).gettext(message).format(**values)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:

@@ -8,13 +8,12 @@ from fastapi.responses import JSONResponse, Response
 from customslab.adapters import hs_store
 from customslab.domain.enums import Role
 from customslab.domain.errors import ValidationFailed
-from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, uow_of
+from customslab.entrypoints.web.common import N_, Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.hs_panel import DECISION_RULES, NO_RESULTS
-from customslab.entrypoints.web.routes_lab import _say
 from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification, queries
-from customslab.services.classification import OpinionCreate
+from customslab.services.classification import OpinionCreate, OpinionView
 from customslab.services.contract import parse
 
 router = APIRouter(include_in_schema=False)
@@ -78,6 +77,13 @@ def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "
     )
 
 
+def _to_opinions(request: Request, opinion: OpinionView, message: str) -> Response:
+    """After each step of an opinion: back to its sample's HS page, at the opinions, saying what changed."""
+    return flash_redirect(
+        request, f"/samples/{opinion.sample_id}/hs#opinions", say(request, message, id=opinion.id)
+    )
+
+
 @router.post("/samples/{sample_id}/opinions")
 def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Write the laboratory's classification opinion on the sample."""
@@ -92,30 +98,18 @@ def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form
         },
     )
     out = classification.write_opinion(uow_of(request), actor, sample_id, cmd)
-    return flash_redirect(
-        request,
-        f"/samples/{sample_id}/hs#opinions",
-        _say(request, "Opinion {id} recorded as a draft.", id=out.id),
-    )
+    return _to_opinions(request, out, N_("Opinion {id} recorded as a draft."))
 
 
 @router.post("/opinions/{opinion_id}/approve")
 def approve_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
     """A reviewer other than the author approves the opinion."""
     out = classification.approve_opinion(uow_of(request), actor, opinion_id)
-    return flash_redirect(
-        request,
-        f"/samples/{out.sample_id}/hs#opinions",
-        _say(request, "Opinion {id} approved.", id=opinion_id),
-    )
+    return _to_opinions(request, out, N_("Opinion {id} approved."))
 
 
 @router.post("/opinions/{opinion_id}/share")
 def share_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
     """Share an approved opinion with the network as a precedent."""
     out = classification.share_opinion(uow_of(request), actor, opinion_id)
-    return flash_redirect(
-        request,
-        f"/samples/{out.sample_id}/hs#opinions",
-        _say(request, "Opinion {id} shared with the network.", id=opinion_id),
-    )
+    return _to_opinions(request, out, N_("Opinion {id} shared with the network."))

@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from starlette.datastructures import UploadFile
 
 from customslab.domain.access import Actor
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.entrypoints.uploads import attach_upload, uploaded_file
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.routes_lab import _sample_of_test
-from customslab.services import analysis, identification, queries
+from customslab.services import identification, queries
 from customslab.services.contract import View
 from customslab.services.identification import SearchResult
 from customslab.services.queries import SampleDetail
@@ -138,25 +138,15 @@ def identify_page(
 @router.post("/tests/{test_id}/identify/upload")
 def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
     """Attach the spectrum file to the test, then search it."""
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationFailed("Choose a spectrum file to upload.", field="file")
+    upload = uploaded_file(form, "Choose a spectrum file to upload.")
     _test_and_sample(request, actor, test_id)
-    out = analysis.attach_file(
-        uow_of(request),
-        actor,
-        test_id,
-        filename=upload.filename,
-        media_type=upload.content_type or "text/plain",
-        stream=upload.file,
-        max_bytes=request.app.state.settings.max_upload_bytes,
-    )
+    # Spectrum files are text exports (MSP, JCAMP-DX, CSV): sent without a type, they are stored as text.
+    out = attach_upload(request, uow_of(request), actor, test_id, upload, media_type="text/plain")
     library = str(form.get("library") or "default")
-    tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
         f"/tests/{test_id}/identify?attachment={out.sha256}&library={library}",
-        tr.gettext("File {name} attached.").format(name=out.filename),
+        say(request, "File {name} attached.", name=out.filename),
     )
 
 
@@ -168,11 +158,13 @@ def record(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
     _, result = _search(request, test, sha, str(form.get("library", "default")))
     best = _chosen(result.hits, 1)
     identification.record_identification(uow_of(request), actor, test_id, sha, result)
-    tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
         request,
         f"/samples/{sample.id}#test-{test_id}",
-        tr.gettext("Identification attached to the test: {name} ({score}).").format(
-            name=best.name, score=best.score
+        say(
+            request,
+            "Identification attached to the test: {name} ({score}).",
+            name=best.name,
+            score=best.score,
         ),
     )

@@ -10,12 +10,12 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from starlette.datastructures import UploadFile
 
 from customslab.domain.access import Actor
 from customslab.domain.enums import Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.entrypoints.uploads import attach_upload, uploaded_file
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.services import analysis, cases, dashboard, queries, referrals, reports
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestAssign, TestCreate
 from customslab.services.cases import CustodyCreate, SampleReceipt
@@ -27,10 +27,6 @@ router = APIRouter(include_in_schema=False)
 
 SORTS = ("due", "priority", "registered", "reference")
 PAGE = 50
-
-
-def _say(request: Request, message: str, **values: Any) -> str:
-    return translations(str(request.session.get("lang", "en"))).gettext(message).format(**values)
 
 
 def _queue_filter(params: dict[str, str], analyst_id: int | None = None) -> QueueFilter:
@@ -176,7 +172,7 @@ def receive(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
     }
     out = cases.receive_sample(uow_of(request), actor, sample_id, parse(SampleReceipt, data))
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Sample {id} received.", id=out.lab_sample_id)
+        request, f"/samples/{sample_id}", say(request, "Sample {id} received.", id=out.lab_sample_id)
     )
 
 
@@ -187,7 +183,7 @@ def add_test(request: Request, actor: PageActor, sample_id: int, form: Form) -> 
     cmd = parse(TestCreate, {k: str(form.get(k, "")) for k in keys})
     out = analysis.add_test(uow_of(request), actor, sample_id, cmd)
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Test '{name}' added.", name=out.determination)
+        request, f"/samples/{sample_id}", say(request, "Test '{name}' added.", name=out.determination)
     )
 
 
@@ -208,7 +204,7 @@ def assign(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
     sample_id = _sample_of_test(request, actor, test_id)
     cmd = parse(TestAssign, {"analyst_id": str(form.get("analyst_id", ""))})
     analysis.assign_test(uow_of(request), actor, test_id, cmd)
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Test assigned."))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Test assigned."))
 
 
 @router.post("/tests/{test_id}/results")
@@ -219,37 +215,27 @@ def enter_result(request: Request, actor: PageActor, test_id: int, form: Form) -
     cmd = parse(ResultCreate, {k: str(form.get(k, "")).strip() for k in keys})
     out = analysis.enter_result(uow_of(request), actor, test_id, cmd)
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Result '{name}' recorded.", name=out.name)
+        request, f"/samples/{sample_id}", say(request, "Result '{name}' recorded.", name=out.name)
     )
 
 
 @router.post("/tests/{test_id}/files")
 async def upload_file(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
     """Attach a raw instrument file to the test."""
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise ValidationFailed("Choose a file to upload.", field="file")
+    upload = uploaded_file(form, "Choose a file to upload.")
     sample_id = _sample_of_test(request, actor, test_id)
-    out = analysis.attach_file(
-        uow_of(request),
-        actor,
-        test_id,
-        filename=upload.filename,
-        media_type=upload.content_type or "application/octet-stream",
-        stream=upload.file,
-        max_bytes=request.app.state.settings.max_upload_bytes,
-    )
+    out = attach_upload(request, uow_of(request), actor, test_id, upload)
     target = str(form.get("next") or f"/samples/{sample_id}")
     if not target.startswith("/"):
         target = f"/samples/{sample_id}"
-    return flash_redirect(request, target, _say(request, "File {name} attached.", name=out.filename))
+    return flash_redirect(request, target, say(request, "File {name} attached.", name=out.filename))
 
 
 @router.post("/tests/{test_id}/submit")
 def submit(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
     sample_id = _sample_of_test(request, actor, test_id)
     analysis.submit_test(uow_of(request), actor, test_id)
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Test submitted for review."))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Test submitted for review."))
 
 
 @router.post("/tests/{test_id}/review")
@@ -262,7 +248,7 @@ def review(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
         raise ValidationFailed("Say why the test is returned for retest.", field="reason")
     analysis.review_test(uow_of(request), actor, test_id, cmd)
     message = "Test approved." if cmd.approve else "Test returned for retest."
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, message))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, message))
 
 
 @router.post("/samples/{sample_id}/refer")
@@ -274,7 +260,7 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
     return flash_redirect(
         request,
         f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
-        _say(request, "Sample {id} referred to {lab}.", id=out.lab_sample_id, lab=out.to_lab),
+        say(request, "Sample {id} referred to {lab}.", id=out.lab_sample_id, lab=out.to_lab),
     )
 
 
@@ -282,21 +268,21 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
 def reject(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Reject the sample with a reason the officer will read."""
     cases.reject_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample rejected."))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample rejected."))
 
 
 @router.post("/samples/{sample_id}/cancel")
 def cancel(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Cancel the sample and its open tests, with a reason."""
     cases.cancel_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample cancelled."))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample cancelled."))
 
 
 @router.post("/samples/{sample_id}/archive")
 def archive(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
     """Archive a reported, rejected or cancelled sample."""
     cases.archive_sample(uow_of(request), actor, sample_id)
-    return flash_redirect(request, f"/samples/{sample_id}", _say(request, "Sample archived."))
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample archived."))
 
 
 @router.post("/samples/{sample_id}/custody")
@@ -310,7 +296,7 @@ def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
     cases.record_custody(
         uow_of(request), actor, sample_id, parse(CustodyCreate, data | {"seal_intact": intact})
     )
-    return flash_redirect(request, f"/samples/{sample_id}#custody", _say(request, "Custody event recorded."))
+    return flash_redirect(request, f"/samples/{sample_id}#custody", say(request, "Custody event recorded."))
 
 
 @router.post("/samples/{sample_id}/share")
@@ -320,7 +306,7 @@ def share(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
     cmd = parse(ShareCreate, {"org_code": org, "note": str(form.get("note", ""))})
     referrals.share_sample(uow_of(request), actor, sample_id, cmd)
     return flash_redirect(
-        request, f"/samples/{sample_id}", _say(request, "Sample shared with {lab}.", lab=org)
+        request, f"/samples/{sample_id}", say(request, "Sample shared with {lab}.", lab=org)
     )
 
 
@@ -329,7 +315,7 @@ def issue_report(request: Request, actor: PageActor, sample_id: int, form: Form)
     """Issue the ISO/IEC 17025 test report of an approved sample."""
     out = reports.issue_report(uow_of(request), actor, sample_id)
     return flash_redirect(
-        request, f"/samples/{sample_id}#reports", _say(request, "Report {id} issued.", id=out.report_id)
+        request, f"/samples/{sample_id}#reports", say(request, "Report {id} issued.", id=out.report_id)
     )
 
 

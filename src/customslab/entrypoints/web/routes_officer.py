@@ -11,7 +11,7 @@ from markupsafe import escape
 from customslab.adapters import hs_store
 from customslab.domain.enums import Priority, Reason
 from customslab.domain.errors import ValidationFailed
-from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, translations, uow_of
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.hs.nomenclature import HsError
 from customslab.services import cases, queries
 from customslab.services.cases import RequestCreate, SampleCreate
@@ -76,11 +76,8 @@ def file_request(request: Request, actor: PageActor, form: Form) -> Response:
         created = cases.file_request(uow_of(request), actor, parse(RequestCreate, data))
     except ValidationFailed as exc:
         return render(request, "request_form.html", _form_context(request, values, exc), 422)
-    tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
-        request,
-        f"/requests/{created.id}",
-        tr.gettext("Request {ref} filed.").format(ref=created.reference),
+        request, f"/requests/{created.id}", say(request, "Request {ref} filed.", ref=created.reference)
     )
 
 
@@ -126,9 +123,6 @@ def register_sample(request: Request, actor: PageActor, request_id: int, form: F
     """The laboratory registers a sample of the request."""
     data = {k: str(form.get(k, "")) for k in ("quantity", "unit", "seal_number", "description")}
     created = cases.register_sample(uow_of(request), actor, request_id, parse(SampleCreate, data))
-    tr = translations(str(request.session.get("lang", "en")))
     return flash_redirect(
-        request,
-        f"/samples/{created.id}",
-        tr.gettext("Sample {id} registered.").format(id=created.lab_sample_id),
+        request, f"/samples/{created.id}", say(request, "Sample {id} registered.", id=created.lab_sample_id)
     )

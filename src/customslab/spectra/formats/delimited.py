@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from customslab.spectra.formats.files import read_export_bytes
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -98,10 +99,7 @@ def _parse_number(text: str, decimal_comma: bool) -> float | None:
 
 
 def _read_lines(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SpectrumFormatError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    data = read_export_bytes(path)
     if b"\x00" in data:
         raise SpectrumFormatError(str(path), "binary file, not delimited text")
     return data.decode("utf-8-sig", errors="replace").splitlines()

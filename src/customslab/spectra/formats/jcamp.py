@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from customslab.spectra.formats.files import read_export_bytes
 from customslab.spectra.formats.jcamp_asdf import AsdfError, decode_line
 from customslab.spectra.formats.jcamp_writer import write_jcamp
 from customslab.spectra.model import FloatArray, Spectrum, SpectrumFormatError, Technique
@@ -64,12 +65,8 @@ def normalise_label(label: str) -> str:
 def read_jcamp(path: str | Path, *, excitation_nm: float | None = None) -> list[Spectrum]:
     """Read every data block of a JCAMP-DX file; Raman in nm is converted when excitation_nm is given."""
     path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise SpectrumFormatError(source, f"cannot read file: {exc.strerror or exc}") from None
-    return parse_jcamp(text, source, excitation_nm=excitation_nm)
+    text = read_export_bytes(path).decode("utf-8-sig", errors="replace")
+    return parse_jcamp(text, str(path), excitation_nm=excitation_nm)
 
 
 def parse_jcamp(text: str, source: str, *, excitation_nm: float | None = None) -> list[Spectrum]:

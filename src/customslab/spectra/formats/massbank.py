@@ -12,19 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from customslab.spectra.formats.files import read_record_text
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
 
 
 def read_massbank(path: str | Path) -> list[Spectrum]:
     """Read every record of a MassBank file as an EI-MS :class:`Spectrum`."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpectrumFormatError(source, f"not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
-        raise SpectrumFormatError(source, f"cannot be read ({exc.strerror})") from None
-    return parse_massbank(text, source)
+    return parse_massbank(read_record_text(path), str(path))
 
 
 def parse_massbank(text: str, source: str = "<text>") -> list[Spectrum]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from customslab.spectra.formats.files import read_record_text
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
 
 _QUOTED = re.compile(r'"[^"]*"')
@@ -44,14 +45,7 @@ _SYNONYM_FIELDS = {"synon", "synonym", "synonyms"}
 
 def read_msp(path: str | Path) -> list[Spectrum]:
     """Read every record of an MSP file as an EI-MS :class:`Spectrum`."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = Path(path).read_text(encoding="latin-1")
-    except OSError as exc:
-        raise SpectrumFormatError(source, f"cannot be read ({exc.strerror})") from None
-    return parse_msp(text, source)
+    return parse_msp(read_record_text(path, fallback_encoding="latin-1"), str(path))
 
 
 def parse_msp(text: str, source: str = "<text>") -> list[Spectrum]:

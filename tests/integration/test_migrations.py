@@ -1,0 +1,65 @@
+"""The migrations run both ways: up, down to nothing, and up again to the same schema.
+
+Each migration's downgrade must undo exactly what its upgrade made (the test that the migrated schema
+matches the application's tables is in test_quality_api.py); both run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, inspect
+
+from customslab.adapters.db import alembic_config
+from tests.integration.conftest import create_pg_database, drop_pg_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('migrations') / 'empty.sqlite3'}"
+        return
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+def _schema(url: str) -> dict[str, Any]:
+    """Tables with their columns, keys, foreign keys, unique constraints and indexes, by name."""
+    engine = create_engine(url)
+    try:
+        found = inspect(engine)
+        return {
+            table: {
+                "columns": [(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)],
+                "primary_key": found.get_pk_constraint(table),
+                "foreign_keys": sorted(
+                    (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in found.get_foreign_keys(table)
+                ),
+                "unique": sorted(
+                    (u["name"] or "", tuple(u["column_names"])) for u in found.get_unique_constraints(table)
+                ),
+                "indexes": sorted(
+                    (i["name"] or "", tuple(str(c) for c in i["column_names"]), bool(i["unique"]))
+                    for i in found.get_indexes(table)
+                ),
+            }
+            for table in sorted(found.get_table_names())
+        }
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_and_upgrade_again_give_the_same_schema(empty_url: str) -> None:
+    config = alembic_config(empty_url)
+    command.upgrade(config, "head")
+    first = _schema(empty_url)
+    assert {"analysis_requests", "samples", "audit_entries", "quality_equipment"} <= set(first)
+    command.downgrade(config, "base")
+    assert set(_schema(empty_url)) == {"alembic_version"}
+    command.upgrade(config, "head")
+    assert _schema(empty_url) == first
