@@ -313,3 +313,6 @@ def start_mappers() -> None:
     reg.map_imperatively(m.Identification, identifications)
     reg.map_imperatively(m.ClassificationOpinion, classification_opinions)
     quality_tables.map_quality(reg)
+    # Configure now, not at the first query: until then a mapped class's attributes are half set up,
+    # and reading one on a record made before mapping (the demo network's) fails.
+    reg.configure()

@@ -68,7 +68,10 @@ def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
     with uow() as u:
         u.act_as("demo-loader")
         for organisation in ORGS:
-            u.repo.add(replace(organisation, contact_points=list(organisation.contact_points)))
+            # Fresh copies, contact points included: the module-level records were made before the
+            # storage mapping started, and one seeding must not hand its objects to the next.
+            contacts = [replace(c) for c in organisation.contact_points]
+            u.repo.add(replace(organisation, contact_points=contacts))
         u.commit()
     actors: dict[str, Actor] = {}
     for username, org, roles, name in DEMO_USERS:
