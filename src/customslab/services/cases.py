@@ -109,13 +109,13 @@ class Reasoned(Command):
 
 
 class SampleState(View):
-    id: int | None
+    id: int
     state: State
     reason: str | None = None
 
 
 class CustodyCount(View):
-    sample_id: int | None
+    sample_id: int
     custody_events: int
 
 
@@ -257,7 +257,7 @@ def record_custody(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: C
             sample.disposed_at = now
             sample.disposal_record = event.note or "disposed"
         uow.commit()
-        return CustodyCount(sample_id=sample.id, custody_events=len(sample.custody))
+        return CustodyCount(sample_id=sample_id, custody_events=len(sample.custody))
 
 
 def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
@@ -265,7 +265,7 @@ def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
     with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id, reason) as sample:
         sample.move(State.REJECTED, uow.clock(), reason)
         uow.commit()
-        return SampleState(id=sample.id, state=sample.state, reason=reason)
+        return SampleState.of_record(sample, reason=reason)
 
 
 def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason: str) -> SampleState:
@@ -276,7 +276,7 @@ def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
             if t.state not in (State.CANCELLED, State.APPROVED, State.REPORTED, State.ARCHIVED):
                 t.move(State.CANCELLED, reason)
         uow.commit()
-        return SampleState(id=sample.id, state=sample.state)
+        return SampleState.of_record(sample)
 
 
 def lab_kind(uow: AbstractUnitOfWork, code: str) -> OrgKind:
@@ -291,4 +291,4 @@ def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Sam
     with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id) as sample:
         sample.move(State.ARCHIVED, uow.clock())
         uow.commit()
-        return SampleState(id=sample.id, state=sample.state)
+        return SampleState.of_record(sample)

@@ -161,12 +161,6 @@ def _domain_rule(fn: Any) -> Any:
     return check
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain a NUL character")
-    return value
-
-
 @dataclass(frozen=True)
 class Text(GroupedMetadata):
     """Bounds of a text field, used as `Annotated[str, Text(200)]`: surrounding white space is dropped,
@@ -186,10 +180,6 @@ class Text(GroupedMetadata):
 
 #: A database id: positive and within the integer range of both databases.
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
-#: A count, offset or whole number of days within the integer range.
-Count = Annotated[int, Field(ge=0, le=MAX_INT)]
-#: A non-empty label such as a name or a reason.
-Required = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_no_nul)]
 
 
 def _finite(value: Decimal) -> Decimal:
