@@ -104,7 +104,7 @@ def allowed_methods(request: Request) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return error_response(status_of(exc), exc.message, getattr(exc, "field", None))
+        return error_response(status_of(exc), exc.message, exc.field)
 
     @app.exception_handler(QualityError)
     async def _quality(_: Request, exc: QualityError) -> JSONResponse:
