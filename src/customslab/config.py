@@ -19,12 +19,36 @@ class Settings(BaseSettings):
     secret_key: str = INSECURE_SECRET
     file_store: Path = Path("var/files")
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    token_ttl_minutes: int = Field(default=8 * 60, gt=0)
+    #: Every body that is not a multipart upload (JSON, URL-encoded forms); checked as it streams in.
+    max_json_bytes: int = Field(default=1024 * 1024, gt=0)
+    #: A session (API token or page cookie) ends after this long without a request...
+    session_idle_minutes: int = Field(default=30, gt=0)
+    #: ...and this long after sign-in in any case.
+    session_lifetime_minutes: int = Field(default=8 * 60, gt=0)
+    #: Sign-in throttling: failures are counted over this window, per account and per address.
+    sign_in_window_minutes: int = Field(default=15, gt=0)
+    #: From this many failures for one account, each attempt waits 2^(n - this) seconds...
+    sign_in_backoff_after: int = Field(default=5, gt=0)
+    #: ...at most this long...
+    sign_in_backoff_max_seconds: int = Field(default=60, gt=0)
+    #: ...and this many lock the account for `sign_in_lockout_minutes`.
+    sign_in_lockout_after: int = Field(default=10, gt=0)
+    sign_in_lockout_minutes: int = Field(default=15, gt=0)
+    #: The same for one client address (higher: an office may sign in from behind one address).
+    sign_in_address_backoff_after: int = Field(default=30, gt=0)
+    sign_in_address_lockout_after: int = Field(default=45, gt=0)
     library_path: Path | None = None
     shared_data: Path = Path("../shared/data")
     host: str = "127.0.0.1"
     port: int = 8000
     cookie_secure: bool = False
+    #: The Ed25519 private key (PEM) that signs the audit chain's checkpoints. Keep it off the database's
+    #: volume: whoever holds both can rewrite the trail. Required in production; elsewhere it defaults
+    #: to audit-key.pem beside the file store, created (0600) on first use.
+    audit_key_file: Path | None = None
+    #: A commit that appends audit entries checkpoints the chain's head once the last checkpoint is
+    #: older than this (0: at every such commit); entries newer than it are not yet anchored.
+    audit_checkpoint_seconds: int = Field(default=60, ge=0)
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
@@ -34,3 +58,16 @@ class Settings(BaseSettings):
                 "outside demo, dev and test mode"
             )
         return self
+
+    @model_validator(mode="after")
+    def _require_audit_key_in_production(self) -> Settings:
+        if self.mode == "production" and self.audit_key_file is None:
+            raise ValueError(
+                "CUSTOMSLAB_AUDIT_KEY_FILE must name the audit signing key (a PEM file kept off the "
+                "database's volume; `customslab audit new-key` creates one) outside demo, dev and test mode"
+            )
+        return self
+
+    def audit_key_path(self) -> Path:
+        """The audit signing key's file: the configured one, or audit-key.pem beside the file store."""
+        return self.audit_key_file or self.file_store.parent / "audit-key.pem"

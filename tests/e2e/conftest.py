@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from customslab.adapters import hs_store
 from customslab.adapters.db import upgrade
 from customslab.config import Settings
 from customslab.entrypoints.web.app import create_web_app
@@ -38,6 +39,9 @@ def live(
         library_path=reference_library,
     )
     app = create_web_app(settings)
+    # The nomenclature, as `customslab hs load` would: the request form suggests headings from it.
+    with app.state.db.engine.begin() as conn:
+        hs_store.load_nomenclature(conn, shared_data / "hs")
     net = make_network(app.state.uow_factory)
     with live_server(app) as base:
         yield Live(base, app, net)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+import uvicorn
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from customslab.adapters import hs_store
 from customslab.adapters.db import upgrade
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+from customslab.config import Settings
+from customslab.entrypoints.api.app import create_app
 from tests.conftest import shared_data_dir
+from tests.factories import PASSWORD, Network, make_network
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -90,3 +100,53 @@ def database(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]
 def uow_factory(database: Database, tmp_path: Path) -> Callable[[], SqlAlchemyUnitOfWork]:
     files = LocalFileStore(tmp_path / "files")
     return lambda: SqlAlchemyUnitOfWork(database, files)
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of the test's own, for a test that breaks it for good (tampering, say)."""
+    if backend == "postgresql":
+        url = create_pg_database()
+        upgrade(url)
+        yield url
+        drop_pg_database(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def api(database: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Network]]:
+    """The JSON API on the test database, and a network of users to call it as."""
+    settings = Settings(mode="test", database_url=database.url, file_store=tmp_path / "files")
+    app = create_app(settings, db=database)
+    net = make_network(app.state.uow_factory)
+    with TestClient(app) as client:
+        yield client, net
+
+
+def signed_in(client: TestClient, net: Network, who: str) -> dict[str, str]:
+    """The bearer header of the network's user `who`, signed in through the API."""
+    r = client.post("/api/auth/token", json={"username": net[who].username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app behind a real HTTP server on a free local port while the block lasts: its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)

@@ -44,6 +44,10 @@ def seeded_api(tmp: Path, shared_data: Path, library: Path, n_requests: int = 30
         file_store=tmp / "files",
         shared_data=shared_data,
         library_path=library,
+        # The fuzzer signs in wrongly on purpose, all from one address: keep the per-address throttle
+        # (tested in test_sessions_and_throttling.py) out of its way.
+        sign_in_address_backoff_after=10_000,
+        sign_in_address_lockout_after=20_000,
     )
     load_demo(settings, n_requests=n_requests)
     db = Database(settings.database_url)

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.entrypoints.api.app import create_app
 from tests.factories import PASSWORD, Network, make_network, request_data
+from tests.integration.conftest import serving
 
 UPLOAD_LIMIT = 50_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -36,16 +27,8 @@ def server(database: Database, tmp_path: Path) -> Iterator[tuple[str, Any]]:
         max_upload_bytes=UPLOAD_LIMIT,
     )
     app = create_app(settings, db=database)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", app.state.uow_factory
-    srv.should_exit = True
-    thread.join(5)
+    with serving(app) as base:
+        yield base, app.state.uow_factory
 
 
 def _client(base: str, net: Network, who: str) -> httpx.Client:

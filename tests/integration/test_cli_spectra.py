@@ -61,6 +61,35 @@ def test_a_bad_query_file_gives_a_clear_message_and_exit_code_2(
     assert result.exit_code == 2 and "PK$NUM_PEAK" in result.output and "Traceback" not in result.output
 
 
+IMPOSSIBLE_MZ = "Name: wrapped\nNum Peaks: 2\n41 100\n1e26 50\n"
+
+
+def test_a_query_peak_at_an_impossible_mz_gives_a_clear_message_and_exit_code_2(
+    built: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    out, _ = built
+    bad = tmp_path / "wrapped.msp"
+    bad.write_text(IMPOSSIBLE_MZ)
+    result = runner.invoke(make_app(), ["identify", str(bad), "--library", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "wrapped.msp, line 4: peak 2 has m/z 1e+26, outside the accepted range" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+
+
+def test_library_build_refuses_an_impossible_mz_and_leaves_no_library(
+    built: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    _, files = built
+    bad = tmp_path / "wrapped.msp"
+    bad.write_text(IMPOSSIBLE_MZ)
+    out = tmp_path / "lib"
+    result = runner.invoke(make_app(), ["library", "build", str(files[0]), str(bad), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "peak 2 has m/z 1e+26" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
 def test_a_missing_library_folder_is_reported_without_a_traceback(tmp_path: Path) -> None:
     result = runner.invoke(make_app(), ["library", "info", str(tmp_path)])
     assert result.exit_code == 2 and "not a spectral library" in result.output

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -14,9 +11,8 @@ from fastapi.testclient import TestClient
 from customslab.adapters.quality_tables import TABLE_OF
 from customslab.adapters.tables_base import metadata
 from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.api.app import create_app
-from tests.factories import PASSWORD, Network, make_network
+from tests.factories import Network
+from tests.integration.conftest import signed_in
 
 Headers = dict[str, str]
 
@@ -31,20 +27,6 @@ def test_the_tables_derived_from_the_entry_classes_are_the_ones_the_migrations_c
     assert diffs == []
 
 
-@pytest.fixture
-def api(database: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Network]]:
-    settings = Settings(mode="test", database_url=database.url, file_store=tmp_path / "files")
-    app = create_app(settings, db=database)
-    net = make_network(app.state.uow_factory)
-    with TestClient(app) as client:
-        yield client, net
-
-
-def _login(client: TestClient, net: Network, who: str) -> Headers:
-    r = client.post("/api/auth/token", json={"username": net[who].username, "password": PASSWORD})
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def _post(client: TestClient, path: str, headers: Headers, body: Any = None, status: int = 201) -> Any:
     r = client.post(f"/api/quality/{path}", json=body, headers=headers)
     assert r.status_code == status, r.text
@@ -55,7 +37,7 @@ def test_an_instrument_is_registered_calibrated_and_taken_out_of_service_through
     api: tuple[TestClient, Network],
 ) -> None:
     client, net = api
-    manager = _login(client, net, "central_manager")
+    manager = signed_in(client, net, "central_manager")
     wrong = client.post("/api/quality/equipment", json={"equipment_id": ["x"], "name": "n"}, headers=manager)
     assert wrong.status_code == 422 and wrong.json()["field"] == "equipment_id"
     extra = client.post("/api/quality/equipment", json={"equipment_id": "x", "nom": "n"}, headers=manager)
@@ -66,11 +48,11 @@ def test_an_instrument_is_registered_calibrated_and_taken_out_of_service_through
     eq = _post(client, f"equipment/{eq['id']}/calibrations", manager, calibration)
     assert eq["usable_today"] is True and eq["calibrations"][0]["next_due"] == "2099-01-01"
     broken = {"kind": "damage", "description": "source burnt", "out_of_service": True}
-    eq = _post(client, f"equipment/{eq['id']}/maintenance", _login(client, net, "analyst"), broken)
+    eq = _post(client, f"equipment/{eq['id']}/maintenance", signed_in(client, net, "analyst"), broken)
     assert eq["status"] == "out_of_service" and eq["maintenance"][0]["kind"] == "damage"
     assert client.get(f"/api/quality/equipment/{eq['id']}", headers=manager).json() == eq
     assert client.get("/api/quality/equipment/due", headers=manager).json() == []
-    outsider = _login(client, net, "outsider")
+    outsider = signed_in(client, net, "outsider")
     assert client.get(f"/api/quality/equipment/{eq['id']}", headers=outsider).status_code == 404
     refused = client.post("/api/quality/equipment", json={"equipment_id": "x", "name": "n"})
     assert refused.status_code == 401
@@ -80,7 +62,7 @@ def test_a_method_goes_from_draft_to_another_laboratorys_catalogue_through_the_a
     api: tuple[TestClient, Network],
 ) -> None:
     client, net = api
-    manager, outsider = _login(client, net, "central_manager"), _login(client, net, "outsider")
+    manager, outsider = signed_in(client, net, "central_manager"), signed_in(client, net, "outsider")
     validation = {"repeatability_sr": 0.05, "uncertainty_model": "GUM", "expanded_uncertainty_absolute": 0.2}
     draft = _post(
         client,
@@ -108,7 +90,7 @@ def test_a_method_goes_from_draft_to_another_laboratorys_catalogue_through_the_a
 
 def test_competence_and_qc_records_are_kept_through_the_api(api: tuple[TestClient, Network]) -> None:
     client, net = api
-    manager = _login(client, net, "central_manager")
+    manager = signed_in(client, net, "central_manager")
     analyst_id = net["analyst"].user_id
     training = _post(client, "training", manager, {"user_id": analyst_id, "topic": "GC-MS"})
     assert training["user"] == analyst_id and training["user_id"] == net["analyst"].username
@@ -129,7 +111,7 @@ def test_competence_and_qc_records_are_kept_through_the_api(api: tuple[TestClien
     rm = _post(client, "reference-materials", manager, material)
     assert rm["expired"] is True and rm["certified_value"] == 99.9
     qc = {"material": "CRM", "target_mean": 10, "target_sd": 0.1, "points": [10.0, {"value": 10.5}]}
-    batch = _post(client, "qc-batches", _login(client, net, "analyst"), qc)
+    batch = _post(client, "qc-batches", signed_in(client, net, "analyst"), qc)
     assert batch["status"] == "out of control" and batch["violations"][-1]["rule"] == "1-3s"
     fixed = _post(client, f"qc-batches/{batch['id']}/corrective-actions", manager, {"description": "Rerun."})
     assert fixed["releasable"] is True

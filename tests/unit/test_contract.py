@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from customslab.domain.errors import ValidationFailed
+from customslab.services.analysis import ResultCreate, TestAssign
 from customslab.services.cases import CustodyCreate, RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import MAX_INT, parse
 
@@ -96,3 +97,38 @@ def test_commands_are_immutable_once_validated() -> None:
     cmd = parse(SampleCreate, {"quantity": "2", "unit": "g"})
     with pytest.raises(ValueError, match="frozen"):
         cmd.unit = "kg"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", ["9999-12-31", "0001-01-01", "1899-12-31", "2200-01-01"])
+def test_dates_are_bounded_to_the_years_1900_to_2199(bad: str) -> None:
+    with pytest.raises(
+        ValidationFailed, match="Due date must fall between the years 1900 and 2199"
+    ) as caught:
+        parse(RequestCreate, _request(due_date=bad))
+    assert caught.value.field == "due_date"
+    assert parse(RequestCreate, _request(due_date="2199-12-31")).due_date is not None
+
+
+def test_an_id_given_as_true_is_refused_rather_than_read_as_1() -> None:
+    with pytest.raises(ValidationFailed, match="Analyst id must be a whole number, not true or false"):
+        parse(TestAssign, {"analyst_id": True})
+    with pytest.raises(ValidationFailed, match="Analyst id must be at most") as caught:
+        parse(TestAssign, {"analyst_id": MAX_INT + 1})
+    assert caught.value.field == "analyst_id"
+    assert parse(TestAssign, {"analyst_id": "12"}).analyst_id == 12
+
+
+def test_a_sample_unit_is_a_mass_a_volume_or_a_count() -> None:
+    assert parse(SampleCreate, {"quantity": "3", "unit": "bottles"}).unit == "bottles"
+    with pytest.raises(ValidationFailed, match="'furlongs' is not a unit of mass, volume or count") as caught:
+        parse(SampleCreate, {"quantity": "3", "unit": "furlongs"})
+    assert caught.value.field == "unit"
+
+
+def test_a_result_unit_must_be_a_unit_and_suit_the_named_quantity() -> None:
+    assert parse(ResultCreate, {"name": "colour", "value": "3", "unit": "EBC"}).unit == "EBC"
+    with pytest.raises(ValidationFailed, match="'%vol' is not a unit of Cr content") as caught:
+        parse(ResultCreate, {"name": "element.Cr", "value": "3", "unit": "%vol"})
+    assert caught.value.field == "unit"
+    with pytest.raises(ValidationFailed, match="'parsecs\\^-7' is not a unit"):
+        parse(ResultCreate, {"value": "3", "unit": "parsecs^-7"})

@@ -3,6 +3,10 @@
 The entries are computed at every flush from SQLAlchemy's attribute history (field-level
 before/after) and inserted just before commit, in the same transaction as the change they describe:
 a rolled-back change leaves no entry, and a committed one always has its entries.
+
+With a signer, the same hook anchors the chain: once the last checkpoint is older than the signer's
+interval, the new head is checkpointed in the same transaction (no timer thread: a process that only
+reads never needs one, and several processes share the database's notion of "the last checkpoint").
 """
 
 from __future__ import annotations
@@ -14,13 +18,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import Connection, Engine, event, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from customslab.adapters.orm import AUDITED, audit_entries
-from customslab.domain.audit import GENESIS_HASH, AuditRecord, entry_hash
+from customslab.adapters.audit_anchor import AuditSigner, insert_checkpoint, latest_checkpoint
+from customslab.adapters.orm import AUDITED, audit_checkpoints, audit_entries
+from customslab.domain.audit import GENESIS_HASH, AuditCheckpoint, AuditRecord, entry_hash
 
-SECRET_COLUMNS = {"password_hash"}
+SECRET_COLUMNS = {"password_hash", "token_hash"}
+#: Bookkeeping that would flood the trail: a session's last activity (its start and end are audited).
+UNAUDITED_COLUMNS = {"last_seen_at"}
 #: Arbitrary constant identifying the audit chain's advisory lock in PostgreSQL.
 AUDIT_LOCK_KEY = 7_402_117
 
@@ -63,10 +70,12 @@ def _changes(session: Session) -> Iterator[tuple[str, str, str, dict[str, Any]]]
             state = inspect(obj)
             diff: dict[str, Any] = {}
             for attr in state.mapper.column_attrs:
+                if attr.key in UNAUDITED_COLUMNS:
+                    continue
                 hist = state.attrs[attr.key].history
                 if action == "create":
                     value = getattr(obj, attr.key)
-                    if value is None or value == "":
+                    if value is None or value == "" or attr.key == "row_version":
                         continue
                     diff[attr.key] = {"after": "[set]" if attr.key in SECRET_COLUMNS else _plain(value)}
                 elif action == "update" and hist.has_changes():
@@ -94,8 +103,31 @@ def _collect(session: Session, _flush_context: Any) -> None:
         session.info.setdefault(_PENDING, []).extend((at, actor, reason, *change) for change in pending)
 
 
-def _write_entries(session: Session) -> None:
-    """Before commit: chain and insert the collected entries.
+def _lock_chain(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
+
+
+def _head(conn: Connection) -> tuple[int, str] | None:
+    last = conn.execute(
+        select(audit_entries.c.seq, audit_entries.c.hash).order_by(audit_entries.c.seq.desc()).limit(1)
+    ).first()
+    return (last[0], last[1]) if last else None
+
+
+def _checkpoint_if_due(conn: Connection, signer: AuditSigner, seq: int, head_hash: str) -> None:
+    now = datetime.now(UTC)
+    last = latest_checkpoint(conn)
+    if last is not None and last.seq >= seq:
+        # The trail is shorter than a checkpoint says: tampering that `audit verify` reports. Writing
+        # here would collide with that checkpoint and fail the person's change for nothing.
+        return
+    if signer.is_due(last.at if last else None, now):
+        insert_checkpoint(conn, signer.sign(seq, head_hash, now))
+
+
+def _write_entries(session: Session, signer: AuditSigner | None = None) -> None:
+    """Before commit: chain and insert the collected entries (and a checkpoint, when one is due).
 
     The chain must stay linear, so PostgreSQL writers are serialised by a transaction-scoped advisory
     lock; taking it here rather than at the first flush holds it only from the last flush to the
@@ -106,12 +138,8 @@ def _write_entries(session: Session) -> None:
     if not pending:
         return
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
-    last = conn.execute(
-        select(audit_entries.c.seq, audit_entries.c.hash).order_by(audit_entries.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+    _lock_chain(conn)
+    seq, prev = _head(conn) or (0, GENESIS_HASH)
     rows = []
     for at, actor, reason, entity, entity_id, action, diff in pending:
         seq += 1
@@ -132,15 +160,39 @@ def _write_entries(session: Session) -> None:
         )
         prev = h
     conn.execute(audit_entries.insert(), rows)
+    if signer is not None:
+        _checkpoint_if_due(conn, signer, seq, prev)
+
+
+def checkpoint_now(engine: Engine, signer: AuditSigner) -> tuple[AuditCheckpoint, bool] | None:
+    """Checkpoint the current head now (for cron and `export-head`); None while the trail is empty.
+
+    Returns the head's checkpoint and whether it was written now (False: the head already had one).
+    """
+    with engine.begin() as conn:
+        _lock_chain(conn)
+        head = _head(conn)
+        if head is None:
+            return None
+        seq, head_hash = head
+        row = conn.execute(select(audit_checkpoints).where(audit_checkpoints.c.seq == seq)).first()
+        if row is not None:
+            return AuditCheckpoint(**row._asdict()), False
+        checkpoint = signer.sign(seq, head_hash, datetime.now(UTC))
+        insert_checkpoint(conn, checkpoint)
+        return checkpoint, True
 
 
 def _discard(session: Session, _previous: Any = None) -> None:
     session.info.pop(_PENDING, None)
 
 
-def install_audit_hook(factory: sessionmaker[Session]) -> None:
+def install_audit_hook(factory: sessionmaker[Session], signer: AuditSigner | None = None) -> None:
+    def before_commit(session: Session) -> None:
+        _write_entries(session, signer)
+
     event.listen(factory, "after_flush", _collect)
-    event.listen(factory, "before_commit", _write_entries)
+    event.listen(factory, "before_commit", before_commit)
     event.listen(factory, "after_rollback", _discard)
 
 

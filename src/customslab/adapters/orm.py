@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum as PyEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from customslab.adapters import quality_tables
-from customslab.adapters.tables_base import keyed_table, metadata
+from customslab.adapters.tables_base import keyed_table, metadata, row_version
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
 from customslab.domain import model as m
@@ -49,6 +50,7 @@ organisations = Table(
     Column("address", Text, nullable=False, default=""),
     Column("parent_code", String(32), ForeignKey("organisations.code"), nullable=True),
     Column("contact_points", ContactPointList, nullable=False, default=list),
+    row_version(),
 )
 
 users = keyed_table(
@@ -60,16 +62,32 @@ users = keyed_table(
     Column("roles", RoleSet, nullable=False),
     Column("password_hash", String(200), nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=True),
+    row_version(),
 )
 
-api_tokens = Table(
-    "api_tokens",
-    metadata,
-    Column("token_hash", String(64), primary_key=True),
+#: Signed-in sessions of the API (bearer tokens) and of the pages (the cookie names one); only the
+#: token's sha256 is stored. Revoked at sign-out, password change or by an administrator.
+sessions = keyed_table(
+    "sessions",
+    Column("token_hash", String(64), nullable=False, unique=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("ended_reason", String(60), nullable=False, default=""),
+    Column("address", String(64), nullable=False, default=""),
+    Column("user_agent", String(200), nullable=False, default=""),
+)
+
+#: Every sign-in attempt's outcome (append-only): what sign-in throttling counts.
+sign_in_events = keyed_table(
+    "sign_in_events",
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("username", String(80), nullable=False, index=True),
+    Column("address", String(64), nullable=False, index=True),
+    Column("outcome", String(16), nullable=False),
 )
 
 analysis_requests = keyed_table(
@@ -92,6 +110,7 @@ analysis_requests = keyed_table(
     Column("requested_determinations", JSON, nullable=False, default=list),
     Column("question", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    row_version(),
 )
 
 samples = keyed_table(
@@ -118,6 +137,7 @@ samples = keyed_table(
     Column("reported_at", UTCDateTime, nullable=True),
     Column("parent_id", Integer, ForeignKey("samples.id"), nullable=True),
     Index("ix_samples_lab_state", "lab_code", "state"),
+    row_version(),
 )
 
 custody_events = keyed_table(
@@ -148,6 +168,7 @@ tests = keyed_table(
     Column("submitted_at", UTCDateTime, nullable=True),
     Column("method_version_id", Integer, nullable=True),  # quality_method_versions.id (0004_quality)
     Index("ix_tests_analyst_state", "analyst_id", "state"),
+    row_version(),
 )
 
 results = keyed_table(
@@ -190,6 +211,7 @@ referrals = keyed_table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("accepted_at", UTCDateTime, nullable=True),
     Column("completed_at", UTCDateTime, nullable=True),
+    row_version(),
 )
 
 shares = keyed_table(
@@ -230,6 +252,7 @@ classification_opinions = keyed_table(
     Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("reviewed_at", UTCDateTime, nullable=True),
     Column("shared", Boolean, nullable=False, default=False),
+    row_version(),
 )
 
 audit_entries = Table(
@@ -246,6 +269,18 @@ audit_entries = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_entity", "entity", "entity_id"),
+)
+
+#: Signed checkpoints of the audit chain's head (append-only); the key that signs them is not in the
+#: database, so rewriting or truncating the chain after a checkpoint is detected by `audit verify`.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("key_id", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
 )
 
 sequences = Table(
@@ -272,7 +307,17 @@ AUDITED = {
     "shares",
     "identifications",
     "classification_opinions",
+    "sessions",
+    "sign_in_events",
 } | quality_tables.QUALITY_TABLE_NAMES
+
+
+def _versioned(table: Table) -> dict[str, Any]:
+    """Mapper options that make the ORM check `row_version` in every UPDATE of the table's rows.
+
+    The counter is set by `adapters.concurrency` (not by the ORM), which also moves the version of the
+    aggregate a new child joins, so two writers on one sample or test cannot both succeed."""
+    return {"version_id_col": table.c.row_version, "version_id_generator": False}
 
 
 def start_mappers() -> None:
@@ -282,14 +327,15 @@ def start_mappers() -> None:
         return
     _started = True
     reg = mapper_registry
-    reg.map_imperatively(m.Organisation, organisations)
-    reg.map_imperatively(m.User, users)
+    reg.map_imperatively(m.Organisation, organisations, **_versioned(organisations))
+    reg.map_imperatively(m.User, users, **_versioned(users))
     reg.map_imperatively(m.CustodyEvent, custody_events)
     reg.map_imperatively(m.Result, results)
     reg.map_imperatively(m.Attachment, attachments)
     reg.map_imperatively(
         m.AnalysisTest,
         tests,
+        **_versioned(tests),
         properties={
             "results": relationship(m.Result, order_by=results.c.id, lazy="selectin"),
             "attachments": relationship(m.Attachment, order_by=attachments.c.id, lazy="selectin"),
@@ -298,6 +344,7 @@ def start_mappers() -> None:
     reg.map_imperatively(
         m.Sample,
         samples,
+        **_versioned(samples),
         properties={
             "custody": relationship(m.CustodyEvent, order_by=custody_events.c.id, lazy="selectin"),
             "tests": relationship(m.AnalysisTest, order_by=tests.c.id, lazy="selectin"),
@@ -306,12 +353,17 @@ def start_mappers() -> None:
     reg.map_imperatively(
         m.AnalysisRequest,
         analysis_requests,
+        **_versioned(analysis_requests),
         properties={"samples": relationship(m.Sample, order_by=samples.c.id, lazy="selectin")},
     )
-    reg.map_imperatively(m.Referral, referrals)
+    reg.map_imperatively(m.Referral, referrals, **_versioned(referrals))
+    reg.map_imperatively(m.UserSession, sessions)
+    reg.map_imperatively(m.SignInEvent, sign_in_events)
     reg.map_imperatively(m.Share, shares)
     reg.map_imperatively(m.Identification, identifications)
-    reg.map_imperatively(m.ClassificationOpinion, classification_opinions)
+    reg.map_imperatively(
+        m.ClassificationOpinion, classification_opinions, **_versioned(classification_opinions)
+    )
     quality_tables.map_quality(reg)
     # Configure now, not at the first query: until then a mapped class's attributes are half set up,
     # and reading one on a record made before mapping (the demo network's) fails.

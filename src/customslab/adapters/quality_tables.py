@@ -20,7 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
-from customslab.adapters.tables_base import metadata
+from customslab.adapters.tables_base import metadata, row_version
 from customslab.adapters.types import UTCDateTime
 from customslab.services import quality_ports as q
 from customslab.services.quality_ports import Ref, Size
@@ -142,7 +142,7 @@ def table_of(entry: type[Any]) -> Table:
     columns = [_column(f.name, hints[f.name]) for f in dataclasses.fields(entry)]
     unique: q.Unique | None = getattr(entry, "unique", None)
     rules = [UniqueConstraint(*unique.columns, name=unique.name)] if unique else []
-    return Table(entry.stored_in, metadata, *columns, *rules)
+    return Table(entry.stored_in, metadata, *columns, row_version(), *rules)
 
 
 TABLE_OF: dict[type[Any], Table] = {cls: table_of(cls) for cls in q.QUALITY_ENTRIES}
@@ -154,7 +154,7 @@ QUALITY_TABLE_NAMES = frozenset(t.name for t in TABLE_OF.values())
 def map_quality(reg: registry) -> None:
     """Map the quality entries onto their tables (called once from `orm.start_mappers`)."""
     for cls, table in TABLE_OF.items():
-        reg.map_imperatively(cls, table)
+        reg.map_imperatively(cls, table, version_id_col=table.c.row_version, version_id_generator=False)
 
 
 __all__ = ["QUALITY_TABLE_NAMES", "TABLE_OF", "DomainJson", "from_plain", "map_quality", "to_plain"]

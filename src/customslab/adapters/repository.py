@@ -16,7 +16,6 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -35,7 +34,9 @@ from customslab.domain.model import (
     Referral,
     Sample,
     Share,
+    SignInEvent,
     User,
+    UserSession,
 )
 from customslab.services.ports import DashboardRow, QueueFilter, QueueRow, ReleasedResult, Repository
 
@@ -259,7 +260,7 @@ class SqlRepository(Repository):
             for sid, name, v, unit, u in self.session.execute(q)
         ]
 
-    # -- numbering, nomenclature, audit, tokens ---------------------------------------------
+    # -- numbering, nomenclature, audit, sessions ---------------------------------------------
     def next_number(self, name: str) -> int:
         dialect = self.session.get_bind().dialect.name
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orm.sequences)
@@ -282,22 +283,35 @@ class SqlRepository(Repository):
         q = select(orm.audit_entries).where(a.entity == entity, a.entity_id == entity_id).order_by(a.seq)
         return [AuditRecord(**dict(r)) for r in self.session.execute(q).mappings()]
 
-    def token_user(self, token_hash: str, now: datetime) -> User | None:
-        t = orm.api_tokens.c
-        q = (
-            select(User)
-            .join(orm.api_tokens, t.user_id == orm.users.c.id)
-            .where(t.token_hash == token_hash, t.expires_at > now, t.revoked_at.is_(None))
-        )
+    def session_by_token(self, token_hash: str) -> UserSession | None:
+        q = select(UserSession).where(orm.sessions.c.token_hash == token_hash)
         return self.session.scalars(q).first()
 
-    def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None:
-        self.session.execute(
-            orm.api_tokens.insert().values(
-                token_hash=token_hash, user_id=user_id, created_at=now, expires_at=expires_at
-            )
-        )
+    def user_session(self, session_id: int) -> UserSession | None:
+        return self.session.get(UserSession, session_id)
 
-    def revoke_token(self, token_hash: str, now: datetime) -> None:
-        t = orm.api_tokens.c
-        self.session.execute(update(orm.api_tokens).where(t.token_hash == token_hash).values(revoked_at=now))
+    def sessions_of(
+        self, user_id: int, *, open_only: bool = False, limit: int | None = 100
+    ) -> Sequence[UserSession]:
+        t = orm.sessions.c
+        q = select(UserSession).where(t.user_id == user_id)
+        if open_only:
+            q = q.where(t.revoked_at.is_(None))
+        return self.session.scalars(q.order_by(t.created_at.desc(), t.id.desc()).limit(limit)).all()
+
+    def sign_in_events(
+        self,
+        since: datetime,
+        until: datetime,
+        outcomes: Sequence[str],
+        *,
+        username: str | None = None,
+        address: str | None = None,
+    ) -> Sequence[SignInEvent]:
+        e = orm.sign_in_events.c
+        q = select(SignInEvent).where(e.at >= since, e.at <= until, e.outcome.in_(list(outcomes)))
+        if username is not None:
+            q = q.where(e.username == username)
+        if address is not None:
+            q = q.where(e.address == address)
+        return self.session.scalars(q.order_by(e.at, e.id)).all()

@@ -17,6 +17,12 @@ metadata = MetaData(
 )
 
 
+def row_version() -> Column[int]:
+    """The optimistic-concurrency counter of a record changed in place: every UPDATE names the version it
+    read and sets the next one, so of two writers acting on the same version only the first succeeds."""
+    return Column("row_version", Integer, nullable=False, default=1, server_default="1")
+
+
 def keyed_table(name: str, *columns_and_constraints: Any) -> Table:
     """A table on `metadata` keyed by `id`, an autoincrementing integer and its first column: the key of
     every record the system numbers itself (the migrations create it the same way)."""

@@ -14,7 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from customslab.adapters import orm
+from customslab.adapters.audit_anchor import AuditSigner
 from customslab.adapters.audit_log import install_audit_hook
+from customslab.adapters.concurrency import conflict_for, install_version_hook
 from customslab.adapters.db import make_engine, session_factory
 from customslab.adapters.quality_repository import SqlQualityRepository
 from customslab.adapters.report_pdf import PdfReportRenderer
@@ -73,14 +75,20 @@ class LocalFileStore(FileStore):
 
 
 class Database:
-    """The engine and session factory of one database, built once and passed around."""
+    """The engine and session factory of one database, built once and passed around.
 
-    def __init__(self, url: str) -> None:
+    With `audit_signer`, commits that append audit entries also write the signed checkpoints of the
+    chain's head when one is due; without it (tools, most tests) the chain is written unanchored.
+    """
+
+    def __init__(self, url: str, audit_signer: AuditSigner | None = None) -> None:
         orm.start_mappers()
         self.url = url
+        self.audit_signer = audit_signer
         self.engine: Engine = make_engine(url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        install_audit_hook(self.sessions)
+        install_version_hook(self.sessions)
+        install_audit_hook(self.sessions, audit_signer)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -107,8 +115,16 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return self
 
     def __exit__(self, *args: object) -> None:
-        self.rollback()
-        self.session.close()
+        exc = args[1] if len(args) > 1 and isinstance(args[1], BaseException) else None
+        try:
+            self.rollback()
+            # A concurrent writer won (a stale row version, a unique key taken at the same moment):
+            # the person gets a 409 that says what changed, never a 500.
+            clash = None if exc is None else conflict_for(self.session, exc)
+        finally:
+            self.session.close()
+        if clash is not None:
+            raise clash from exc
 
     def commit(self) -> None:
         self.session.commit()

@@ -36,3 +36,11 @@ class PermissionDenied(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with stored state (a duplicate username, say)."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins for an account or from an address: refused for `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

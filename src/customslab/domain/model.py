@@ -63,6 +63,37 @@ class User:
 
 
 @dataclass(eq=False)
+class UserSession:
+    """A signed-in session of the API (bearer token) or the pages (cookie); only the token's hash is kept.
+
+    It ends at `expires_at` (absolute lifetime), after an idle period since `last_seen_at`, or when
+    revoked (sign-out, password change, an administrator)."""
+
+    token_hash: str
+    user_id: int
+    kind: str  # "api" | "web"
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    ended_reason: str = ""
+    address: str = ""
+    user_agent: str = ""
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class SignInEvent:
+    """One sign-in attempt's outcome ("failed", "succeeded", "locked"...), counted by the throttle."""
+
+    at: datetime
+    username: str
+    address: str
+    outcome: str
+    id: int | None = None
+
+
+@dataclass(eq=False)
 class CustodyEvent:
     """One link of the chain of custody; appended, never edited."""
 

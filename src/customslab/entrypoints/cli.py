@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from customslab.config import Settings
+from customslab.entrypoints.cli_common import DatabaseOption
+from customslab.entrypoints.cli_common import fail as _fail
+from customslab.entrypoints.cli_common import load_settings as _settings
+from customslab.entrypoints.cli_users import PasswordStdin, read_new_password
+
+if TYPE_CHECKING:
+    from customslab.adapters.audit_anchor import AuditSigner
+    from customslab.adapters.uow import Database
+    from customslab.services.queries import AuditVerdict
 
 app = typer.Typer(
     help="customslab — laboratory information system for customs laboratories.", no_args_is_help=True
@@ -21,27 +32,14 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
 
-def _settings(**overrides: object) -> Settings:
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValueError as exc:
-        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(message, fg="red", err=True)
-    return typer.Exit(2)
-
-
 @db_app.command("upgrade")
 def db_upgrade(
-    database_url: Annotated[str | None, typer.Option(help="Overrides CUSTOMSLAB_DATABASE_URL")] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Create or migrate the schema to the newest version."""
     from customslab.adapters.db import upgrade
 
-    settings = _settings(**({"database_url": database_url} if database_url else {}))
+    settings = _settings(database_url)
     upgrade(settings.database_url)
     typer.echo(f"Schema is up to date at {settings.database_url}")
 
@@ -53,18 +51,18 @@ def user_add(
     role: Annotated[list[str], typer.Option(help="Role; repeat for several")],
     full_name: Annotated[str, typer.Option()] = "",
     email: Annotated[str, typer.Option()] = "",
-    password: Annotated[str | None, typer.Option(help="Prompted when omitted")] = None,
+    password_stdin: PasswordStdin = False,
 ) -> None:
-    """Add a user to a laboratory or customs office."""
+    """Add a user to a laboratory or customs office (the password is prompted for, or read from stdin)."""
     from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.domain.errors import DomainError
     from customslab.services import auth
     from customslab.services.contract import parse
 
     settings = _settings()
-    pw = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    pw = read_new_password(password_stdin)
     fields = {"username": username, "full_name": full_name or username, "org_code": org, "email": email}
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, audit_signer=_audit_signer(settings))
     try:
         cmd = parse(auth.UserCreate, fields | {"roles": role, "password": pw})
         out = auth.add_user(SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)), cmd)
@@ -75,41 +73,176 @@ def user_add(
     typer.echo(f"Added user {out.username} (id {out.id}) to {org} as {', '.join(role)}")
 
 
+def _audit_signer(settings: Settings) -> AuditSigner:
+    from customslab.adapters.audit_anchor import AuditKeyError
+    from customslab.entrypoints import wiring
+
+    try:
+        return wiring.audit_signer(settings)
+    except AuditKeyError as exc:
+        raise _fail(f"Configuration error: {exc}") from None
+
+
+@contextmanager
+def _signed_database(database_url: str | None) -> Iterator[tuple[Settings, AuditSigner, Database]]:
+    """The settings, the audit signer and the database that signs with it, disposed of at the end."""
+    from customslab.adapters.uow import Database
+
+    settings = _settings(database_url)
+    signer = _audit_signer(settings)
+    db = Database(settings.database_url, audit_signer=signer)
+    try:
+        yield settings, signer, db
+    finally:
+        db.dispose()
+
+
+def _verdict_lines(verdict: AuditVerdict) -> list[str]:
+    if not verdict.ok:
+        lines = [
+            f"Audit chain BROKEN at entry {verdict.first_broken_seq}: {verdict.problem} "
+            f"({verdict.checked} entries before it verified)."
+        ]
+        return lines + [f"Also: {problem}." for problem in verdict.problems[1:]]
+    lines = [f"Audit chain intact: {verdict.checked} entries verified."]
+    if verdict.last_checkpoint_at is not None:
+        lines.append(
+            f"Checked against {verdict.checkpoints} signed "
+            f"checkpoint{'' if verdict.checkpoints == 1 else 's'}; the last one covers entry "
+            f"{verdict.last_checkpoint_seq} ({verdict.last_checkpoint_at:%Y-%m-%d %H:%M:%S} UTC)."
+        )
+    else:
+        lines.append("No signed checkpoint yet: nothing vouches for the end of the trail.")
+    if verdict.unanchored:
+        lines.append(
+            f"{verdict.unanchored} newer "
+            + ("entry is" if verdict.unanchored == 1 else "entries are")
+            + " not yet anchored by a checkpoint."
+        )
+    if verdict.witness_seq is not None:
+        lines.append(f"The witness head (entry {verdict.witness_seq}) matches the trail.")
+    return lines
+
+
 @audit_app.command("verify")
 def audit_verify(
-    database_url: Annotated[str | None, typer.Option(help="Overrides CUSTOMSLAB_DATABASE_URL")] = None,
+    database_url: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    witness: Annotated[
+        Path | None, typer.Option(help="A head written by `audit export-head`, kept outside this server")
+    ] = None,
 ) -> None:
-    """Recompute the audit hash chain and name the first broken entry."""
+    """Recompute the audit hash chain, check it against its signed checkpoints, name the first problem."""
+    from customslab.adapters.audit_anchor import SqlAuditAnchor, WitnessError, read_witness
     from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.services import queries
 
-    settings = _settings(**({"database_url": database_url} if database_url else {}))
-    db = Database(settings.database_url)
+    settings = _settings(database_url)
+    signer = _audit_signer(settings)
     try:
-        verdict = queries.verify_audit(SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)))
+        pinned = read_witness(witness) if witness is not None else None
+    except WitnessError as exc:
+        raise _fail(str(exc)) from None
+    db = Database(settings.database_url)  # verifying writes nothing, so it needs no signer
+    try:
+        uow = SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store))
+        verdict = queries.verify_audit(uow, SqlAuditAnchor(db.engine, signer), pinned)
     finally:
         db.dispose()
     if as_json:
         typer.echo(verdict.model_dump_json())
-    elif verdict.ok:
-        typer.echo(f"Audit chain intact: {verdict.checked} entries verified.")
     else:
-        typer.secho(
-            f"Audit chain BROKEN at entry {verdict.first_broken_seq}: {verdict.problem} "
-            f"({verdict.checked} entries before it verified).",
-            fg="red",
-        )
+        typer.secho("\n".join(_verdict_lines(verdict)), fg=None if verdict.ok else "red")
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign a checkpoint of the audit chain's head now (for cron; commits write one periodically too)."""
+    from customslab.adapters.audit_log import checkpoint_now
+
+    with _signed_database(database_url) as (_, signer, db):
+        done = checkpoint_now(db.engine, signer)
+    if done is None:
+        typer.echo("The audit trail has no entries yet: there is nothing to anchor.")
+        return
+    checkpoint, written = done
+    when = f"{checkpoint.at:%Y-%m-%d %H:%M:%S} UTC"
+    head = f"entry {checkpoint.seq}, the head of the audit trail,"
+    typer.echo(
+        f"Signed a checkpoint of {head} at {when}."
+        if written
+        else f"{head.capitalize()} was already checkpointed at {when}."
+    )
+
+
+@audit_app.command("export-head")
+def audit_export_head(
+    out: Annotated[Path, typer.Argument(help="The JSON file to write, for a witness outside this server")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Verify the trail, checkpoint its head and write it with the public key, for an outside witness."""
+    from customslab.adapters.audit_anchor import SqlAuditAnchor, write_head
+    from customslab.adapters.audit_log import checkpoint_now
+    from customslab.adapters.uow import LocalFileStore, SqlAlchemyUnitOfWork
+    from customslab.services import queries
+
+    with _signed_database(database_url) as (settings, signer, db):
+        uow = SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store))
+        verdict = queries.verify_audit(uow, SqlAuditAnchor(db.engine, signer))
+        # A witness must never be handed the head of a trail that is already broken.
+        done = checkpoint_now(db.engine, signer) if verdict.ok else None
+    if not verdict.ok:
+        typer.secho("\n".join(_verdict_lines(verdict)), fg="red")
+        typer.secho("No head was exported.", fg="red")
+        raise typer.Exit(1)
+    if done is None:
+        raise _fail("The audit trail has no entries yet: there is no head to export.")
+    checkpoint, _ = done
+    write_head(out, checkpoint, signer.key())
+    typer.echo(
+        f"Wrote the head of the audit trail (entry {checkpoint.seq}, signed "
+        f"{checkpoint.at:%Y-%m-%d %H:%M:%S} UTC) to {out.name}. Keep it outside this server, and check "
+        "the trail against it with `customslab audit verify --witness`."
+    )
+
+
+@audit_app.command("new-key")
+def audit_new_key(
+    path: Annotated[Path, typer.Argument(help="Where to write the key: off the database's volume")],
+) -> None:
+    """Create the audit signing key (Ed25519, PEM, readable by its owner only); never replaces one."""
+    from customslab.adapters.audit_anchor import AuditKey, new_key_file
+
+    try:
+        new_key_file(path)
+    except FileExistsError:
+        raise _fail(
+            "A key file already exists there and is kept: replacing it would orphan every checkpoint "
+            "it signed."
+        ) from None
+    except OSError:
+        raise _fail("The key file could not be written there (check the folder and its rights).") from None
+    typer.echo(
+        f"Created the audit signing key {path.name} (key id {AuditKey.load(path).key_id}). "
+        "Set CUSTOMSLAB_AUDIT_KEY_FILE to it, and back it up apart from the database."
+    )
 
 
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from customslab.adapters.audit_anchor import AuditKeyError
     from customslab.entrypoints.web.app import create_web_app
 
-    uvicorn.run(create_web_app(settings), host=settings.host, port=settings.port, log_level="info")
+    try:
+        web = create_web_app(settings)
+    except AuditKeyError as exc:
+        raise _fail(f"Configuration error: {exc}") from None
+    uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
 
 
 @app.command()
@@ -120,7 +253,7 @@ def serve(
     """Serve the web interface and the API (migrating the schema first)."""
     from customslab.adapters.db import upgrade
 
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
     if port:
@@ -151,7 +284,7 @@ def demo(
     )
     created = load_demo(settings, n_requests=requests)
     typer.echo(("Created" if created else "Reusing") + f" the demo database {database}")
-    typer.echo(f"\n  customslab demo: http://{host}:{port}/   (API docs at /docs)\n")
+    typer.echo(f"\n  customslab demo: http://{host}:{port}/   (API contract at /openapi.json)\n")
     typer.echo(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, org, roles, _name in DEMO_USERS:
         typer.echo(f"    {username:<14} {org:<10} {', '.join(roles)}")
@@ -179,6 +312,14 @@ def _register_engines() -> None:
     app.add_typer(report_app, name="report")
     app.add_typer(library_app, name="library")
     app.command("identify")(identify_command)
+    from customslab.entrypoints.cli_users import sessions_command, set_password_command
+
+    user_app.command("set-password")(set_password_command)
+    user_app.command("sessions")(sessions_command)
+    from customslab.entrypoints.cli_backup import backup_command, restore_command
+
+    app.command("backup")(backup_command)
+    app.command("restore")(restore_command)
 
 
 _register_engines()

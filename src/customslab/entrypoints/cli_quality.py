@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from customslab.entrypoints.cli_common import DatabaseOption, fail, load_settings
+
 report_app = typer.Typer(help="ISO/IEC 17025 test reports.", no_args_is_help=True)
 
 EXIT = {"issued": 0, "superseded": 1, "unknown": 2}
@@ -15,21 +17,15 @@ EXIT = {"issued": 0, "superseded": 1, "unknown": 2}
 @report_app.command("verify")
 def verify(
     file: Annotated[Path, typer.Argument(help="The report PDF to check")],
-    database_url: Annotated[str | None, typer.Option(help="Overrides CUSTOMSLAB_DATABASE_URL")] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Print ISSUED, SUPERSEDED or UNKNOWN for a report PDF (exit 0, 1 or 2)."""
     from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
-    from customslab.config import Settings
     from customslab.services import reports
 
     if not file.is_file():
-        typer.secho(f"No such file: {file}", fg="red", err=True)
-        raise typer.Exit(2)
-    try:
-        settings = Settings(**({"database_url": database_url} if database_url else {}))  # type: ignore[arg-type]
-    except ValueError as exc:
-        typer.secho(f"Configuration error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from None
+        raise fail(f"No such file: {file}")
+    settings = load_settings(database_url)
     db = Database(settings.database_url)
     try:
         verdict = reports.verify_report(

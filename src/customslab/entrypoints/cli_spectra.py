@@ -127,7 +127,9 @@ def identify_command(
     for file, spectrum in queries:
         try:
             hits = search(opened, spectrum, top)
-        except (SpectrumFormatError, ValueError) as exc:
+        except SpectrumFormatError as exc:
+            raise _fail(str(exc)) from None  # names the file already
+        except ValueError as exc:
             raise _fail(f"{file}: {exc}") from None
         results.append(QueryHits(query=str(file), hits=hit_views(hits)))
     if json_output:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from customslab.adapters.db import upgrade
-from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+from customslab.adapters.uow import LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.config import Settings
+from customslab.entrypoints import wiring
 from customslab.services.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
@@ -19,7 +20,7 @@ __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "load_demo"]
 def load_demo(settings: Settings, n_requests: int = 300, seed: int = 20261121) -> bool:
     """Create the demo database unless it already holds the network; returns whether it created it."""
     upgrade(settings.database_url)
-    db = Database(settings.database_url)
+    db = wiring.database(settings)
     files = LocalFileStore(settings.file_store)
 
     def make_uow(clock: Callable[[], datetime]) -> SqlAlchemyUnitOfWork:

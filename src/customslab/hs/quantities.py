@@ -9,6 +9,10 @@ Kinds of quantity and why they are kept apart:
 * sugar polarisation is in degrees of the International Sugar Scale (°Z), not an angle;
 * "kcal" means the International Table kilocalorie (4.1868 kJ): the 5,833 kcal/kg limit of
   subheading note 2 to Chapter 27 is 10,500 Btu/lb (ASTM D388), and Btu is International Table too.
+
+Units are also checked where they are entered, with the same registry: a sample's quantity is a mass,
+a volume or a count (`sample_unit`, `COUNT_WORDS`); a result's unit is one pint reads, a conventional
+laboratory scale (`LAB_SCALES`) or "1", and has the named quantity's dimension (`check_result_unit`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import pint
+from pint.util import to_units_container
 
 from customslab.hs.nomenclature import HsError
 
@@ -225,9 +230,10 @@ _ALIASES: tuple[tuple[str, str], ...] = (
     ("g/100g", "g/hg"),
     ("°Z", "degree_Z"),
     ("°S", "degree_Z"),
-    ("°", "degree_Z"),
     ("%", "percent"),
 )
+# A lone degree sign is a polarimeter reading; °C, °F and the like keep their pint meaning.
+_LONE_DEGREE = re.compile(r"°(?![A-Za-z])")
 
 
 @lru_cache(maxsize=1)
@@ -255,26 +261,224 @@ def spec_for(name: str) -> QuantitySpec:
     raise QuantityError(f"unknown quantity {name!r}; known: {known}")
 
 
+def _pint_text(unit: str) -> str:
+    """The laboratory's spelling of a unit rewritten in words pint knows."""
+    text = unit.strip()
+    for alias, replacement in _ALIASES:
+        text = text.replace(alias, f" {replacement} ")
+    text = _LONE_DEGREE.sub(" degree_Z ", text)
+    text = re.sub(r"\bkcal\b", "kcal_it", text)
+    text = re.sub(r"\bcal\b", "cal_it", text)
+    return text.strip()
+
+
 def _to_canonical(value: float, unit: str, spec: QuantitySpec) -> float:
     kind = KINDS[spec.kind]
     text = unit.strip()
     if spec.kind == "volume_fraction" and text == "%":
         text = "%vol"  # a bare % on a volume quantity can only mean % vol
+    if spec.kind == "dimensionless" and text in DIMENSIONLESS:
+        text = ""
+    if spec.kind == "polarisation" and text == "deg":
+        text = "°Z"  # pint's "deg" is an angle; on a polarimeter it is the sugar scale
     if not text:
         if spec.kind in ("dimensionless", "polarisation"):
             return value
         raise QuantityError(f"{spec.name}: give a unit, e.g. {value:g}{kind.label}")
-    for alias, replacement in _ALIASES:
-        text = text.replace(alias, f" {replacement} ")
-    text = re.sub(r"\bkcal\b", "kcal_it", text)
-    text = re.sub(r"\bcal\b", "cal_it", text)
     ureg = unit_registry()
     try:
-        quantity = ureg.Quantity(value, ureg.parse_units(text.strip()))
+        quantity = ureg.Quantity(value, ureg.parse_units(_pint_text(text)))
         return float(quantity.to(kind.pint_unit).magnitude)
     except (pint.errors.PintError, AttributeError, TypeError, ValueError, AssertionError):
         accepted = ", ".join(repr(u) for u in kind.units)
         raise QuantityError(f"{spec.name}: unit {unit.strip()!r} is not accepted; use {accepted}") from None
+
+
+# -- units given on entry: a sample's quantity, a result ------------------------------------------
+#: How a dimensionless result's unit is written ("1" as SI writes it; "-" in some worksheets).
+DIMENSIONLESS = frozenset({"1", "-"})
+
+#: Conventional laboratory scales pint has no unit for, accepted as written for a result that is not
+#: one of the named quantities above.
+LAB_SCALES: dict[str, str] = {
+    "EBC": "EBC colour units (beer, malt)",
+    "ICUMSA": "ICUMSA colour units (sugar)",
+    "IU": "ICUMSA units (sugar colour)",
+    "pH": "pH",
+    "°Bx": "degrees Brix (soluble solids)",
+    "NTU": "nephelometric turbidity units",
+}
+
+#: What a sample may be counted in besides a mass or a volume: pieces, and the containers goods are
+#: sampled in. Singular or plural, in any case ("Bottles", "pcs").
+COUNT_WORDS = frozenset(
+    {
+        "piece",
+        "pieces",
+        "pc",
+        "pcs",
+        "item",
+        "items",
+        "unit",
+        "units",
+        "count",
+        "bottle",
+        "bottles",
+        "can",
+        "cans",
+        "jar",
+        "jars",
+        "bag",
+        "bags",
+        "sachet",
+        "sachets",
+        "packet",
+        "packets",
+        "package",
+        "packages",
+        "box",
+        "boxes",
+        "carton",
+        "cartons",
+        "vial",
+        "vials",
+        "ampoule",
+        "ampoules",
+        "tablet",
+        "tablets",
+        "capsule",
+        "capsules",
+        "blister",
+        "blisters",
+        "roll",
+        "rolls",
+        "sheet",
+        "sheets",
+        "pair",
+        "pairs",
+        "set",
+        "sets",
+    }
+)
+
+#: No measurement unit raises a base unit to a higher power than this (m⁻³, W/(m²·K), m⁴ at most).
+MAX_EXPONENT = 4
+
+#: UN/ECE Recommendation 20 codes that declarations give quantities in, as pint or COUNT_WORDS reads them.
+REC20_CODES: dict[str, str] = {
+    "KGM": "kg",
+    "GRM": "g",
+    "MGM": "mg",
+    "TNE": "t",
+    "LTR": "L",
+    "MLT": "mL",
+    "MTQ": "m**3",
+    "CMQ": "cm**3",
+    "H87": "piece",
+    "PCE": "piece",
+    "NAR": "items",
+    "C62": "unit",
+    "EA": "unit",
+}
+
+
+def parse_unit(unit: str) -> pint.Unit:
+    """A unit written as laboratories write it (%, % m/m, %vol, mg/kg, °Z...), read by pint.
+
+    Raises QuantityError, in words, for what is not a unit: an unknown word, a number, a power beyond
+    MAX_EXPONENT (parsec^-7).
+    """
+    text = unit.strip()
+    if not text:
+        raise QuantityError("give a unit")
+    try:
+        ureg = unit_registry()
+        parsed = ureg.parse_units(_pint_text(text))
+        powers = [complex(p) for p in to_units_container(parsed, ureg).values()]
+    except Exception:  # pint's parser raises a dozen kinds (tokenizer, syntax, definitions)
+        raise QuantityError(f"'{text}' is not a unit") from None
+    if any(p.imag or not math.isfinite(p.real) or abs(p.real) > MAX_EXPONENT for p in powers):
+        raise QuantityError(f"'{text}' is not a unit (no unit has a power beyond {MAX_EXPONENT})")
+    return parsed
+
+
+#: The dimensions of a sample's quantity besides a count, with the largest unit a sample is measured
+#: in: a tonne, a cubic metre ("ML", a megalitre to pint, is someone's millilitres).
+_SAMPLE_DIMENSIONS = {"[mass]": (1, "t"), "[length]": (3, "m**3")}
+
+
+def _mass_or_volume(spelling: str) -> tuple[pint.Unit, str] | None:
+    """The unit and the largest sample unit of its dimension, if `spelling` is a mass or a volume."""
+    try:
+        parsed = parse_unit(spelling)
+    except QuantityError:
+        return None
+    dimension = dict(parsed.dimensionality)
+    for base, (power, largest) in _SAMPLE_DIMENSIONS.items():
+        if dimension == {base: power}:
+            return parsed, largest
+    return None
+
+
+def sample_unit(unit: str) -> str:
+    """The unit of a sample's quantity as written, once known to be a mass, a volume or a count.
+
+    A mass or a volume is any unit pint reads as one (g, kg, lb, mL, L, cm³, gal), up to a tonne or a
+    cubic metre, in lower case when pint reads it otherwise as written (KG, G); a count is one of
+    COUNT_WORDS; declarations' UN/ECE Recommendation 20 codes (KGM, LTR, H87...) are read as what they
+    stand for.
+    """
+    text = unit.strip()
+    meant = REC20_CODES.get(text.upper(), text)
+    if meant.lower() in COUNT_WORDS:
+        return text
+    found = _mass_or_volume(meant) or _mass_or_volume(meant.lower())
+    if found is None:
+        raise QuantityError(
+            f"'{text}' is not a unit of mass, volume or count: give g, kg, mL, L, or pieces "
+            "(bottles, cans, bags, packets and other containers are counted too)."
+        )
+    parsed, largest = found
+    if unit_registry().Quantity(1, parsed).to(largest).magnitude > 1:
+        hint = "; for millilitres write mL" if text.lower() == "ml" else ""
+        raise QuantityError(
+            f"'{text}' is larger than any unit a sample is measured in (a tonne, a cubic metre){hint}."
+        )
+    return text
+
+
+def _named(name: str) -> QuantitySpec | None:
+    try:
+        return spec_for(name.strip())
+    except QuantityError:
+        return None
+
+
+def check_result_unit(unit: str, name: str = "") -> str:
+    """The unit of a result as written, once pint reads it and, when `name` is a named quantity
+    (alcohol_strength, element.Cr...), once it has that quantity's dimension."""
+    text = unit.strip()
+    spec = _named(name)
+    if spec is not None:
+        try:
+            _to_canonical(1.0, text, spec)
+        except QuantityError:
+            accepted = ", ".join(u for u in KINDS[spec.kind].units if u) or "1"
+            raise QuantityError(
+                f"'{text}' is not a unit of {spec.meaning} ({spec.name}): use {accepted}."
+            ) from None
+        return text
+    if text in DIMENSIONLESS or text in LAB_SCALES:
+        return text
+    try:
+        parse_unit(text)
+    except QuantityError as exc:
+        scales = ", ".join(LAB_SCALES)
+        raise QuantityError(
+            f"{exc}; give a unit such as %, mg/kg, g/L or °C, 1 for a ratio, or a laboratory scale "
+            f"({scales})."
+        ) from None
+    return text
 
 
 @dataclass(frozen=True, slots=True)

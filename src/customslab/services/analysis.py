@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, BinaryIO
 
+from pydantic import Field, ValidationInfo, field_validator
+
 from customslab.domain.access import Action, Actor
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
@@ -11,8 +13,19 @@ from customslab.domain.model import AnalysisTest, Attachment, Result, Sample
 from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
 from customslab.domain.quality.equipment import assert_usable
 from customslab.domain.quality.methods import assert_usable_for_test
+from customslab.hs.quantities import QuantityError, check_result_unit
 from customslab.services.common import acting, acting_on_sample, held_test
-from customslab.services.contract import Amount, Command, Flag, Id, NonNegative, Positive, Text, record_of
+from customslab.services.contract import (
+    Amount,
+    Command,
+    Flag,
+    Id,
+    MeasurementUnit,
+    NonNegative,
+    Positive,
+    Text,
+    record_of,
+)
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
 from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
 from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
@@ -44,7 +57,11 @@ class ResultCreate(Command):
 
     name: Annotated[str, Text(120)] = ""
     value: Amount | None = None
-    unit: Annotated[str, Text(40)] = ""
+    unit: MeasurementUnit = Field(
+        default="",
+        description="Any unit pint reads (%, % m/m, %vol, mg/kg, g/L, °C, 1 for a ratio) or a laboratory "
+        "scale (EBC, pH...); for a named quantity (alcohol_strength, element.Cr...), one of its dimension.",
+    )
     expanded_uncertainty: NonNegative | None = None
     coverage_factor: Positive | None = None
     lod: NonNegative | None = None
@@ -52,6 +69,19 @@ class ResultCreate(Command):
     observation: Annotated[str, Text(4000)] = ""
     equipment_id: Id | None = None
     qc_batch_id: Id | None = None
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_of_the_quantity(cls, unit: str, info: ValidationInfo) -> str:
+        """A named quantity's unit has its dimension: %vol, not g/kg, for alcohol_strength."""
+        # `name` is declared before `unit`, so it has been validated (or refused) by now.
+        name = str(info.data.get("name") or "")
+        if unit and name:
+            try:
+                check_result_unit(unit, name)
+            except QuantityError as exc:
+                raise ValueError(str(exc)) from None
+        return unit
 
 
 class ReviewDecision(Command):
@@ -143,6 +173,12 @@ def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: Resul
             raise ValidationFailed("Value is required.", field="value")
         if cmd.value is not None and not cmd.unit:
             raise ValidationFailed("A numeric result needs its unit (use 1 for dimensionless).", field="unit")
+        if cmd.unit and not cmd.name:
+            # The result takes the test's determination as its name: its unit must suit that quantity.
+            try:
+                check_result_unit(cmd.unit, test.determination)
+            except QuantityError as exc:
+                raise ValidationFailed(str(exc), field="unit") from None
         if cmd.expanded_uncertainty is not None and cmd.coverage_factor is None:
             raise ValidationFailed(
                 "An expanded uncertainty needs its coverage factor k (often 2).", "coverage_factor"

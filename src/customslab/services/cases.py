@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from customslab.domain.access import Action, Actor
-from customslab.domain.codes import normalise_hs_code
+from customslab.domain.codes import DECLARED_HS_PATTERN, hs_code_digits, normalise_hs_code
 from customslab.domain.enums import CustodyKind, OrgKind, Priority, Reason, ReferralState, State
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.domain.model import AnalysisRequest, CustodyEvent, Sample
@@ -21,6 +21,7 @@ from customslab.services.contract import (
     Flag,
     NonNegative,
     Positive,
+    SampleUnit,
     Text,
     View,
     record_of,
@@ -30,10 +31,8 @@ from customslab.services.views import RequestView, SampleSummary
 
 #: Default turnaround targets when the officer gives no due date (working practice, configurable later).
 DEFAULT_DAYS = {Priority.URGENT: 3, Priority.ROUTINE: 14}
-
-
-#: 6 to 10 digits, a dot or a space allowed between them, as declarations write them (2208.40.1000).
-DECLARED_HS_PATTERN = r"^[0-9](?:[. ]?[0-9]){5,9}$"
+#: How far ahead a due date may be set: a later one is a typing mistake (9999-12-31), not a plan.
+DUE_DATE_HORIZON_YEARS = 2
 
 
 class RequestCreate(Command):
@@ -46,7 +45,10 @@ class RequestCreate(Command):
         str,
         Text(20, 1),
         Field(
-            description="6 to 10 digits, as written on the declaration (2208.40 or 220840).",
+            description=(
+                "6 to 10 digits, as written on the declaration (2208.40, 220840, 2208.40.1000): the "
+                "heading's 4 digits, the subheading's 2, then any national digits; chapters 01 to 97."
+            ),
             json_schema_extra={"pattern": DECLARED_HS_PATTERN},
         ),
     ]
@@ -57,7 +59,11 @@ class RequestCreate(Command):
     currency: Currency | None = None
     reason: Reason = Reason.CLASSIFICATION
     priority: Priority = Priority.ROUTINE
-    due_date: Day | None = None
+    due_date: Day | None = Field(
+        default=None,
+        description=f"Today or later, at most {DUE_DATE_HORIZON_YEARS} years ahead; by default 3 days "
+        "(urgent) or 14 days (routine) from today.",
+    )
     requested_determinations: list[Annotated[str, Text(200, 1)]] = Field(default_factory=list, max_length=50)
     question: Annotated[str, Text(4000)] = ""
 
@@ -65,7 +71,7 @@ class RequestCreate(Command):
 class SampleCreate(Command):
     description: Annotated[str, Text(2000)] = ""
     quantity: Positive
-    unit: Annotated[str, Text(20, 1)]
+    unit: SampleUnit
     seal_number: Annotated[str, Text(60)] = ""
     retention_days: int = Field(default=365, ge=1, le=3650)
 
@@ -127,9 +133,12 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
             raise NotFound(f"There is no laboratory '{cmd.lab_code}' in the network.", "lab_code")
         if not lab.is_laboratory:
             raise ValidationFailed(f"'{cmd.lab_code}' is not a laboratory of the network.", "lab_code")
-        hs = normalise_hs_code(cmd.declared_hs)
         exists = uow.repo.heading_exists
-        if exists("01") is not None:
+        if exists("01") is None:
+            # No nomenclature loaded: the code's shape and the Harmonized System's chapters.
+            hs = normalise_hs_code(cmd.declared_hs)
+        else:
+            hs = hs_code_digits(cmd.declared_hs)
             try:
                 normalise_hs_code(hs, lambda c: bool(exists(c)))
             except ValidationFailed as exc:
@@ -139,6 +148,13 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
         due = cmd.due_date or (now.date() + timedelta(days=DEFAULT_DAYS[cmd.priority]))
         if due < now.date():
             raise ValidationFailed("The due date is in the past.", field="due_date")
+        latest = _years_after(now.date(), DUE_DATE_HORIZON_YEARS)
+        if due > latest:
+            raise ValidationFailed(
+                f"The due date {due.isoformat()} is too far ahead: give a date by {latest.isoformat()} "
+                f"({DUE_DATE_HORIZON_YEARS} years from today).",
+                field="due_date",
+            )
         if cmd.declared_value is not None and cmd.currency is None:
             raise ValidationFailed("A declared value needs its currency.", field="currency")
         seq = uow.repo.next_number(f"request-{now.year}")
@@ -157,6 +173,14 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
         uow.repo.flush()
         uow.commit()
         return RequestView.of(req, now.date())
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def register_sample(

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from customslab.domain.access import Action, Actor, require
-from customslab.domain.errors import NotFound
+from customslab.domain.errors import Conflict, NotFound
 from customslab.domain.model import AnalysisRequest, AnalysisTest, Sample
 from customslab.services.ports import AbstractUnitOfWork
 
@@ -50,6 +50,12 @@ def held_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Sample
     """A sample the actor's laboratory holds now: only the holder may change it."""
     sample = visible_sample(uow, actor, sample_id)
     if sample.lab_code != actor.org_code:
+        if any(r.from_lab == actor.org_code for r in uow.repo.referrals_for(sample_id)):
+            # The laboratory referred it away (perhaps a moment ago, from another tab): a state clash.
+            raise Conflict(
+                f"Sample {sample.lab_sample_id} was referred to {sample.lab_code}, which holds it now; "
+                "only the laboratory holding a sample can change it."
+            )
         raise NotFound(f"Sample {sample_id} is not held by your laboratory.")
     return sample
 

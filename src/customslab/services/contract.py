@@ -25,13 +25,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     WithJsonSchema,
 )
 from pydantic import ValidationError as PydanticValidationError
+from pydantic.json_schema import JsonSchemaValue
 
 from customslab.domain.codes import normalise_country, normalise_currency
 from customslab.domain.errors import ValidationFailed
+from customslab.hs.quantities import QuantityError, check_result_unit, sample_unit
 
 #: The largest id or count PostgreSQL's INTEGER and SQLite's rowid both hold.
 MAX_INT = 2**31 - 1
@@ -178,8 +181,15 @@ class Text(GroupedMetadata):
         )
 
 
-#: A database id: positive and within the integer range of both databases.
-Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+def _not_a_flag(value: Any) -> Any:
+    # Pydantic reads true as 1; an id given as true or false is a mistake, not record 1.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+#: A database id: a whole number, positive and within the integer range of both databases.
+Id = Annotated[int, Field(ge=1, le=MAX_INT), BeforeValidator(_not_a_flag)]
 
 
 def _finite(value: Decimal) -> Decimal:
@@ -256,10 +266,48 @@ def _flag(value: Any) -> Any:
     raise ValueError("must be true or false")
 
 
-#: A calendar date, written YYYY-MM-DD.
-Day = Annotated[date, BeforeValidator(_not_a_number)]
-#: A moment, written ISO 8601 (2026-11-29T09:30:00+09:00).
-Moment = Annotated[datetime, BeforeValidator(_not_a_number)]
+#: Years a laboratory's dates fall in; 0001-01-01 or 9999-12-31 is a typing mistake or a placeholder,
+#: and would overflow what the databases and the reports do with dates.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+# The same bound in the schema. The patterns spell out the whole value, as the formats "date" and
+# "date-time" (RFC 3339) do, so that a client or a fuzzer drawing from a pattern draws dates.
+_YEAR = r"(?:19|20|21)[0-9]{2}"
+_DATE = rf"{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = rf"^{_DATE}$"
+MOMENT_PATTERN = (
+    rf"^{_DATE}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,6}})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+When = TypeVar("When", date, datetime)
+
+
+def _sane_year(value: When) -> When:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must fall between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+@dataclass(frozen=True)
+class _InSchema:
+    """Adds `pattern` to the JSON schema of a date or a moment (FIRST_YEAR..LAST_YEAR)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
+#: A calendar date, written YYYY-MM-DD, in the years FIRST_YEAR to LAST_YEAR.
+Day = Annotated[date, BeforeValidator(_not_a_number), AfterValidator(_sane_year), _InSchema(DATE_PATTERN)]
+#: A moment, written ISO 8601 (2026-11-29T09:30:00+09:00), in the years FIRST_YEAR to LAST_YEAR.
+Moment = Annotated[
+    datetime, BeforeValidator(_not_a_number), AfterValidator(_sane_year), _InSchema(MOMENT_PATTERN)
+]
 #: Yes or no.
 Flag = Annotated[bool, BeforeValidator(_flag)]
 
@@ -290,3 +338,33 @@ Currency = Annotated[
     AfterValidator(_exactly(normalise_currency)),
     WithJsonSchema({"type": "string", "enum": CURRENCY_CODES}),
 ]
+
+
+def _unit_rule(check: Callable[[str], str]) -> Callable[[str], str]:
+    """A unit check of `hs.quantities` inside pydantic; an empty unit is left to the command's rules."""
+
+    def rule(value: str) -> str:
+        if not value:
+            return value
+        try:
+            return check(value)
+        except QuantityError as exc:
+            raise ValueError(str(exc)) from None
+
+    return rule
+
+
+#: The unit of a sample's quantity: a mass or a volume pint knows (g, kg, mL, L) up to a tonne or a
+#: cubic metre, or a count (pieces, bottles...; `hs.quantities.COUNT_WORDS`); see `sample_unit`.
+SampleUnit = Annotated[
+    str,
+    Text(20, 1),
+    AfterValidator(_unit_rule(sample_unit)),
+    Field(
+        description="A mass (g, kg), a volume (mL, L) or a count (pieces, bottles, cans, bags...); "
+        "UN/ECE Recommendation 20 codes (KGM, LTR, H87) are read too."
+    ),
+]
+#: The unit of a measured value: any unit pint reads, written as laboratories write it (%, % m/m,
+#: %vol, mg/kg, °Z, 1 for a ratio), or a conventional scale (EBC, pH...; `hs.quantities.LAB_SCALES`).
+MeasurementUnit = Annotated[str, Text(40), AfterValidator(_unit_rule(check_result_unit))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from customslab.domain.enums import OrgKind
 from customslab.domain.model import ContactPoint, Organisation
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "customs-lab-demo"
 
 ORGS = [
     Organisation(

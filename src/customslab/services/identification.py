@@ -99,8 +99,36 @@ class SpectralLibraries(abc.ABC):
         """The named library; raises NotFound for an unknown name."""
 
 
+def _refused(
+    filename: str, exc: SpectrumFormatError, what: str = "cannot be read as a spectrum"
+) -> ValidationFailed:
+    """The reader's problem under the user's file name; never the server's temporary path."""
+    where = f" (line {exc.line})" if exc.line is not None else ""
+    problem = exc.problem.rstrip(".")
+    return ValidationFailed(f"{filename} {what}{where}: {problem}.", field="file")
+
+
+def _library_unreadable(name: str) -> ValidationFailed:
+    # A LibraryError names the folder on the server; the person needs only what to do.
+    return ValidationFailed(
+        f"The spectral library '{name}' cannot be read; ask the administrator to rebuild it.",
+        field="library",
+    )
+
+
+def _open(libraries: SpectralLibraries, name: str) -> Library:
+    try:
+        return libraries.open(name)
+    except LibraryError:
+        raise _library_unreadable(name) from None
+
+
 def read_query(data: bytes, filename: str) -> Spectrum:
-    """Parse an uploaded spectrum (format detected from content and name); one spectrum expected."""
+    """Parse an uploaded spectrum (format detected from content and name); one spectrum expected.
+
+    Values no instrument can record (m/z 1e26, NaN, a negative abundance) are refused here, with
+    the line, so the search never sees them.
+    """
     suffix = Path(filename).suffix[:16] or ".txt"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"query{suffix}"
@@ -108,19 +136,26 @@ def read_query(data: bytes, filename: str) -> Spectrum:
         try:
             spectra = read_spectra(path)
         except SpectrumFormatError as exc:
-            problem = f"{filename} cannot be read as a spectrum: {exc.problem}."
-            raise ValidationFailed(problem, field="file") from None
+            raise _refused(filename, exc) from None
     if not spectra:
         raise ValidationFailed(f"{filename} holds no spectrum.", field="file")
-    return spectra[0]
+    query = spectra[0]
+    # Later messages (preprocessing, search) name the source: the user's file, not the temporary copy.
+    query.metadata["source"] = filename
+    return query
 
 
 def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str, top: int) -> SearchResult:
     """Top hits of the query among library spectra of its own technique, with the library version."""
-    lib = libraries.open(library)
+    lib = _open(libraries, library)
     try:
         hits = search(lib, query, top)
-    except (LibraryError, ValueError) as exc:
+    except SpectrumFormatError as exc:
+        name = Path(str(query.metadata.get("source") or query.name or "spectrum")).name
+        raise _refused(name, exc, "could not be searched") from None
+    except LibraryError:
+        raise _library_unreadable(library) from None
+    except ValueError as exc:
         raise ValidationFailed(f"The spectrum could not be searched: {exc}", field="file") from None
     method = f"EI-MS: {DEFAULT_METHOD} score" if query.technique is Technique.EI_MS else "Pearson r (HQI)"
     return SearchResult(
@@ -142,7 +177,7 @@ def hit_views(hits: Iterable[Hit]) -> list[SpectralHit]:
 
 def library_spectrum(libraries: SpectralLibraries, library: str, row: int) -> tuple[list[float], list[float]]:
     """The stored x/y of one library entry (peaks for MS, the prepared vector for FTIR/Raman)."""
-    lib = libraries.open(library)
+    lib = _open(libraries, library)
     arrays = lib.arrays
     technique = lib.entry(row)["technique"]
     if technique == Technique.EI_MS.value:
@@ -172,7 +207,7 @@ def identify_attachment(
     with uow:
         require(actor, Action.ENTER_RESULT)
         test, _ = held_test(uow, actor, test_id)
-        libraries.open(cmd.library)  # an unknown library is refused before any work
+        _open(libraries, cmd.library)  # an unknown library is refused before any work
         sha = cmd.attachment_sha256
         attachment = next((a for a in test.attachments if a.sha256 == sha), None)
         if attachment is None or not uow.files.exists(sha):

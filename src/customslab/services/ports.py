@@ -9,10 +9,10 @@ import abc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from customslab.domain.access import Actor
-from customslab.domain.audit import AuditRecord
+from customslab.domain.audit import AuditCheckpoint, AuditRecord
 from customslab.domain.enums import Priority, Reason, State
 from customslab.domain.model import (
     AnalysisRequest,
@@ -23,7 +23,9 @@ from customslab.domain.model import (
     Referral,
     Sample,
     Share,
+    SignInEvent,
     User,
+    UserSession,
 )
 from customslab.domain.quality.report import ReportData
 from customslab.services.quality_ports import QualityRepository
@@ -96,6 +98,22 @@ class ReportRenderer(abc.ABC):
     @abc.abstractmethod
     def read_code(self, document: bytes) -> str | None:
         """The verification code a document carries, or None when it has none or is unreadable."""
+
+
+class AuditAnchor(Protocol):
+    """The audit chain's signed checkpoints, and the key kept outside the database that vouches for them."""
+
+    def checkpoints(self) -> list[AuditCheckpoint]:
+        """Every stored checkpoint, in sequence order (as the database has them: possibly forged)."""
+        ...
+
+    def can_verify(self) -> bool:
+        """Whether the key is at hand to check signatures with."""
+        ...
+
+    def is_authentic(self, checkpoint: AuditCheckpoint) -> bool:
+        """Whether the checkpoint carries a valid signature of this deployment's audit key."""
+        ...
 
 
 class FileStore(abc.ABC):
@@ -211,14 +229,33 @@ class Repository(abc.ABC):
     @abc.abstractmethod
     def audit_for(self, entity: str, entity_id: str) -> list[AuditRecord]: ...
 
-    @abc.abstractmethod
-    def token_user(self, token_hash: str, now: datetime) -> User | None: ...
+    # -- sessions and sign-in events (new ones are stored with `add`) ---------------------------
+    # Not abstract, so that the in-memory fakes, which do not sign anyone in, need not implement them.
+    def session_by_token(self, token_hash: str) -> UserSession | None:
+        """The session whose token has this sha256, ended or not."""
+        raise NotImplementedError
 
-    @abc.abstractmethod
-    def add_token(self, token_hash: str, user_id: int, now: datetime, expires_at: datetime) -> None: ...
+    def user_session(self, session_id: int) -> UserSession | None:
+        raise NotImplementedError
 
-    @abc.abstractmethod
-    def revoke_token(self, token_hash: str, now: datetime) -> None: ...
+    def sessions_of(
+        self, user_id: int, *, open_only: bool = False, limit: int | None = 100
+    ) -> Sequence[UserSession]:
+        """A user's sessions, newest first (`limit` of them, or all); `open_only`: those not marked ended
+        (some may have lapsed since)."""
+        raise NotImplementedError
+
+    def sign_in_events(
+        self,
+        since: datetime,
+        until: datetime,
+        outcomes: Sequence[str],
+        *,
+        username: str | None = None,
+        address: str | None = None,
+    ) -> Sequence[SignInEvent]:
+        """Events with one of `outcomes` in [since, until], of a username or an address, oldest first."""
+        raise NotImplementedError
 
 
 @dataclass

@@ -21,7 +21,7 @@ from customslab.domain.quality.proficiency import (
     RoundReport,
     evaluate_round,
 )
-from customslab.services.contract import Amount, Command, NonNegative, Positive, Text, View
+from customslab.services.contract import Amount, Command, MeasurementUnit, NonNegative, Positive, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality import require_role
 from customslab.services.quality_ports import PtResultEntry, PtRoundEntry
@@ -38,7 +38,7 @@ class PtMeasurandCreate(Command):
     """A measurand of the test items; the assigned value may be left to the participants' consensus."""
 
     measurand: Annotated[str, Text(120, 1)]
-    unit: Annotated[str, Text(40, 1)]
+    unit: MeasurementUnit
     assigned_value: Amount | None = None
     assigned_standard_uncertainty: NonNegative | None = None
     sigma_pt: Positive | None = None

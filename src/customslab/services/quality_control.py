@@ -155,6 +155,8 @@ AUTHORISATIONS = qr.Register(
 
 def _revoke(uow: UoW, actor: Actor, entry: AuthorisationEntry, _: qr.NoInput) -> None:
     """Revoke an authorisation; what it covered before the revocation stays valid."""
+    if entry.authorisation.revoked:
+        raise Conflict(f"This authorisation was already revoked on {entry.revoked_at:%Y-%m-%d}.")
     entry.authorisation = replace(entry.authorisation, revoked=True)
     entry.revoked_at = uow.clock()
 

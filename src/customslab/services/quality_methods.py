@@ -184,6 +184,8 @@ def _publish(uow: UoW, actor: Actor, entry: MethodEntry, _: NoInput) -> None:
             f"Method {entry.method.label} is {entry.method.status.value}; only a validated method "
             "can be published to the network."
         )
+    if entry.published:
+        raise Conflict(f"Method {entry.method.label} is already published to the network.")
     entry.published, entry.published_at = True, uow.clock()
 
 

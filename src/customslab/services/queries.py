@@ -7,12 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from customslab.domain.access import Actor
-from customslab.domain.audit import verify_chain
+from customslab.domain.audit import AuditCheckpoint, verify_anchored
 from customslab.domain.enums import State
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.services.common import visible_request, visible_sample
 from customslab.services.contract import View
-from customslab.services.ports import AbstractUnitOfWork, QueueFilter
+from customslab.services.ports import AbstractUnitOfWork, AuditAnchor, QueueFilter
 from customslab.services.views import (
     CustodyView,
     OrganisationView,
@@ -80,10 +80,25 @@ class HistoryEntry(View):
 
 
 class AuditVerdict(View):
+    """The audit trail checked: its hash chain, its signed checkpoints and, if given, a witness head."""
+
     ok: bool
+    #: Entries verified (up to the first problem, or to the last checkpoint a rewrite left intact).
     checked: int
     first_broken_seq: int | None
+    #: The first problem, in sequence order; `problems` lists them all.
     problem: str | None
+    problems: list[str] = []
+    #: Whether the chain was held to signed checkpoints (False: the hash chain alone was checked).
+    anchored: bool = False
+    #: Checkpoints whose signature is valid.
+    checkpoints: int = 0
+    last_checkpoint_seq: int | None = None
+    last_checkpoint_at: datetime | None = None
+    #: Entries newer than the last valid checkpoint: not yet anchored, so their removal would go unseen.
+    unanchored: int = 0
+    #: The entry an exported witness head pinned, when one was given.
+    witness_seq: int | None = None
 
 
 def lab_queue(
@@ -181,10 +196,17 @@ def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> lis
         return [HistoryEntry.of_record(e) for e in entries]
 
 
-def verify_audit(uow: AbstractUnitOfWork) -> AuditVerdict:
-    """Recompute the audit hash chain; name the first broken entry."""
+def verify_audit(
+    uow: AbstractUnitOfWork, anchor: AuditAnchor | None = None, witness: AuditCheckpoint | None = None
+) -> AuditVerdict:
+    """Recompute the audit hash chain and hold it to its signed checkpoints; name the first problem."""
     with uow:
-        return AuditVerdict.of_record(verify_chain(uow.repo.audit_chain()))
+        # Checkpoints first, the chain after: a checkpoint commits with the entries it covers, so every
+        # entry a checkpoint read here names is already visible to the chain read that follows.
+        checkpoints = anchor.checkpoints() if anchor is not None else []
+        authentic = anchor.is_authentic if anchor is not None and anchor.can_verify() else None
+        verdict = verify_anchored(uow.repo.audit_chain(), checkpoints, authentic, witness)
+        return AuditVerdict.of_record(verdict, anchored=anchor is not None)
 
 
 def organisations(uow: AbstractUnitOfWork) -> list[OrganisationView]:

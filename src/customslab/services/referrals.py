@@ -10,7 +10,7 @@ from customslab.domain.errors import Conflict, NotFound, ValidationFailed
 from customslab.domain.model import CustodyEvent, Referral, Sample, Share, referral_kind_for
 from customslab.services.cases import lab_kind
 from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_sample
-from customslab.services.contract import Command, Positive, Text, View
+from customslab.services.contract import Command, Positive, SampleUnit, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import ReferralView
 
@@ -21,7 +21,7 @@ class ReferralCreate(Command):
     to_lab: Annotated[str, Text(40, 1)]
     reason: Annotated[str, Text(2000, 1)]
     sub_sample_quantity: Positive | None = None
-    unit: Annotated[str, Text(20)] | None = None
+    unit: SampleUnit | None = None
     seal_number: Annotated[str, Text(60)] | None = None
 
 

@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from customslab.spectra import scoring_ms
+from customslab.spectra import model, scoring_ms
 from customslab.spectra.model import Technique
 
 FORMAT_VERSION = 3
-MAX_MZ = 65535
+MAX_MZ = int(model.MAX_MZ)  # ms_mz is uint16; readers refuse any m/z above it
 VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from customslab.spectra import scoring_ms
 from customslab.spectra.library_store import Library, open_library
-from customslab.spectra.model import Spectrum, Technique
+from customslab.spectra.model import MAX_MZ, Spectrum, Technique
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
 from customslab.spectra.search_exhaustive import exhaustive_scores
 from customslab.spectra.search_pruned import CosinePlan, EntropyPlan, Plan, pruned_top_k
@@ -78,6 +78,9 @@ def ms_top_k(
     """Indices into the library's MS spectra and their scores, best first (exact top-k)."""
     if library.n_ms == 0 or peaks.mz.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
+    if not (float(peaks.mz.min()) >= 0.0 and float(peaks.mz.max()) <= MAX_MZ):  # NaN fails too
+        # Spectrum refuses such peaks when it is made; this keeps the index lookups in bounds.
+        raise ValueError(f"query m/z must lie between 0 and {MAX_MZ:g}")
     if exhaustive or method in ("reverse", "composite"):
         return _top(np.arange(library.n_ms), exhaustive_scores(library, peaks, method), k)
     plan: Plan

@@ -13,7 +13,7 @@ from customslab.spectra.reference_sets import REFERENCE_SETS, polymer_class
 
 
 def spectrum(source: str, name: str = "stem") -> Spectrum:
-    return Spectrum(np.arange(3.0), np.ones(3), Technique.FTIR, name, {"source": source})
+    return Spectrum(np.arange(1000.0, 1003.0), np.ones(3), Technique.FTIR, name, {"source": source})
 
 
 def test_a_table_maps_columns_and_keeps_unknown_ones_as_extra(tmp_path: Path) -> None:

@@ -1,18 +1,17 @@
-"""The FastAPI application: routers, error translation, size limits."""
+"""The FastAPI application: routers, error translation, body limits and the last-resort 500."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.config import Settings
-from customslab.entrypoints.api.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from customslab.entrypoints.api.errors import ERROR_RESPONSES, install_error_handlers
+from customslab.entrypoints.limits import BodyLimit, ServerErrorGuard
 
 
 def operation_id(route: APIRoute) -> str:
@@ -27,6 +26,8 @@ def operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the application for `settings`; nothing is created at import time."""
+    from customslab.adapters.audit_anchor import SqlAuditAnchor
+    from customslab.entrypoints import wiring
     from customslab.entrypoints.api import (
         routes_admin,
         routes_auth,
@@ -38,16 +39,24 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_tests,
     )
 
-    database = db or Database(settings.database_url)
+    # The key that signs the audit checkpoints is outside the database; in production a missing one
+    # stops the start-up here rather than failing every commit later.
+    signer = wiring.audit_signer(settings)
+    database = db or Database(settings.database_url, audit_signer=signer)
     files = LocalFileStore(settings.file_store)
     app = FastAPI(
         title="customslab",
         version="0.1.0",
         description="Laboratory information system for customs laboratories and their network.",
         generate_unique_id_function=operation_id,
+        # Swagger UI and ReDoc load their scripts from a CDN: third-party code on a signed-in origin, and
+        # nothing offline. The contract stays at /openapi.json for any viewer or client generator.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.audit_anchor = SqlAuditAnchor(database.engine, database.audit_signer or signer)
     app.state.files = files
     app.state.uow_factory = lambda: SqlAlchemyUnitOfWork(database, files)
     app.state.libraries = LocalSpectralLibraries(
@@ -55,15 +64,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     )
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # Refuse oversized uploads before reading them; the file store checks again while streaming.
-        length = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + 64 * 1024
-        if length and length.isdigit() and int(length) > limit:
-            limit_text = f"The upload is larger than the limit of {settings.max_upload_bytes} bytes."
-            return error_response(413, limit_text)
-        return await call_next(request)
+    # Added innermost first: the guard wraps the limit, and the web app's middleware wraps them both.
+    app.add_middleware(BodyLimit, json_bytes=settings.max_json_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(ServerErrorGuard)
 
     for module in (
         routes_auth,

@@ -17,6 +17,7 @@ from customslab.domain.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     ValidationFailed,
 )
 from customslab.domain.quality.errors import QualityError
@@ -41,6 +42,7 @@ _DESCRIPTIONS = {
     409: "The record's state does not allow this step, or it clashes with stored data.",
     413: "The body is larger than the configured limit.",
     422: "The input is not valid; `field` names the part at fault.",
+    429: "Too many failed sign-ins for the account or from the address; `Retry-After` says when to retry.",
 }
 
 #: Documented on every route: a generated client knows the shape of each refusal.
@@ -54,6 +56,7 @@ STATUS = {
     PermissionDenied: 403,
     InvalidTransition: 409,
     Conflict: 409,
+    TooManyAttempts: 429,
 }
 
 
@@ -69,6 +72,11 @@ def status_of(exc: Exception) -> int:
 def error_response(status: int, message: str, field: str | None = None, **headers: str) -> JSONResponse:
     body = ErrorBody(error=message, field=field).model_dump(exclude_none=True)
     return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def retry_after(exc: Exception) -> dict[str, str]:
+    """The `Retry-After` header (seconds) of a throttled sign-in; none for other errors."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
 
 
 #: FastAPI answers 400 when it cannot decode a body at all (not UTF-8, a broken multipart form). For the
@@ -104,7 +112,7 @@ def allowed_methods(request: Request) -> str | None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return error_response(status_of(exc), exc.message, exc.field)
+        return error_response(status_of(exc), exc.message, exc.field, **retry_after(exc))
 
     @app.exception_handler(QualityError)
     async def _quality(_: Request, exc: QualityError) -> JSONResponse:

@@ -8,16 +8,20 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Message, Receive, Scope, Send
 
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.domain.errors import DomainError
 from customslab.entrypoints.api.app import create_app
-from customslab.entrypoints.api.errors import status_of
+from customslab.entrypoints.api.errors import retry_after, status_of
+from customslab.entrypoints.limits import HttpMiddleware
 from customslab.entrypoints.web import (
     routes_auth,
     routes_hs,
@@ -28,12 +32,76 @@ from customslab.entrypoints.web import (
     routes_quality,
 )
 from customslab.entrypoints.web.common import HERE, CsrfRefused, LoginRequired, is_htmx, render, translations
+from customslab.services.contract import validation_failed
 
 SESSION_COOKIE = "customslab_session"
 
 
+#: No inline script or style anywhere: the pages' behaviour lives in static/js, their looks in static/css,
+#: and htmx is told not to inject its indicator <style> (base.html). `data:` images are QR codes and icons.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+#: The pages use none of these browser features, so no script may ask for them.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Permissions-Policy": PERMISSIONS_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders(HttpMiddleware):
+    """The headers above on every answer, and `Cache-Control: no-store` on all but the static files.
+
+    Pages and API answers carry declaration data; no-store keeps them out of shared and browser caches
+    (and off the back button after signing out). The static files are the same for everyone.
+    """
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cacheable = str(scope.get("path", "")).startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not cacheable:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api") or request.url.path in ("/docs", "/openapi.json")
+    return request.url.path.startswith("/api") or request.url.path == "/openapi.json"
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
@@ -62,6 +130,7 @@ async def _call(handler: Callable[..., Any], request: Request, exc: Exception) -
 def _install_page_handlers(app: FastAPI) -> None:
     api_domain = app.exception_handlers[DomainError]
     api_http = app.exception_handlers[StarletteHTTPException]
+    api_invalid = app.exception_handlers[RequestValidationError]
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> Response:
@@ -82,7 +151,18 @@ def _install_page_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return await _call(api_domain, request, exc)
-        return _error_page(request, status_of(exc), exc.message)
+        page = _error_page(request, status_of(exc), exc.message)
+        page.headers.update(retry_after(exc))
+        return page
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return await _call(api_invalid, request, exc)
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()):
+            # `/samples/0` or an id past the database's integers: no such page, as for any unknown id.
+            return _error_page(request, 404, "This page does not exist.")
+        return _error_page(request, 422, validation_failed(list(exc.errors())).message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -100,18 +180,13 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
-        max_age=12 * 3600,
+        # The cookie only names a server-side session, which ends sooner when idle; it cannot outlive it.
+        max_age=settings.session_lifetime_minutes * 60,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    # Outermost of ours: the headers reach every answer, the guard's 500 and the limit's 413 included.
+    app.add_middleware(SecurityHeaders)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (

@@ -16,12 +16,16 @@ from starlette.datastructures import FormData
 
 from customslab.domain.access import Actor
 from customslab.domain.enums import Role
+from customslab.domain.errors import NotFound
+from customslab.entrypoints.api.deps import policy_of
 from customslab.services import auth
 from customslab.services.ports import AbstractUnitOfWork
 
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
 LANGUAGES = {"en": "English", "ko": "한국어"}
+#: The cookie's key for the session token; the cookie holds nothing else but lang, csrf and flash.
+SESSION_TOKEN = "sid"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
@@ -62,19 +66,35 @@ def uow_of(request: Request) -> AbstractUnitOfWork:
 
 
 def optional_actor(request: Request) -> Actor | None:
-    """The actor of the session, or None; a deactivated or deleted user is signed out."""
-    uid = request.session.get("uid")
-    if uid is None:
+    """The actor of the session, or None: the cookie's token is checked against the stored sessions, so
+    a cookie kept from before a sign-out, a timeout or a revocation opens nothing."""
+    token = request.session.get(SESSION_TOKEN)
+    if not token:
         return None
-    uow = uow_of(request)
-    with uow:
-        user = uow.repo.user(int(uid))
-        if user is None or not user.active:
-            request.session.clear()
-            return None
-        actor = auth.actor_of(user)
-        request.state.full_name = user.full_name
-    return actor
+    try:
+        who = auth.session_user(uow_of(request), str(token), "web", policy_of(request))
+    except NotFound:
+        forget_session(request)
+        return None
+    request.state.full_name = who.full_name
+    return who.actor
+
+
+def start_session(request: Request, token: str) -> None:
+    """A fresh cookie on sign-in (no fixation of a pre-login session): the token, and the language."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session[SESSION_TOKEN] = token
+    if lang:
+        request.session["lang"] = lang
+
+
+def forget_session(request: Request) -> None:
+    """Empty the cookie but keep the chosen language."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
 
 
 def page_actor(request: Request) -> Actor:

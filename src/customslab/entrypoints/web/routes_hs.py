@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from customslab.adapters import hs_store
 from customslab.domain.enums import Role
 from customslab.domain.errors import ValidationFailed
+from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.web.common import N_, Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.hs_panel import DECISION_RULES, NO_RESULTS
 from customslab.hs.decision import DecisionRule
@@ -45,7 +46,7 @@ def browser(request: Request, actor: PageActor, q: str = "", code: str = "") -> 
 
 
 @router.get("/samples/{sample_id}/hs")
-def evaluation(request: Request, actor: PageActor, sample_id: int, rule: str = "guarded") -> Response:
+def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str = "guarded") -> Response:
     """The sample's results through the HS measurement rules: what fires, and declared vs determined."""
     if rule not in DECISION_RULES:
         raise ValidationFailed(f"Choose a decision rule among: {', '.join(DECISION_RULES)}.", "rule")
@@ -85,7 +86,7 @@ def _to_opinions(request: Request, opinion: OpinionView, message: str) -> Respon
 
 
 @router.post("/samples/{sample_id}/opinions")
-def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def write_opinion(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Write the laboratory's classification opinion on the sample."""
     refs = [r.strip() for r in str(form.get("references", "")).splitlines() if r.strip()]
     cmd = parse(
@@ -102,14 +103,14 @@ def write_opinion(request: Request, actor: PageActor, sample_id: int, form: Form
 
 
 @router.post("/opinions/{opinion_id}/approve")
-def approve_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
+def approve_opinion(request: Request, actor: PageActor, opinion_id: PathId, form: Form) -> Response:
     """A reviewer other than the author approves the opinion."""
     out = classification.approve_opinion(uow_of(request), actor, opinion_id)
     return _to_opinions(request, out, N_("Opinion {id} approved."))
 
 
 @router.post("/opinions/{opinion_id}/share")
-def share_opinion(request: Request, actor: PageActor, opinion_id: int, form: Form) -> Response:
+def share_opinion(request: Request, actor: PageActor, opinion_id: PathId, form: Form) -> Response:
     """Share an approved opinion with the network as a precedent."""
     out = classification.share_opinion(uow_of(request), actor, opinion_id)
     return _to_opinions(request, out, N_("Opinion {id} shared with the network."))

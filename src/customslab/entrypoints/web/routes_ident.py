@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from customslab.domain.access import Actor
 from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.routes_lab import _sample_of_test
@@ -101,7 +102,7 @@ def _chosen(hits: list[SpectralHit], rank: int) -> SpectralHit:
 def identify_page(
     request: Request,
     actor: PageActor,
-    test_id: int,
+    test_id: PathId,
     attachment: str = "",
     library: str = "default",
     hit: int = 1,
@@ -136,7 +137,7 @@ def identify_page(
 
 
 @router.post("/tests/{test_id}/identify/upload")
-def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def upload_spectrum(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     """Attach the spectrum file to the test, then search it."""
     upload = uploaded_file(form, "Choose a spectrum file to upload.")
     _test_and_sample(request, actor, test_id)
@@ -151,7 +152,7 @@ def upload_spectrum(request: Request, actor: PageActor, test_id: int, form: Form
 
 
 @router.post("/tests/{test_id}/identify")
-def record(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def record(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     """Keep the hit list with the test (the search is run again here; the browser's copy is not trusted)."""
     test, sample = _test_and_sample(request, actor, test_id)
     sha = str(form.get("attachment", ""))

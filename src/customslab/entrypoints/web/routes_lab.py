@@ -14,12 +14,13 @@ from markupsafe import Markup
 from customslab.domain.access import Actor
 from customslab.domain.enums import Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.services import analysis, cases, dashboard, queries, referrals, reports
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestAssign, TestCreate
 from customslab.services.cases import CustodyCreate, SampleReceipt
-from customslab.services.contract import parse
+from customslab.services.contract import MAX_INT, parse
 from customslab.services.ports import QueueFilter
 from customslab.services.referrals import ReferralCreate, ShareCreate
 
@@ -58,8 +59,16 @@ def _queue_filter(params: dict[str, str], analyst_id: int | None = None) -> Queu
         text=(params.get("q") or "").strip() or None,
         sort=sort if sort in SORTS else "due",
         limit=PAGE,
-        offset=max(int(params.get("offset") or 0), 0),
+        offset=_offset(params.get("offset")),
     )
+
+
+def _offset(raw: str | None) -> int:
+    """A page offset from the query string, within the database's integer range."""
+    text = (raw or "0").strip()
+    if not text.isdigit() or int(text) > MAX_INT:
+        raise ValidationFailed(f"'{raw}' is not a page offset.", "offset")
+    return int(text)
 
 
 def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | None) -> Response:
@@ -116,7 +125,7 @@ def _analysts(request: Request, org_code: str) -> list[tuple[int, str]]:
 
 
 @router.get("/samples/{sample_id}")
-def sample_page(request: Request, actor: PageActor, sample_id: int) -> Response:
+def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Response:
     """A sample: its request, custody timeline, tests with results and files, referrals and history."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
     history = [] if actor.is_requester_only else queries.entity_history(uow_of(request), actor, sample_id)
@@ -162,7 +171,7 @@ _LAB_STAFF = (Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER)
 
 
 @router.post("/samples/{sample_id}/receive")
-def receive(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def receive(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Receipt with condition, storage location and seal check."""
     data = {
         "condition": str(form.get("condition", "")),
@@ -177,7 +186,7 @@ def receive(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
 
 
 @router.post("/samples/{sample_id}/tests")
-def add_test(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def add_test(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Plan a test, optionally assigned to an analyst."""
     keys = ("determination", "method_ref", "analyst_id")
     cmd = parse(TestCreate, {k: str(form.get(k, "")) for k in keys})
@@ -200,7 +209,7 @@ def _sample_of_test(request: Request, actor: Actor, test_id: int) -> int:
 
 
 @router.post("/tests/{test_id}/assign")
-def assign(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def assign(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     sample_id = _sample_of_test(request, actor, test_id)
     cmd = parse(TestAssign, {"analyst_id": str(form.get("analyst_id", ""))})
     analysis.assign_test(uow_of(request), actor, test_id, cmd)
@@ -208,7 +217,7 @@ def assign(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
 
 
 @router.post("/tests/{test_id}/results")
-def enter_result(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def enter_result(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     """A result with its unit and expanded uncertainty."""
     sample_id = _sample_of_test(request, actor, test_id)
     keys = ("name", "value", "unit", "expanded_uncertainty", "coverage_factor", "lod", "loq", "observation")
@@ -220,7 +229,7 @@ def enter_result(request: Request, actor: PageActor, test_id: int, form: Form) -
 
 
 @router.post("/tests/{test_id}/files")
-async def upload_file(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+async def upload_file(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     """Attach a raw instrument file to the test."""
     upload = uploaded_file(form, "Choose a file to upload.")
     sample_id = _sample_of_test(request, actor, test_id)
@@ -232,14 +241,14 @@ async def upload_file(request: Request, actor: PageActor, test_id: int, form: Fo
 
 
 @router.post("/tests/{test_id}/submit")
-def submit(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def submit(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     sample_id = _sample_of_test(request, actor, test_id)
     analysis.submit_test(uow_of(request), actor, test_id)
     return flash_redirect(request, f"/samples/{sample_id}", say(request, "Test submitted for review."))
 
 
 @router.post("/tests/{test_id}/review")
-def review(request: Request, actor: PageActor, test_id: int, form: Form) -> Response:
+def review(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
     """Approve, or return for retest with a reason."""
     sample_id = _sample_of_test(request, actor, test_id)
     cmd = parse(ReviewDecision, {"approve": form.get("decision") == "approve", "reason": form.get("reason")})
@@ -252,7 +261,7 @@ def review(request: Request, actor: PageActor, test_id: int, form: Form) -> Resp
 
 
 @router.post("/samples/{sample_id}/refer")
-def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def refer(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Refer the sample (or a sub-sample) to another laboratory."""
     keys = ("to_lab", "reason", "sub_sample_quantity", "unit")
     data = {k: str(form.get(k, "")).strip() for k in keys}
@@ -265,28 +274,28 @@ def refer(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
 
 
 @router.post("/samples/{sample_id}/reject")
-def reject(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def reject(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Reject the sample with a reason the officer will read."""
     cases.reject_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
     return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample rejected."))
 
 
 @router.post("/samples/{sample_id}/cancel")
-def cancel(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def cancel(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Cancel the sample and its open tests, with a reason."""
     cases.cancel_sample(uow_of(request), actor, sample_id, str(form.get("reason", "")))
     return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample cancelled."))
 
 
 @router.post("/samples/{sample_id}/archive")
-def archive(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def archive(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Archive a reported, rejected or cancelled sample."""
     cases.archive_sample(uow_of(request), actor, sample_id)
     return flash_redirect(request, f"/samples/{sample_id}", say(request, "Sample archived."))
 
 
 @router.post("/samples/{sample_id}/custody")
-def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def custody(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Append a custody event: hand-over, transport, storage move or disposal."""
     seal = str(form.get("seal_intact", ""))
     data = {
@@ -300,7 +309,7 @@ def custody(request: Request, actor: PageActor, sample_id: int, form: Form) -> R
 
 
 @router.post("/samples/{sample_id}/share")
-def share(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def share(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Let another laboratory of the network read this sample."""
     org = str(form.get("org_code", ""))
     cmd = parse(ShareCreate, {"org_code": org, "note": str(form.get("note", ""))})
@@ -311,7 +320,7 @@ def share(request: Request, actor: PageActor, sample_id: int, form: Form) -> Res
 
 
 @router.post("/samples/{sample_id}/report")
-def issue_report(request: Request, actor: PageActor, sample_id: int, form: Form) -> Response:
+def issue_report(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Issue the ISO/IEC 17025 test report of an approved sample."""
     out = reports.issue_report(uow_of(request), actor, sample_id)
     return flash_redirect(
@@ -320,7 +329,7 @@ def issue_report(request: Request, actor: PageActor, sample_id: int, form: Form)
 
 
 @router.get("/reports/{entry_id}.pdf")
-def report_pdf(request: Request, actor: PageActor, entry_id: int) -> Response:
+def report_pdf(request: Request, actor: PageActor, entry_id: PathId) -> Response:
     """Download an issued report (any version the user may see)."""
     filename, pdf = reports.report_pdf(uow_of(request), actor, entry_id)
     return Response(
@@ -329,7 +338,7 @@ def report_pdf(request: Request, actor: PageActor, entry_id: int) -> Response:
 
 
 @router.get("/samples/{sample_id}/label")
-def label(request: Request, actor: PageActor, sample_id: int) -> Response:
+def label(request: Request, actor: PageActor, sample_id: PathId) -> Response:
     """A printable label with a QR code of the laboratory sample id."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
     qr = segno.make(detail.lab_sample_id, error="m")

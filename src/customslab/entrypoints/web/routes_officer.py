@@ -11,6 +11,7 @@ from markupsafe import escape
 from customslab.adapters import hs_store
 from customslab.domain.enums import Priority, Reason
 from customslab.domain.errors import ValidationFailed
+from customslab.entrypoints.api.deps import Offset, PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.hs.nomenclature import HsError
 from customslab.services import cases, queries
@@ -96,22 +97,23 @@ def hs_suggest(request: Request, actor: PageActor, declared_hs: str = "") -> HTM
     except HsError:
         return HTMLResponse("")
     buttons = "".join(
-        f"<button type=\"button\" onclick=\"document.getElementById('declared_hs').value='{escape(h.code)}';"
-        f"this.parentNode.innerHTML=''\">{escape(h.code)} — {escape(h.description[:90])}</button>"
+        # static/js/page.js fills the field from data-fill/data-value (no inline script under the CSP).
+        f'<button type="button" data-fill="declared_hs" data-value="{escape(h.code)}">'
+        f"{escape(h.code)} — {escape(h.description[:90])}</button>"
         for h in hits
     )
     return HTMLResponse(buttons)
 
 
 @router.get("/requests")
-def my_requests(request: Request, actor: PageActor, offset: int = 0) -> Response:
+def my_requests(request: Request, actor: PageActor, offset: Offset = 0) -> Response:
     """The officer's requests with where each stands."""
     data = queries.my_requests(uow_of(request), actor, limit=50, offset=max(offset, 0))
     return render(request, "my_requests.html", {"data": data, "offset": offset})
 
 
 @router.get("/requests/{request_id}")
-def request_page(request: Request, actor: PageActor, request_id: int) -> Response:
+def request_page(request: Request, actor: PageActor, request_id: PathId) -> Response:
     """One request: declaration data, samples and, once approved, the results."""
     data = queries.request_detail(uow_of(request), actor, request_id)
     can_register = data.lab_code == actor.org_code and not actor.is_requester_only
@@ -119,7 +121,7 @@ def request_page(request: Request, actor: PageActor, request_id: int) -> Respons
 
 
 @router.post("/requests/{request_id}/samples")
-def register_sample(request: Request, actor: PageActor, request_id: int, form: Form) -> Response:
+def register_sample(request: Request, actor: PageActor, request_id: PathId, form: Form) -> Response:
     """The laboratory registers a sample of the request."""
     data = {k: str(form.get(k, "")) for k in ("quantity", "unit", "seal_number", "description")}
     created = cases.register_sample(uow_of(request), actor, request_id, parse(SampleCreate, data))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from customslab.spectra.formats.files import read_export_bytes
-from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
+from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique, check_values
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _X_UNITS = {
@@ -59,6 +59,7 @@ _Y_UNITS = {
 class _Table:
     header: list[str] | None
     rows: list[list[float]]
+    lines: list[int]  # the file line of each row
 
 
 def _unit_key(text: str) -> str:
@@ -125,6 +126,7 @@ def _table(path: Path) -> _Table:
             header.pop()  # a trailing separator leaves an empty last column (RaMPP's SW file has one)
         data_lines = lines[1:]
     rows: list[list[float]] = []
+    row_lines: list[int] = []
     width = len(header) if header is not None else None
     for number, line in data_lines:
         fields = _split(line, sep)
@@ -139,6 +141,7 @@ def _table(path: Path) -> _Table:
             bad = next(f for f, v in zip(fields, values, strict=True) if v is None)
             raise SpectrumFormatError(source, f"not a finite number: {bad[:30]!r}", number)
         rows.append([v for v in values if v is not None])
+        row_lines.append(number)
     if not rows:
         raise SpectrumFormatError(source, "header but no data lines", first_number)
     if header is not None and width is not None:
@@ -147,7 +150,7 @@ def _table(path: Path) -> _Table:
             header = [f.strip() for f in re.split(r"\s{2,}|\t", lines[0][1].strip())]
         if len(header) != width:
             raise SpectrumFormatError(source, f"header has {len(header)} fields, data {width}", first_number)
-    return _Table(header=header, rows=rows)
+    return _Table(header=header, rows=rows, lines=row_lines)
 
 
 def _technique(technique: Technique | None, x_unit: str, y_unit: str, path: Path) -> Technique:
@@ -204,8 +207,7 @@ def read_two_column(
     data = np.asarray(table.rows, dtype=np.float64)
     with np.errstate(over="ignore", divide="ignore"):
         x, final_unit = _convert_x(data[:, 0], x_unit, kind, excitation_nm, str(path))
-    if not np.all(np.isfinite(x)):
-        raise SpectrumFormatError(str(path), "x values out of range after unit conversion")
+    check_values(x, data[:, 1], kind, source=str(path), x_unit=final_unit, lines=table.lines)
     order = np.argsort(x, kind="stable")
     metadata: dict[str, object] = {
         "source": str(path),
@@ -229,12 +231,17 @@ def read_wide_table(path: str | Path, *, technique: Technique = Technique.RAMAN)
     if x_key not in _X_UNITS:
         raise SpectrumFormatError(str(path), f"first column {table.header[0]!r} is not an x axis", 1)
     data = np.asarray(table.rows, dtype=np.float64)
-    x, x_unit = _convert_x(data[:, 0], _X_UNITS[x_key], technique, None, str(path))
+    with np.errstate(over="ignore", divide="ignore"):
+        x, x_unit = _convert_x(data[:, 0], _X_UNITS[x_key], technique, None, str(path))
     order = np.argsort(x, kind="stable")
     spectra = []
     for column, name in enumerate(table.header[1:], start=1):
         if not name:
             raise SpectrumFormatError(str(path), f"column {column + 1} has no name", 1)
+        try:
+            check_values(x, data[:, column], technique, source=str(path), x_unit=x_unit, lines=table.lines)
+        except SpectrumFormatError as exc:
+            raise SpectrumFormatError(exc.source, f"column {name!r}, {exc.problem}", exc.line) from None
         metadata = {
             "source": str(path),
             "format": "wide table",

@@ -21,7 +21,14 @@ import numpy as np
 from customslab.spectra.formats.files import read_export_bytes
 from customslab.spectra.formats.jcamp_asdf import AsdfError, decode_line
 from customslab.spectra.formats.jcamp_writer import write_jcamp
-from customslab.spectra.model import FloatArray, Spectrum, SpectrumFormatError, Technique
+from customslab.spectra.model import (
+    MAX_POINTS,
+    FloatArray,
+    Spectrum,
+    SpectrumFormatError,
+    Technique,
+    check_values,
+)
 
 __all__ = ["normalise_label", "parse_jcamp", "read_jcamp", "write_jcamp"]
 
@@ -199,14 +206,14 @@ def _block_to_spectrum(block: _Block, source: str, excitation_nm: float | None) 
     yfactor = _float(block, "YFACTOR", source, 1.0)
     if block.data_label == "XYDATA" and block.data_form == "(X++(Y..Y))":
         # FIRSTX and LASTX are already actual abscissae; only the ordinates carry a factor.
-        x, y = _read_xydata(block, source)
+        x, y, lines = _read_xydata(block, source)
         xfactor = 1.0
     elif block.data_form in {"(XY..XY)", "(XYW..XYW)", "(XYM..XYM)"}:
         if block.data_label == "PEAKTABLE" and technique is not Technique.EI_MS:
             raise SpectrumFormatError(
                 source, "peak tables are supported for mass spectra only", block.data_line
             )
-        x, y = _read_pairs(block, source, width=2 if block.data_form == "(XY..XY)" else 3)
+        x, y, lines = _read_pairs(block, source, width=2 if block.data_form == "(XY..XY)" else 3)
     else:
         raise SpectrumFormatError(
             source, f"unsupported data form ##{block.data_label}={block.data_form}", block.data_line
@@ -214,10 +221,7 @@ def _block_to_spectrum(block: _Block, source: str, excitation_nm: float | None) 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         x, y = x * xfactor, y * yfactor
         x, x_unit = _convert_x_units(x, block, technique, source, excitation_nm)
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise SpectrumFormatError(
-            source, "data table holds values that are not finite numbers", block.data_line
-        )
+    check_values(x, y, technique, source=source, x_unit=x_unit, lines=lines)
     order = np.argsort(x, kind="stable")
     metadata: dict[str, object] = {
         "source": source,
@@ -268,8 +272,14 @@ def _convert_x_units(
     )
 
 
-def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray]:
+def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray, list[int]]:
     npoints = _integer(block, "NPOINTS", source)
+    if npoints > MAX_POINTS:
+        raise SpectrumFormatError(
+            source,
+            f"##NPOINTS={npoints}: at most {MAX_POINTS:,} points are accepted",
+            block.label_lines["NPOINTS"],
+        )
     firstx = _float(block, "FIRSTX", source)
     xfactor = _float(block, "XFACTOR", source, 1.0)
     if "LASTX" in block.labels:
@@ -277,6 +287,7 @@ def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray]:
     else:
         lastx = firstx + _float(block, "DELTAX", source) * (npoints - 1)
     ys: list[float] = []
+    y_lines: list[int] = []
     line_starts: list[tuple[int, int, float]] = []
     previous_ended_in_dif = False
     for number, line in block.data:
@@ -300,7 +311,13 @@ def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray]:
             index -= 1
         line_starts.append((number, index, decoded.x * xfactor))
         ys.extend(values)
+        y_lines.extend([number] * len(values))
         previous_ended_in_dif = decoded.ends_in_dif
+        if len(ys) > npoints + 1:
+            # Stop before DUP counts can fill memory; +1 for a final Y-value check line.
+            raise SpectrumFormatError(
+                source, f"##NPOINTS={npoints} but the table holds more than {npoints + 1} Y values", number
+            )
     if len(ys) != npoints:
         raise SpectrumFormatError(
             source,
@@ -321,12 +338,13 @@ def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray]:
                 number,
             )
     x = np.linspace(firstx, lastx, npoints) if npoints > 1 else np.array([firstx])
-    return x, np.asarray(ys, dtype=np.float64)
+    return x, np.asarray(ys, dtype=np.float64), y_lines
 
 
-def _read_pairs(block: _Block, source: str, width: int) -> tuple[FloatArray, FloatArray]:
+def _read_pairs(block: _Block, source: str, width: int) -> tuple[FloatArray, FloatArray, list[int]]:
     xs: list[float] = []
     ys: list[float] = []
+    lines: list[int] = []
     for number, line in block.data:
         for group in _PAIR_SPLIT.split(line.strip()):
             if not group:
@@ -340,10 +358,9 @@ def _read_pairs(block: _Block, source: str, width: int) -> tuple[FloatArray, Flo
                 x_value, y_value = float(fields[0]), float(fields[1])
             except ValueError:
                 raise SpectrumFormatError(source, f"malformed number in {group!r}", number) from None
-            if not (math.isfinite(x_value) and math.isfinite(y_value)):
-                raise SpectrumFormatError(source, f"non-finite value in {group!r}", number)
             xs.append(x_value)
             ys.append(y_value)
+            lines.append(number)
     if "NPOINTS" in block.labels and _integer(block, "NPOINTS", source) != len(xs):
         raise SpectrumFormatError(
             source,
@@ -352,4 +369,4 @@ def _read_pairs(block: _Block, source: str, width: int) -> tuple[FloatArray, Flo
         )
     if not xs:
         raise SpectrumFormatError(source, "empty data table", block.data_line)
-    return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), lines

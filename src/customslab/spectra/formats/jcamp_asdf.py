@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from customslab.spectra.model import MAX_POINTS
+
 SQZ_POSITIVE = "@ABCDEFGHI"
 SQZ_NEGATIVE = "abcdefghi"
 DIF_POSITIVE = "%JKLMNOPQR"
@@ -26,8 +28,8 @@ _COMPRESSION_CHARS = frozenset(SQZ_POSITIVE + SQZ_NEGATIVE + DIF_POSITIVE + DIF_
     "e",
 }
 _SEPARATORS = frozenset(" \t,;")
-# Guards memory against corrupted files; no real spectrum repeats one value this often.
-_MAX_DUP = 10_000_000
+# Guards memory against corrupted files: a spectrum holds at most MAX_POINTS values in all.
+_MAX_DUP = MAX_POINTS
 
 
 class AsdfError(ValueError):

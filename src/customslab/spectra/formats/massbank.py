@@ -6,14 +6,13 @@ have no counterpart in :class:`Technique`, and scoring them as EI spectra would 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from customslab.spectra.formats.files import read_record_text
-from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
+from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique, check_values
 
 
 def read_massbank(path: str | Path) -> list[Spectrum]:
@@ -42,12 +41,14 @@ def parse_massbank(text: str, source: str = "<text>") -> list[Spectrum]:
 def _parse_record(lines: list[tuple[int, str]], source: str, end_line: int) -> Spectrum:
     fields: dict[str, list[tuple[int, str]]] = {}
     peaks: list[tuple[float, float]] = []
+    peak_lines: list[int] = []
     table: str | None = None
     for number, line in lines:
         if line.startswith("  "):
             # Indented lines continue the table opened by the last tag (PK$PEAK, PK$ANNOTATION, ...).
             if table == "PK$PEAK":
                 peaks.append(_parse_peak(line, source, number))
+                peak_lines.append(number)
             elif table is None:
                 raise SpectrumFormatError(source, "indented line outside a table", number)
             continue
@@ -85,6 +86,7 @@ def _parse_record(lines: list[tuple[int, str]], source: str, end_line: int) -> S
             fields["AC$INSTRUMENT_TYPE"][0][0],
         )
     array = np.array(peaks, dtype=np.float64)
+    check_values(array[:, 0], array[:, 1], Technique.EI_MS, source=source, lines=peak_lines)
     order = np.argsort(array[:, 0], kind="stable")
     return Spectrum(
         x=array[order, 0], y=array[order, 1], technique=Technique.EI_MS, name=names[0], metadata=metadata
@@ -99,10 +101,6 @@ def _parse_peak(line: str, source: str, number: int) -> tuple[float, float]:
         mz, intensity = float(parts[0]), float(parts[1])
     except ValueError:
         raise SpectrumFormatError(source, f"peak values are not numbers: {line.strip()!r}", number) from None
-    if not (math.isfinite(mz) and math.isfinite(intensity)) or mz <= 0 or intensity < 0:
-        raise SpectrumFormatError(
-            source, f"peak needs m/z > 0 and intensity >= 0, found {line.strip()!r}", number
-        )
     return mz, intensity
 
 

@@ -7,7 +7,6 @@ pairs per line, and annotations in double quotes after a pair.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from customslab.spectra.formats.files import read_record_text
-from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
+from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique, check_values
 
 _QUOTED = re.compile(r'"[^"]*"')
 _SEPARATORS = re.compile(r"[\s;,:()\[\]]+")
@@ -73,6 +72,7 @@ def _parse_record(lines: list[tuple[int, str]], source: str) -> Spectrum:
     extra: dict[str, str] = {}
     declared: int | None = None
     numbers: list[float] = []
+    number_lines: list[int] = []
     peaks_line = start
     for index, (number, line) in enumerate(lines):
         key, sep, value = line.partition(":")
@@ -83,7 +83,7 @@ def _parse_record(lines: list[tuple[int, str]], source: str) -> Spectrum:
             except ValueError:
                 raise SpectrumFormatError(source, f"Num Peaks is not an integer: {value!r}", number) from None
             peaks_line = number
-            numbers = _peak_numbers(lines[index + 1 :], source)
+            numbers, number_lines = _peak_numbers(lines[index + 1 :], source)
             break
         if not sep:
             raise SpectrumFormatError(source, f"expected 'Field: value', found {line[:40]!r}", number)
@@ -107,8 +107,7 @@ def _parse_record(lines: list[tuple[int, str]], source: str) -> Spectrum:
             source, f"Num Peaks says {declared} but {len(numbers) // 2} peaks follow for {name!r}", peaks_line
         )
     pairs = np.array(numbers, dtype=np.float64).reshape(-1, 2)
-    if pairs.size and (np.any(pairs[:, 0] <= 0) or np.any(pairs[:, 1] < 0)):
-        raise SpectrumFormatError(source, f"record {name!r} has m/z <= 0 or a negative intensity", peaks_line)
+    check_values(pairs[:, 0], pairs[:, 1], Technique.EI_MS, source=source, lines=number_lines[::2])
     if extra:
         metadata["msp_fields"] = extra
     order = np.argsort(pairs[:, 0], kind="stable")
@@ -133,8 +132,10 @@ def _set_field(metadata: dict[str, Any], key: str, value: str, source: str, numb
         metadata[key] = value
 
 
-def _peak_numbers(lines: list[tuple[int, str]], source: str) -> list[float]:
+def _peak_numbers(lines: list[tuple[int, str]], source: str) -> tuple[list[float], list[int]]:
+    """Every number after 'Num Peaks:', with the line each stands on."""
     numbers: list[float] = []
+    number_lines: list[int] = []
     for number, line in lines:
         for token in _SEPARATORS.split(_QUOTED.sub(" ", line)):
             if not token:
@@ -143,10 +144,9 @@ def _peak_numbers(lines: list[tuple[int, str]], source: str) -> list[float]:
                 value = float(token)
             except ValueError:
                 raise SpectrumFormatError(source, f"peak value is not a number: {token!r}", number) from None
-            if not math.isfinite(value):
-                raise SpectrumFormatError(source, f"peak value is not finite: {token!r}", number)
             numbers.append(value)
-    return numbers
+            number_lines.append(number)
+    return numbers, number_lines
 
 
 def write_msp(spectra: Iterable[Spectrum], path: str | Path) -> None:
