@@ -248,3 +248,9 @@ def test_backup_names_referenced_files_that_the_store_lacks_or_holds_damaged(
     assert f"lacks file {Path(removed).name}" in result.output
     listed = [f["path"] for f in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]]
     assert not [p for p in listed if p.startswith("files/")]
+
+
+def test_a_backup_is_readable_by_its_owner_only(source: Source) -> None:
+    assert source.backup.stat().st_mode & 0o777 == 0o700
+    for path in source.backup.rglob("*"):
+        assert path.stat().st_mode & 0o077 == 0, path

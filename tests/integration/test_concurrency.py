@@ -56,3 +56,45 @@ def test_the_second_of_two_interleaved_actions_gets_a_conflict_naming_the_winner
     assert len(chain) > entries_before
     # No entry from the losing action: every new entry is the rival's, none is written twice.
     assert {e.actor for e in chain[entries_before:]} == {race.second_actor}
+
+
+def test_a_conflict_with_another_laboratory_does_not_name_its_staff(
+    database: Database, tmp_path: Path
+) -> None:
+    """Two participants of one PT round submit at the same moment: the round moved, so one must retry,
+    but a participant may not learn who the other participants are (ISO/IEC 17043 confidentiality)."""
+    from customslab.services import proficiency
+    from customslab.services.proficiency import PtResultCreate, PtRoundCreate
+
+    files = LocalFileStore(tmp_path / "files")
+
+    def factory(clock: Callable[[], datetime] | None = None) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(database, files, clock=clock or (lambda: datetime.now(UTC)))
+
+    net = make_network(factory)
+    created = proficiency.create_round(
+        factory(),
+        net["coordinator"],
+        PtRoundCreate.model_validate(
+            {
+                "title": "Alcoholic strength",
+                "participants": [net.central, net.local],
+                "measurands": [{"measurand": "alcohol_strength", "unit": "%vol"}],
+            }
+        ),
+    )
+    result = PtResultCreate(measurand="alcohol_strength", value="40.1")
+    rival: list[Any] = []
+
+    def clock() -> datetime:
+        if not rival:
+            rival.append(proficiency.submit_result(factory(), net["analyst"], created.id, result))
+        return datetime.now(UTC)
+
+    with pytest.raises(Conflict) as refused:
+        proficiency.submit_result(factory(clock), net["local_manager"], created.id, result)
+    assert rival
+    assert "another organisation" in refused.value.message
+    assert net["analyst"].username not in refused.value.message
+    # Retrying is all it takes: the local laboratory's result goes in.
+    proficiency.submit_result(factory(), net["local_manager"], created.id, result)

@@ -170,6 +170,9 @@ def test_a_multipart_upload_has_the_upload_limit_and_everything_else_the_json_li
     assert client.post("/api/tests/1/files", files=file).status_code == 401
     too_big = client.post("/api/tests/1/files", files={"file": ("big.jdx", b"x" * (5 * MIB))})
     assert too_big.status_code == 413 and "upload is larger than the limit of 4 MB" in too_big.json()["error"]
+    # Calling a body multipart does not buy another route the upload limit.
+    disguised = client.post("/api/requests", files=file)
+    assert disguised.status_code == 413 and "limit of 1 MB" in disguised.json()["error"]
     app.state.db.dispose()
 
 

@@ -320,9 +320,21 @@ def _backup_postgresql(database_url: str, dest: Path) -> DatabaseState:
 
 
 def create_backup(database_url: str, file_store: Path, out: Path) -> BackupResult:
-    """Write the database, then the file store, then manifest.json into OUT (new or empty)."""
+    """Write the database, then the file store, then manifest.json into OUT (new or empty).
+
+    Everything is created readable by its owner only: a backup holds every record and the password
+    hashes (the command-line process sets its umask for the duration; the server never calls this)."""
     kind = database_kind(database_url)
+    previous_umask = os.umask(0o077)
+    try:
+        return _create_backup(database_url, file_store, out, kind)
+    finally:
+        os.umask(previous_umask)
+
+
+def _create_backup(database_url: str, file_store: Path, out: Path, kind: DatabaseKind) -> BackupResult:
     created = _prepare_out(out)
+    out.chmod(0o700)
     try:
         db_name = DATABASE_FILES[kind]
         db_file = out / db_name

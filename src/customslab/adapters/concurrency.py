@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from customslab.adapters.orm import audit_entries, mapper_registry
+from customslab.adapters.orm import audit_entries, mapper_registry, users
 from customslab.domain import model as m
 from customslab.domain.errors import Conflict
 from customslab.services import quality_ports as q
@@ -201,9 +201,26 @@ def _by_whom(session: Session, table_name: str, key: tuple[Any, ...]) -> str:
     )
     if last is None:
         return ""
-    what = _describe(session, last)
     when = last["at"].strftime("%Y-%m-%d %H:%M:%S")
+    if not _colleague(session, last["actor"]):
+        # Another organisation's staff (a PT participant, a referring laboratory): not named, and what
+        # they changed is not described; the loser learns only that the record moved on.
+        return f" by another organisation at {when} UTC"
+    what = _describe(session, last)
     return f" by {last['actor']} at {when} UTC{f' ({what})' if what else ''}"
+
+
+def _colleague(session: Session, other: str) -> bool:
+    """Whether `other` (a username in the audit trail) works in the acting user's organisation."""
+    me = str(session.info.get("actor", ""))
+    if other == me:
+        return True
+    found = dict(
+        session.execute(
+            select(users.c.username, users.c.org_code).where(users.c.username.in_((me, other)))
+        ).all()
+    )
+    return me in found and found.get(other) == found[me]
 
 
 def _describe(session: Session, entry: Any) -> str:
@@ -258,7 +275,10 @@ def _latest_writer(session: Session, table: str) -> str:
     last = session.execute(
         select(a.actor, a.at).where(a.entity == table, a.action == "create").order_by(a.seq.desc()).limit(1)
     ).first()
-    return "" if last is None else f" by {last.actor} at {last.at:%Y-%m-%d %H:%M:%S} UTC"
+    if last is None:
+        return ""
+    who = last.actor if _colleague(session, last.actor) else "another organisation"
+    return f" by {who} at {last.at:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _serialisation_failure(exc: DBAPIError) -> bool:

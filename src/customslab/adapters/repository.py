@@ -15,7 +15,9 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     true,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -39,6 +41,9 @@ from customslab.domain.model import (
     UserSession,
 )
 from customslab.services.ports import DashboardRow, QueueFilter, QueueRow, ReleasedResult, Repository
+
+#: First key of the two-key PostgreSQL advisory locks that serialise sign-in attempts per username.
+SIGN_IN_LOCK_SPACE = 7_402_118
 
 S = orm.samples.c
 RQ = orm.analysis_requests.c
@@ -298,6 +303,21 @@ class SqlRepository(Repository):
         if open_only:
             q = q.where(t.revoked_at.is_(None))
         return self.session.scalars(q.order_by(t.created_at.desc(), t.id.desc()).limit(limit)).all()
+
+    def lock_sign_in(self, username: str) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:name))"),
+                {"space": SIGN_IN_LOCK_SPACE, "name": username},
+            )
+        else:
+            # SQLite has one writer at a time: a write that changes nothing takes its lock for this
+            # transaction (every sign-in waits its turn, which an embedded deployment can afford).
+            self.session.execute(
+                update(orm.sequences)
+                .where(orm.sequences.c.name == "sign-in")
+                .values(value=orm.sequences.c.value)
+            )
 
     def sign_in_events(
         self,

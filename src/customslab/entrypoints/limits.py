@@ -10,6 +10,7 @@ otherwise hold a whole anonymous 200 MB JSON document in memory only to answer 4
 from __future__ import annotations
 
 import logging
+import re
 from html import escape
 
 from starlette.datastructures import Headers
@@ -92,6 +93,12 @@ class WatchedSend:
         await self.send(message)
 
 
+#: The routes that take a file upload (API and pages); every other body has the small limit.
+UPLOAD_ROUTES = re.compile(
+    r"/api/tests/\d+/files|/api/reports/verify|/tests/\d+/files|/tests/\d+/identify/upload"
+)
+
+
 class BodyLimit(HttpMiddleware):
     """Refuse a request body over its limit with 413 while it streams in, before the app sees the rest.
 
@@ -108,9 +115,13 @@ class BodyLimit(HttpMiddleware):
         self.json_bytes = json_bytes
         self.upload_bytes = upload_bytes
 
-    def limit(self, headers: Headers) -> tuple[int, str]:
-        """The limit for this request's body, and the sentence that refuses it."""
-        if headers.get("content-type", "").lower().startswith("multipart/form-data"):
+    def limit(self, headers: Headers, path: str = "") -> tuple[int, str]:
+        """The limit for this request's body, and the sentence that refuses it.
+
+        The upload limit is for the routes that take a file (`UPLOAD_ROUTES`), sent as multipart; a
+        client cannot raise another route's limit by calling its body multipart."""
+        multipart = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        if multipart and UPLOAD_ROUTES.fullmatch(path):
             text = f"The upload is larger than the limit of {readable_size(self.upload_bytes)}."
             return self.upload_bytes + MULTIPART_ALLOWANCE, text
         text = (
@@ -121,7 +132,7 @@ class BodyLimit(HttpMiddleware):
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
-        limit, text = self.limit(headers)
+        limit, text = self.limit(headers, str(scope.get("path", "")))
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             await answer(scope, 413, text)(scope, receive, send)

@@ -245,6 +245,11 @@ class Repository(abc.ABC):
         (some may have lapsed since)."""
         raise NotImplementedError
 
+    def lock_sign_in(self, username: str) -> None:
+        """Hold back other sign-in attempts on `username` until this transaction ends (where the
+        database can; SQLite serialises writers anyway)."""
+        raise NotImplementedError
+
     def sign_in_events(
         self,
         since: datetime,

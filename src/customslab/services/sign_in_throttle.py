@@ -3,7 +3,12 @@
 Every decision is read from the `sign_in_events` the attempts leave in the database, never from a
 process's memory, so several server processes over one database throttle as one. An attempt made while
 the account or the address waits is refused without its password being checked (the right password
-does not help an attacker who found it during a lockout), and is recorded too.
+does not help an attacker who found it during a lockout). Such a refusal writes nothing: the failure
+that started the wait and the lockout are recorded (and audited), but a flood of refused attempts
+costs one read each, not an append to the audit chain.
+
+Attempts on one username are serialised (a transaction-scoped lock on PostgreSQL), so parallel guesses
+cannot all pass the check before the first failure is recorded.
 """
 
 from __future__ import annotations
@@ -22,9 +27,6 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 #: A failure that started a lockout (it counts as a failure).
 LOCKED = "locked"
-#: An attempt refused during backoff or lockout, its password unchecked (not counted: the wait does
-#: not grow while someone keeps knocking).
-REFUSED = "refused"
 #: A wrong current password given to change the password while signed in. Counted apart from
 #: sign-ins: it throttles the password change alone, never the account's sign-in.
 RECHECK_FAILED = "recheck-failed"
@@ -119,13 +121,14 @@ def _waits(
 def refuse_while_waiting(
     uow: AbstractUnitOfWork, username: str, address: str, now: datetime, policy: SignInPolicy
 ) -> None:
-    """While the account or the address waits: record the refusal, commit, raise TooManyAttempts."""
+    """While the account or the address waits, raise TooManyAttempts (nothing is written).
+
+    Takes the username's sign-in lock first: the check and the attempt's record are one step."""
+    uow.repo.lock_sign_in(username)
     waits = [w for w in _waits(uow, username, address, now, policy, []) if w.until > now]
     if not waits:
         return
     longest = max(waits, key=lambda w: w.until)
-    uow.repo.add(SignInEvent(now, username, address, REFUSED))
-    uow.commit()
     raise too_many(longest.until - now, longest.lockout)
 
 
