@@ -61,3 +61,31 @@ def test_the_dashboard_gives_declared_versus_determined_rates_by_chapter_and_ori
     assert "22" in chapters and chapters["22"].evaluated > 0
     assert sum(r.evaluated for r in data.per_origin) == data.evaluated
     assert all(0 <= r.rate <= 1 for r in data.per_chapter + data.per_origin)
+
+
+def test_a_reused_demo_database_gets_the_printed_demo_password_back(tmp_path: Path):
+    """A demo database made by an earlier version (with another demo password) is reused by
+    `customslab demo`: its demo logins must still work with the password it prints."""
+    from customslab.services.demo_data import DEMO_PASSWORD
+    from customslab.services.passwords import hash_password
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    settings = Settings(mode="demo", database_url=url, file_store=tmp_path / "files")
+    assert load_demo(settings, n_requests=5) is True
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE users SET password_hash = :h"), {"h": hash_password("an-older-demo-password")}
+        )
+    assert load_demo(settings, n_requests=5) is False
+    from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+    from customslab.services.passwords import password_matches
+
+    db = Database(url)
+    try:
+        with SqlAlchemyUnitOfWork(db, LocalFileStore(tmp_path / "files")) as uow:
+            for username, *_ in DEMO_USERS:
+                assert password_matches(uow.repo.user_by_name(username), DEMO_PASSWORD), username
+    finally:
+        db.dispose()
+    engine.dispose()

@@ -19,6 +19,7 @@ from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreat
 from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import parse
 from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
+from customslab.services.passwords import hash_password, password_matches
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.referrals import ReferralCreate
 
@@ -54,9 +55,25 @@ def seed_demo(make_uow: UowFactory, n_requests: int = 300, seed: int = 20261121)
     """Load the demo network unless the database already holds it; returns whether it loaded it."""
     with make_uow(lambda: datetime.now(UTC)) as uow:
         if uow.repo.org("KCS-CCL") is not None:
+            _current_demo_password(uow)
             return False
     _load(make_uow, n_requests, random.Random(seed))
     return True
+
+
+def _current_demo_password(uow: AbstractUnitOfWork) -> None:
+    """A demo database made by an earlier version keeps its demo users' old password: give them the
+    one `customslab demo` prints (audited like any password change)."""
+    uow.act_as("demo-loader")
+    stale = [
+        user
+        for username, *_ in DEMO_USERS
+        if (user := uow.repo.user_by_name(username)) is not None and not password_matches(user, DEMO_PASSWORD)
+    ]
+    for user in stale:
+        user.password_hash = hash_password(DEMO_PASSWORD)
+    if stale:
+        uow.commit()
 
 
 def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
