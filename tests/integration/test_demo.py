@@ -43,6 +43,13 @@ def test_the_demo_database_spreads_cases_over_states_with_referrals_and_overdue_
     assert {"received", "in_analysis", "approved", "reported", "archived"} <= set(states)
     assert referrals > 5 and overdue > 0 and reports > 0 and instruments == 3
     assert load_demo(settings, n_requests=120) is False
+    # Everything the loader wrote is anchored by a signed checkpoint of the chain's head.
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        head = conn.execute(text("SELECT max(seq) FROM audit_entries")).scalar_one()
+        anchored = conn.execute(text("SELECT max(seq) FROM audit_checkpoints")).scalar_one()
+    engine.dispose()
+    assert anchored == head
 
 
 def test_the_dashboard_gives_declared_versus_determined_rates_by_chapter_and_origin(tmp_path: Path):

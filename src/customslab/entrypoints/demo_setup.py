@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from customslab.adapters.audit_log import checkpoint_now
 from customslab.adapters.db import upgrade
 from customslab.adapters.uow import LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.config import Settings
@@ -27,6 +28,10 @@ def load_demo(settings: Settings, n_requests: int = 300, seed: int = 20261121) -
         return SqlAlchemyUnitOfWork(db, files, clock)
 
     try:
-        return seed_demo(make_uow, n_requests, seed)
+        created = seed_demo(make_uow, n_requests, seed)
+        if db.audit_signer is not None:
+            # The loader commits faster than the checkpoint interval: anchor everything it wrote.
+            checkpoint_now(db.engine, db.audit_signer)
+        return created
     finally:
         db.dispose()
