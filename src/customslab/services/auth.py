@@ -341,6 +341,9 @@ def change_password(
     with uow:
         now = uow.clock()
         uow.act_as(actor.username)
+        # A sign-in in flight with the old password finishes first (its session is ended below) or
+        # waits and then meets the new password; parallel rechecks are serialised like sign-ins.
+        uow.repo.lock_sign_in(actor.username)
         throttle.refuse_rechecks_while_waiting(uow, actor.username, now, policy)
         user = _user(uow, actor.user_id)
         if not password_matches(user, cmd.current_password):
@@ -369,6 +372,7 @@ def set_password(
         if actor is not None:
             require(actor, Action.MANAGE_USERS)
         uow.act_as(actor.username if actor else "system", "password reset by an administrator")
+        uow.repo.lock_sign_in(username)  # no sign-in of theirs opens a session behind the reset
         user = uow.repo.user_by_name(username)
         if user is None:
             raise NotFound(f"There is no user '{username}'.", field="username")
@@ -416,7 +420,7 @@ def end_user_sessions(
         if actor is not None:
             require(actor, Action.MANAGE_USERS)
         uow.act_as(actor.username if actor else "system", "sessions ended by an administrator")
-        _user(uow, user_id)
+        uow.repo.lock_sign_in(_user(uow, user_id).username)  # a sign-in in flight is ended too
         if session_id is None:
             ended = _end_sessions_of(uow, user_id, "ended by an administrator", policy)
         else:
