@@ -9,7 +9,7 @@ from typing import Any
 
 from customslab.domain.access import Actor
 from customslab.domain.enums import OrgKind, Role
-from customslab.domain.model import Organisation
+from customslab.domain.model import Administration, Organisation
 from customslab.services import analysis, auth, cases
 from customslab.services.analysis import TestCreate
 from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
@@ -27,6 +27,9 @@ def unique(prefix: str) -> str:
 
 @dataclass
 class Network:
+    home: str  # the administration of the office, the central, local and other laboratories
+    rcl_administration: str
+    member_administration: str
     office: str
     local: str
     central: str
@@ -58,6 +61,9 @@ def make_network(uow_factory: Any) -> Network:
     """Offices, laboratories of every kind, and one user per role, all with fresh codes."""
     central = unique("CCL")
     net = Network(
+        home=unique("KR"),
+        rcl_administration=unique("JP"),
+        member_administration=unique("BT"),
         office=unique("OFF"),
         local=unique("LOC"),
         central=central,
@@ -68,12 +74,35 @@ def make_network(uow_factory: Any) -> Network:
     uow: AbstractUnitOfWork = uow_factory()
     with uow:
         uow.act_as("test-setup")
-        uow.repo.add(Organisation(central, "Central lab", OrgKind.CENTRAL, "KR"))
-        uow.repo.add(Organisation(net.local, "Local lab", OrgKind.LOCAL, "KR", parent_code=central))
-        uow.repo.add(Organisation(net.rcl, "Regional lab", OrgKind.RCL, "JP"))
-        uow.repo.add(Organisation(net.other_lab, "Unrelated lab", OrgKind.LOCAL, "KR", parent_code=central))
-        uow.repo.add(Organisation(net.member, "Member without lab", OrgKind.MEMBER, "BT"))
-        uow.repo.add(Organisation(net.office, "Customs office", OrgKind.CUSTOMS_OFFICE, "KR"))
+        kr, jp, bt = net.home, net.rcl_administration, net.member_administration
+        uow.repo.add(Administration(kr, "Korea Customs Service", "KR"))
+        uow.repo.add(Administration(jp, "Japan Customs", "JP"))
+        uow.repo.add(Administration(bt, "Department of Revenue and Customs", "BT", has_laboratories=False))
+        uow.repo.flush()
+        add = uow.repo.add
+        add(Organisation(central, "Central lab", OrgKind.CENTRAL, "KR", administration_code=kr))
+        add(
+            Organisation(
+                net.local, "Local lab", OrgKind.LOCAL, "KR", parent_code=central, administration_code=kr
+            )
+        )
+        add(
+            Organisation(
+                net.rcl, "Regional lab", OrgKind.RCL, "JP", administration_code=jp, rcl_region="Asia"
+            )
+        )
+        add(
+            Organisation(
+                net.other_lab,
+                "Unrelated lab",
+                OrgKind.LOCAL,
+                "KR",
+                parent_code=central,
+                administration_code=kr,
+            )
+        )
+        add(Organisation(net.member, "Member without lab", OrgKind.MEMBER, "BT", administration_code=bt))
+        add(Organisation(net.office, "Customs office", OrgKind.CUSTOMS_OFFICE, "KR", administration_code=kr))
         uow.commit()
     for name, (where, roles) in USERS.items():
         org = getattr(net, where)

@@ -214,7 +214,7 @@ def test_checkpoints_come_once_per_interval_and_the_newer_entries_are_counted_as
     dep = _deployment(fresh_url, tmp_path, every_seconds=3600)
     net = make_network(dep.uow)
     cases.file_request(dep.uow(), net["officer"], request_command(net))
-    first_commit_head = 6  # make_network's first commit adds six organisations
+    first_commit_head = 9  # make_network's first commit adds three administrations, six organisations
     assert dep.checkpoint_seqs() == [first_commit_head]
     verdict = dep.verify()
     assert verdict.ok and verdict.last_checkpoint_seq == first_commit_head

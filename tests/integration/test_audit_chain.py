@@ -84,13 +84,17 @@ def test_a_rolled_back_change_leaves_no_entry_and_concurrent_writers_keep_one_ch
     with uow() as work:
         # Flushed (its audit entries computed), then rolled back: nothing may remain.
         work.act_as("tester")
-        work.repo.add(Organisation(unique("ORG"), "Never committed", OrgKind.LOCAL, "KR"))
+        work.repo.add(
+            Organisation(unique("ORG"), "Never committed", OrgKind.LOCAL, "KR", administration_code=net.home)
+        )
         work.session.flush()
     assert queries.verify_audit(uow()).checked == before
     with uow() as work:
         # Never flushed before commit: the commit's own flush must still be audited.
         work.act_as("tester")
-        work.repo.add(Organisation(unique("ORG"), "Committed", OrgKind.LOCAL, "KR"))
+        work.repo.add(
+            Organisation(unique("ORG"), "Committed", OrgKind.LOCAL, "KR", administration_code=net.home)
+        )
         work.commit()
     assert queries.verify_audit(uow()).checked == before + 1
     before += 1

@@ -115,7 +115,11 @@ def test_a_user_of_an_unrelated_laboratory_cannot_see_the_sample_or_the_request(
         queries.sample_detail(uow_factory(), net["officer_b"], sid)
     outsider_queue = queries.lab_queue(uow_factory(), net["outsider"], QueueFilter(limit=200))
     assert sid not in [i.id for i in outsider_queue.items]
-    assert queries.sample_detail(uow_factory(), net["coordinator"], sid).id == sid
+    # An RCL's coordinator in another administration sees only what was referred or shared to the RCL.
+    with pytest.raises(NotFound):
+        queries.sample_detail(uow_factory(), net["coordinator"], sid)
+    with pytest.raises(NotFound):
+        queries.request_detail(uow_factory(), net["coordinator"], detail.request_id)
 
 
 def test_sharing_makes_a_sample_visible_to_the_laboratory_it_was_shared_with(uow_factory: Any, net: Network):

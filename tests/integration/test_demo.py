@@ -9,15 +9,19 @@ from sqlalchemy import create_engine, text
 from customslab.config import Settings
 from customslab.domain.enums import OrgKind, Role
 from customslab.entrypoints.demo_setup import load_demo
-from customslab.services.demo_data import DEMO_USERS, ORGS
+from customslab.services.demo_data import ADMINISTRATIONS, DEMO_USERS, ORGS
 
 
 def test_the_demo_network_has_every_kind_of_laboratory_and_every_role():
     kinds = [o.kind for o in ORGS]
-    assert kinds.count(OrgKind.CENTRAL) == 1
-    assert kinds.count(OrgKind.LOCAL) == 5
-    assert kinds.count(OrgKind.RCL) == 2
+    korea = [o for o in ORGS if o.administration_code == "KCS" and o.is_laboratory]
+    assert [o.kind for o in korea].count(OrgKind.CENTRAL) == 1
+    assert [o.kind for o in korea].count(OrgKind.LOCAL) == 5
+    japan = [o for o in ORGS if o.administration_code == "JPC"]
+    assert [(o.kind, o.is_rcl) for o in japan] == [(OrgKind.CENTRAL, True)], "Japan's CCL is an RCL"
+    assert sum(o.is_rcl for o in ORGS) == 3
     assert kinds.count(OrgKind.MEMBER) == 1
+    assert {a.code for a in ADMINISTRATIONS if not a.has_laboratories} == {"BTC"}
     assert kinds.count(OrgKind.CUSTOMS_OFFICE) == 2
     assert {Role(r) for _, _, roles, _ in DEMO_USERS for r in roles} == set(Role)
 

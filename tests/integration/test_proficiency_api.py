@@ -19,7 +19,9 @@ def test_a_round_is_opened_answered_evaluated_and_each_lab_sees_only_its_own_sco
     extra = [unique("PTL") for _ in range(5)]
     with uow_factory() as uow:
         for code in extra:
-            uow.repo.add(Organisation(code, f"Participant {code}", OrgKind.LOCAL, "KR"))
+            uow.repo.add(
+                Organisation(code, f"Participant {code}", OrgKind.LOCAL, "KR", administration_code=net.home)
+            )
         uow.commit()
     coordinator = _client(base, net, "coordinator")
     participants = [net.local, net.central, *extra]

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from customslab.domain.access import Actor, can_see_sample
+from customslab.domain.access import Actor, Directory, Kind, can_see, sample_holding
 from customslab.domain.audit import AuditRecord
 from customslab.domain.enums import OPEN_STATES, State
+from customslab.domain.joint_analysis import JointAnalysis, joint_holding
 from customslab.domain.model import (
+    Administration,
     AnalysisRequest,
     AnalysisTest,
     ClassificationOpinion,
+    DeclarationRelease,
     Identification,
     Organisation,
     Referral,
@@ -109,6 +112,12 @@ class FakeRepository(Repository):
                     child.id = next(self.ids)
                     self.objects.append(child)
                 child.test_id = t.id
+        for ja in self._all(JointAnalysis):
+            for participant in ja.participants:
+                if participant not in self.objects:
+                    participant.id = next(self.ids)
+                    self.objects.append(participant)
+                participant.joint_analysis_id = ja.id
 
     def _by_id(self, cls: type[Any], ident: int) -> Any:
         return next((o for o in self._all(cls) if o.id == ident), None)
@@ -170,18 +179,52 @@ class FakeRepository(Repository):
         ]
         return list(reversed(found))[:limit]
 
-    def can_see_sample(self, actor: Actor, sample: Sample) -> bool:
+    def administration(self, code: str) -> Administration | None:
+        return next((a for a in self._all(Administration) if a.code == code), None)
+
+    def administrations(self) -> Sequence[Administration]:
+        return self._all(Administration)
+
+    def directory(self) -> Directory:
+        orgs = self._all(Organisation)
+        return Directory(
+            {o.code: o.administration_code or o.country for o in orgs}, {o.code: o.parent_code for o in orgs}
+        )
+
+    def can_see_sample(self, actor: Actor, sample: Sample, kind: Kind = Kind.SAMPLE) -> bool:
         req = self.request(sample.request_id or 0)
         assert req is not None
         refs = self.referrals_for(sample.id or 0)
-        return can_see_sample(
-            actor,
-            sample_lab=sample.lab_code,
-            request_lab=req.lab_code,
-            requester_id=req.requester_id,
-            referral_labs=[x for r in refs for x in (r.from_lab, r.to_lab)],
-            shared_with=[s.org_code for s in self.shares_for(sample.id or 0)],
+        holding = sample_holding(
+            sample.lab_code,
+            req.lab_code,
+            req.office_code,
+            req.requester_id,
+            [x for r in refs for x in (r.from_lab, r.to_lab)],
+            [s.org_code for s in self.shares_for(sample.id or 0)],
         )
+        return can_see(actor, kind, self.directory(), holding)
+
+    def can_see_request(self, actor: Actor, request: AnalysisRequest) -> bool:
+        alone = sample_holding(request.lab_code, request.lab_code, request.office_code, request.requester_id)
+        if can_see(actor, Kind.REQUEST, self.directory(), alone):
+            return True
+        return any(self.can_see_sample(actor, s, Kind.REQUEST) for s in request.samples)
+
+    def releases_for(self, request_id: int) -> Sequence[DeclarationRelease]:
+        return [r for r in self._all(DeclarationRelease) if r.request_id == request_id]
+
+    def joint_analysis(self, joint_analysis_id: int) -> JointAnalysis | None:
+        return self._by_id(JointAnalysis, joint_analysis_id)  # type: ignore[no-any-return]
+
+    def joint_analyses(self, actor: Actor) -> Sequence[JointAnalysis]:
+        directory = self.directory()
+        seen = [
+            ja
+            for ja in self._all(JointAnalysis)
+            if can_see(actor, Kind.JOINT_ANALYSIS, directory, joint_holding(ja, directory))
+        ]
+        return sorted(seen, key=lambda ja: (ja.opened_at, ja.id), reverse=True)
 
     def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
         states = flt.states if flt.states is not None else OPEN_STATES
@@ -196,8 +239,14 @@ class FakeRepository(Repository):
         rows.sort(key=lambda r: (r.request.due_date, r.sample.id))
         return rows[flt.offset : flt.offset + flt.limit], len(rows)
 
-    def requests_of(self, requester_id: int, limit: int, offset: int) -> tuple[list[AnalysisRequest], int]:
-        mine = [r for r in self._all(AnalysisRequest) if r.requester_id == requester_id]
+    def requests_of(
+        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+    ) -> tuple[list[AnalysisRequest], int]:
+        mine = [
+            r
+            for r in self._all(AnalysisRequest)
+            if r.requester_id == requester_id or org_code in (r.office_code, r.lab_code)
+        ]
         return mine[offset : offset + limit], len(mine)
 
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
@@ -206,12 +255,12 @@ class FakeRepository(Repository):
     def requests_without_samples(self, lab_code: str, limit: int) -> list[AnalysisRequest]:
         return [r for r in self._all(AnalysisRequest) if r.lab_code == lab_code and not r.samples][:limit]
 
-    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
+    def dashboard_rows(self, lab_codes: Collection[str] | None) -> list[DashboardRow]:
         rows = []
         for s in self._all(Sample):
             req = self.request(s.request_id or 0)
             assert req is not None and s.id is not None
-            if lab_code in (None, s.lab_code):
+            if lab_codes is None or s.lab_code in lab_codes:
                 rows.append(
                     DashboardRow(
                         s.id,

@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from customslab.adapters.orm import audit_entries, mapper_registry, users
 from customslab.domain import model as m
 from customslab.domain.errors import Conflict
+from customslab.domain.joint_analysis import JointAnalysis, JointParticipant
 from customslab.services import quality_ports as q
 
 
@@ -52,6 +53,8 @@ PARENTS: dict[type[Any], _Parent] = {
     q.CalibrationEntry: _Parent("equipment_entry_id", q.EquipmentEntry),
     q.MaintenanceRecord: _Parent("equipment_entry_id", q.EquipmentEntry),
     q.CorrectiveActionEntry: _Parent("qc_batch_entry_id", q.QcBatchEntry),
+    # Linking a participant's sample moves the joint analysis: a consolidation must see every link.
+    JointParticipant: _Parent("joint_analysis_id", JointAnalysis, frozenset({"sample_id"})),
 }
 
 #: session.info key: the versions this transaction expects, by (table, primary key).
@@ -66,9 +69,17 @@ _NOUNS = {
     "tests": "Test",
     "referrals": "Referral",
     "classification_opinions": "Opinion",
+    "joint_analyses": "Joint analysis",
+    "joint_participants": "Joint-analysis participant",
 }
 #: The column that names a record better than its key, where there is one.
-_NAMES = {"samples": "lab_sample_id", "analysis_requests": "reference", "users": "username"}
+_NAMES = {
+    "samples": "lab_sample_id",
+    "analysis_requests": "reference",
+    "users": "username",
+    "joint_analyses": "reference",
+    "joint_participants": "administration_code",
+}
 
 
 def _versioned(obj: object) -> bool:

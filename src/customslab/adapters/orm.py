@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
-from customslab.adapters import quality_tables
+from customslab.adapters import joint_tables, quality_tables
 from customslab.adapters.tables_base import keyed_table, metadata, row_version
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
@@ -40,6 +40,19 @@ def _enum(cls: type[PyEnum]) -> Enum:
     )
 
 
+#: The customs administrations of the network; declaration data stays inside each unless released.
+administrations = Table(
+    "administrations",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("has_laboratories", Boolean, nullable=False, default=True),
+    Column("home", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    row_version(),
+)
+
 organisations = Table(
     "organisations",
     metadata,
@@ -51,6 +64,9 @@ organisations = Table(
     Column("parent_code", String(32), ForeignKey("organisations.code"), nullable=True),
     Column("contact_points", ContactPointList, nullable=False, default=list),
     row_version(),
+    Column("administration_code", String(32), ForeignKey("administrations.code"), nullable=False, index=True),
+    Column("rcl_region", String(80), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
 )
 
 users = keyed_table(
@@ -111,6 +127,19 @@ analysis_requests = keyed_table(
     Column("question", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     row_version(),
+    Column("administration_code", String(32), ForeignKey("administrations.code"), nullable=False, index=True),
+)
+
+#: Declaration fields released to another administration, one row per field (append-only).
+declaration_releases = keyed_table(
+    "declaration_releases",
+    Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False, index=True),
+    Column("administration_code", String(32), ForeignKey("administrations.code"), nullable=False),
+    Column("field_name", String(40), nullable=False),
+    Column("released_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("released_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("request_id", "administration_code", "field_name", name="uq_declaration_releases_field"),
 )
 
 samples = keyed_table(
@@ -294,22 +323,28 @@ mapper_registry = registry(metadata=metadata)
 _started = False
 
 #: Tables whose rows are audited, by the name used in audit entries.
-AUDITED = {
-    "organisations",
-    "users",
-    "analysis_requests",
-    "samples",
-    "custody_events",
-    "tests",
-    "results",
-    "attachments",
-    "referrals",
-    "shares",
-    "identifications",
-    "classification_opinions",
-    "sessions",
-    "sign_in_events",
-} | quality_tables.QUALITY_TABLE_NAMES
+AUDITED = (
+    {
+        "administrations",
+        "declaration_releases",
+        "organisations",
+        "users",
+        "analysis_requests",
+        "samples",
+        "custody_events",
+        "tests",
+        "results",
+        "attachments",
+        "referrals",
+        "shares",
+        "identifications",
+        "classification_opinions",
+        "sessions",
+        "sign_in_events",
+    }
+    | quality_tables.QUALITY_TABLE_NAMES
+    | joint_tables.JOINT_TABLE_NAMES
+)
 
 
 def _versioned(table: Table) -> dict[str, Any]:
@@ -327,7 +362,9 @@ def start_mappers() -> None:
         return
     _started = True
     reg = mapper_registry
+    reg.map_imperatively(m.Administration, administrations, **_versioned(administrations))
     reg.map_imperatively(m.Organisation, organisations, **_versioned(organisations))
+    reg.map_imperatively(m.DeclarationRelease, declaration_releases)
     reg.map_imperatively(m.User, users, **_versioned(users))
     reg.map_imperatively(m.CustodyEvent, custody_events)
     reg.map_imperatively(m.Result, results)
@@ -365,6 +402,7 @@ def start_mappers() -> None:
         m.ClassificationOpinion, classification_opinions, **_versioned(classification_opinions)
     )
     quality_tables.map_quality(reg)
+    joint_tables.map_joint(reg)
     # Configure now, not at the first query: until then a mapped class's attributes are half set up,
     # and reading one on a record made before mapping (the demo network's) fails.
     reg.configure()

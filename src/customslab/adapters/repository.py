@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,24 +13,27 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    not_,
     or_,
     select,
     text,
-    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from customslab.adapters import hs_store, orm
+from customslab.adapters import hs_store, joint_tables, orm
 from customslab.adapters.audit_log import read_chain
-from customslab.domain.access import LAB_STAFF, Actor
+from customslab.domain.access import LAB_STAFF, Actor, Directory, Kind, Relation, relations_seen
 from customslab.domain.audit import AuditRecord
-from customslab.domain.enums import OPEN_STATES, Priority, Role, State
+from customslab.domain.enums import OPEN_STATES, Priority, State
+from customslab.domain.joint_analysis import JointAnalysis
 from customslab.domain.model import (
+    Administration,
     AnalysisRequest,
     AnalysisTest,
     ClassificationOpinion,
+    DeclarationRelease,
     Identification,
     Organisation,
     Referral,
@@ -128,34 +131,107 @@ class SqlRepository(Repository):
             q = q.where(or_(func.lower(o.reasoning).like(like), func.lower(o.goods_description).like(like)))
         return self.session.scalars(q.order_by(o.id.desc()).limit(limit)).all()
 
-    # -- visibility -----------------------------------------------------------------------
-    def _visible(self, actor: Actor) -> ColumnElement[bool]:
-        """SQL twin of domain.access.can_see_sample."""
-        if actor.sees_network:
-            return true()
-        clauses: list[ColumnElement[bool]] = []
-        if actor.has(Role.REQUESTER):
-            clauses.append(RQ.requester_id == actor.user_id)
-        if actor.roles & LAB_STAFF:
-            org = actor.org_code
-            clauses += [
-                S.lab_code == org,
-                RQ.lab_code == org,
-                exists().where(
-                    orm.referrals.c.sample_id == S.id,
-                    or_(orm.referrals.c.from_lab == org, orm.referrals.c.to_lab == org),
-                ),
-                exists().where(orm.shares.c.sample_id == S.id, orm.shares.c.org_code == org),
-            ]
-        return or_(*clauses) if clauses else false()
+    # -- visibility: domain.access's table, one SQL predicate per relation -----------------------
+    def administration(self, code: str) -> Administration | None:
+        return self.session.get(Administration, code)
 
-    def can_see_sample(self, actor: Actor, sample: Sample) -> bool:
+    def administrations(self) -> Sequence[Administration]:
+        return self.session.scalars(select(Administration).order_by(orm.administrations.c.code)).all()
+
+    def directory(self) -> Directory:
+        o = orm.organisations.c
+        rows = self.session.execute(select(o.code, o.administration_code, o.parent_code)).all()
+        return Directory({c: a for c, a, _ in rows}, {c: p for c, _, p in rows})
+
+    def _relation(
+        self, actor: Actor, relation: Relation, directory: Directory, *, of_sample: bool = True
+    ) -> ColumnElement[bool]:
+        """SQL for "the sample row (or, without `of_sample`, the request row in its own right) stands in
+        `relation` to the actor": domain.access.relations, with Holding.orgs the owners below."""
+        org = actor.org_code
+        owners = (S.lab_code, RQ.lab_code, RQ.office_code) if of_sample else (RQ.lab_code, RQ.office_code)
+
+        def owned_by(codes: Collection[str]) -> ColumnElement[bool]:
+            return or_(*(c.in_(sorted(codes)) for c in owners)) if codes else false()
+
+        referrals, shares = orm.referrals.c, orm.shares.c
+        same = owned_by(directory.members_of(directory.administration_of.get(org, "")))
+        predicates: dict[Relation, ColumnElement[bool]] = {
+            Relation.MINE: RQ.requester_id == actor.user_id,
+            Relation.OWN: owned_by({org}),
+            Relation.CHILD: owned_by(directory.descendants(org)),
+            Relation.PARENT: owned_by(directory.ancestors(org)),
+            Relation.REFERRED: exists().where(
+                referrals.sample_id == S.id, or_(referrals.from_lab == org, referrals.to_lab == org)
+            ),
+            Relation.SHARED: exists().where(shares.sample_id == S.id, shares.org_code == org),
+            Relation.SAME_ADMINISTRATION: same,
+            Relation.OTHER_ADMINISTRATION: not_(same),
+        }
+        return predicates[relation]
+
+    def _visible(self, actor: Actor, kind: Kind = Kind.SAMPLE) -> ColumnElement[bool]:
+        """SQL twin of domain.access.can_see for a sample, or a record of `kind` hanging from one."""
+        seen = relations_seen(actor, kind)
+        if not seen:
+            return false()
+        directory = self.directory()
+        return or_(*(self._relation(actor, rel, directory) for rel in sorted(seen)))
+
+    def can_see_sample(self, actor: Actor, sample: Sample, kind: Kind = Kind.SAMPLE) -> bool:
         q = (
             select(S.id)
             .select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
-            .where(S.id == sample.id, self._visible(actor))
+            .where(S.id == sample.id, self._visible(actor, kind))
         )
         return self.session.execute(q).first() is not None
+
+    def can_see_request(self, actor: Actor, request: AnalysisRequest) -> bool:
+        seen = relations_seen(actor, Kind.REQUEST)
+        if not seen:
+            return False
+        directory = self.directory()
+        # The request in its own right (before any sample is registered): the relations of its own row,
+        # every one but those that only a sample's referral or share can give.
+        own_right = [r for r in Relation if r not in (Relation.REFERRED, Relation.SHARED)]
+        clauses = [self._relation(actor, r, directory, of_sample=False) for r in own_right if r in seen]
+        if clauses:
+            alone = select(RQ.id).where(RQ.id == request.id, or_(*clauses))
+            if self.session.execute(alone).first() is not None:
+                return True
+        through_sample = (
+            select(S.id)
+            .select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
+            .where(RQ.id == request.id, self._visible(actor, Kind.REQUEST))
+        )
+        return self.session.execute(through_sample.limit(1)).first() is not None
+
+    def releases_for(self, request_id: int) -> Sequence[DeclarationRelease]:
+        r = orm.declaration_releases.c
+        return self.session.scalars(
+            select(DeclarationRelease).where(r.request_id == request_id).order_by(r.id)
+        ).all()
+
+    def _declaration_number_seen(self, actor: Actor) -> ColumnElement[bool]:
+        """SQL twin of domain.access.declaration_fields_seen for the declaration number: the request is of
+        the actor's administration, or its sender released the number to it. A search on the number must
+        not let another administration's laboratory probe for declarations it cannot read."""
+        viewer = self.directory().administration_of.get(actor.org_code)
+        if viewer is None:
+            return false()
+        rel = orm.declaration_releases.c
+        released = exists().where(
+            rel.request_id == RQ.id,
+            rel.field_name == "declaration_number",
+            rel.administration_code == viewer,
+        )
+        return or_(RQ.administration_code == viewer, released)
+
+    def joint_analysis(self, joint_analysis_id: int) -> JointAnalysis | None:
+        return self.session.get(JointAnalysis, joint_analysis_id)
+
+    def joint_analyses(self, actor: Actor) -> Sequence[JointAnalysis]:
+        return joint_tables.visible_joint_analyses(self.session, actor, self.directory())
 
     def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
         joined = orm.samples.join(orm.analysis_requests, RQ.id == S.request_id)
@@ -185,7 +261,10 @@ class SqlRepository(Repository):
                 or_(
                     func.lower(S.lab_sample_id).like(like),
                     func.lower(RQ.goods_description).like(like),
-                    func.lower(RQ.declaration_number).like(like),
+                    and_(
+                        self._declaration_number_seen(actor),
+                        func.lower(RQ.declaration_number).like(like),
+                    ),
                     func.lower(RQ.reference).like(like),
                 )
             )
@@ -210,8 +289,12 @@ class SqlRepository(Repository):
         }
         return [QueueRow(samples[sid], reqs[rid]) for sid, rid in pairs], int(total)
 
-    def requests_of(self, requester_id: int, limit: int, offset: int) -> tuple[list[AnalysisRequest], int]:
+    def requests_of(
+        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+    ) -> tuple[list[AnalysisRequest], int]:
         where = RQ.requester_id == requester_id
+        if org_code is not None:
+            where = or_(where, RQ.office_code == org_code, RQ.lab_code == org_code)
         total = self.session.execute(select(func.count()).where(where)).scalar_one()
         q = select(AnalysisRequest).where(where).order_by(RQ.created_at.desc(), RQ.id.desc())
         return list(self.session.scalars(q.limit(limit).offset(offset)).all()), int(total)
@@ -231,7 +314,7 @@ class SqlRepository(Repository):
         )
         return list(self.session.scalars(q).all())
 
-    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
+    def dashboard_rows(self, lab_codes: Collection[str] | None) -> list[DashboardRow]:
         q = select(
             S.id,
             S.lab_code,
@@ -242,8 +325,8 @@ class SqlRepository(Repository):
             RQ.declared_hs,
             RQ.origin_country,
         ).select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
-        if lab_code is not None:
-            q = q.where(S.lab_code == lab_code)
+        if lab_codes is not None:
+            q = q.where(S.lab_code.in_(sorted(lab_codes)))
         return [DashboardRow(*row) for row in self.session.execute(q)]
 
     def referral_pairs(self) -> list[tuple[str, str]]:

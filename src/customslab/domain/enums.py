@@ -20,6 +20,11 @@ class OrgKind(StrEnum):
 
 class Role(StrEnum):
     REQUESTER = "requester"
+    #: An officer who also oversees their customs office: sees every request the office filed.
+    SUPERVISOR = "supervisor"
+    #: The focal point of a member administration without a laboratory: registers, seals, dispatches
+    #: and refers its samples to a Regional Customs Laboratory, and follows them there.
+    FOCAL_POINT = "focal_point"
     ANALYST = "analyst"
     REVIEWER = "reviewer"
     LAB_MANAGER = "lab_manager"

@@ -27,15 +27,44 @@ from customslab.domain.workflow import SAMPLE_TRANSITIONS, TEST_TRANSITIONS, che
 
 @dataclass(eq=False)
 class ContactPoint:
+    """A person to contact at an organisation; deactivated, never deleted, so its position is its key."""
+
     name: str
     role: str
     email: str = ""
     phone: str = ""
+    active: bool = True
+
+
+#: The declaration data of a request: what stays inside its administration unless released, field by field.
+DECLARATION_FIELDS = (
+    "declaration_number",
+    "item_number",
+    "importer",
+    "declared_value",
+    "currency",
+    "question",
+)
+
+
+@dataclass(eq=False)
+class Administration:
+    """A customs administration (a country or customs territory) of the network.
+
+    Every organisation belongs to exactly one; declaration data stays inside it unless released. `home`
+    marks the administration this server belongs to."""
+
+    code: str
+    name: str
+    country: str  # ISO 3166-1 alpha-2
+    has_laboratories: bool = True
+    home: bool = False
+    active: bool = True
 
 
 @dataclass(eq=False)
 class Organisation:
-    """A laboratory, a member administration or a customs office of the network."""
+    """A laboratory, a member administration's focal point or a customs office of the network."""
 
     code: str
     name: str
@@ -44,10 +73,18 @@ class Organisation:
     address: str = ""
     parent_code: str | None = None
     contact_points: list[ContactPoint] = field(default_factory=list)
+    administration_code: str = ""
+    #: The WCO region of a laboratory designated Regional Customs Laboratory ("" when it is not one).
+    rcl_region: str = ""
+    active: bool = True
 
     @property
     def is_laboratory(self) -> bool:
         return self.kind.is_laboratory
+
+    @property
+    def is_rcl(self) -> bool:
+        return self.kind is OrgKind.RCL or bool(self.rcl_region)
 
 
 @dataclass(eq=False)
@@ -270,6 +307,8 @@ class AnalysisRequest:
     question: str = ""
     samples: list[Sample] = field(default_factory=list)
     id: int | None = None
+    #: The administration of the filing office: its declaration data stays inside it unless released.
+    administration_code: str = ""
 
     def is_overdue(self, today: date) -> bool:
         return today > self.due_date and any(s.state in OPEN_STATES for s in self.samples)
@@ -296,17 +335,36 @@ class Referral:
     id: int | None = None
 
 
-def referral_kind_for(from_kind: OrgKind, to_kind: OrgKind) -> ReferralKind:
-    """The network's referral routes; anything else between laboratories is 'other'."""
-    if from_kind is OrgKind.LOCAL and to_kind is OrgKind.CENTRAL:
-        return ReferralKind.LOCAL_TO_CENTRAL
-    if from_kind is OrgKind.MEMBER and to_kind is OrgKind.RCL:
-        return ReferralKind.MEMBER_TO_RCL
-    if from_kind in (OrgKind.CENTRAL, OrgKind.RCL) and to_kind is OrgKind.RCL:
-        return ReferralKind.JOINT_ANALYSIS
-    if not to_kind.is_laboratory:
+def referral_kind_for(source: Organisation, target: Organisation) -> ReferralKind:
+    """The network's referral routes; anything else between laboratories is 'other'.
+
+    A central laboratory that is also designated RCL (Japan's, Korea's) receives its own local
+    laboratories' samples as their central laboratory and other administrations' as an RCL."""
+    if not target.is_laboratory:
         raise ValidationFailed("Samples can only be referred to a laboratory.", field="to_lab")
+    same_administration = source.administration_code == target.administration_code
+    if source.kind is OrgKind.LOCAL and target.kind is OrgKind.CENTRAL and same_administration:
+        return ReferralKind.LOCAL_TO_CENTRAL
+    if source.kind is OrgKind.MEMBER and target.is_rcl:
+        return ReferralKind.MEMBER_TO_RCL
+    if source.kind in (OrgKind.CENTRAL, OrgKind.RCL) and target.is_rcl and not same_administration:
+        return ReferralKind.JOINT_ANALYSIS
+    if source.kind in (OrgKind.CENTRAL, OrgKind.RCL) and target.kind is OrgKind.RCL:
+        return ReferralKind.JOINT_ANALYSIS
     return ReferralKind.OTHER
+
+
+@dataclass(eq=False)
+class DeclarationRelease:
+    """One field of a request's declaration data released to another administration (append-only)."""
+
+    request_id: int
+    administration_code: str
+    field_name: str
+    released_by: int
+    released_at: datetime
+    reason: str = ""
+    id: int | None = None
 
 
 @dataclass(eq=False)

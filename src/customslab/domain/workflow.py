@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from customslab.domain.enums import State
-from customslab.domain.errors import InvalidTransition
+from customslab.domain.enums import OrgKind, State
+from customslab.domain.errors import InvalidTransition, ValidationFailed
 
 S = State
 
@@ -56,3 +56,27 @@ def check_transition(
         )
     if target in REASON_REQUIRED and not (reason and reason.strip()):
         raise InvalidTransition(f"Moving a {kind} to {target.value} needs a reason.")
+
+
+def referable_states(holder: OrgKind) -> frozenset[State]:
+    """The states in which the holder may refer a sample on. A laboratory refers what it has received
+    (and perhaps begun); a member administration without a laboratory never receives a sample, receipt
+    being a laboratory's step, so its focal point refers the sample it registered and sealed."""
+    if holder is OrgKind.MEMBER:
+        return frozenset({S.REGISTERED})
+    return frozenset({S.RECEIVED, S.IN_ANALYSIS})
+
+
+def check_referable(lab_sample_id: str, state: State, holder: OrgKind) -> None:
+    """Raise ValidationFailed unless the holder may refer a sample in `state` now."""
+    if state in referable_states(holder):
+        return
+    now = state.value.replace("_", " ")
+    if holder is OrgKind.MEMBER:
+        raise ValidationFailed(
+            f"A member administration refers a sample it has registered; {lab_sample_id} is {now}.",
+            field="sample",
+        )
+    raise ValidationFailed(
+        f"Only a received sample can be referred; {lab_sample_id} is {now}.", field="sample"
+    )

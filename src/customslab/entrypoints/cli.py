@@ -303,6 +303,31 @@ def screenshots(
         typer.echo(f"wrote {path}")
 
 
+ACCESS_TABLE_START, ACCESS_TABLE_END = "<!-- access-table:start -->", "<!-- access-table:end -->"
+
+
+@app.command("access-table")
+def access_table(
+    docs: Annotated[
+        Path | None, typer.Option(help="Rewrite the table between the access-table markers of this page")
+    ] = None,
+) -> None:
+    """Print the visibility table (domain.access) as Markdown, or refresh it in docs/access.md."""
+    from customslab.domain.access import visibility_table_markdown
+
+    table = visibility_table_markdown()
+    if docs is None:
+        typer.echo(table, nl=False)
+        return
+    page = docs.read_text(encoding="utf-8")
+    head, start, rest = page.partition(ACCESS_TABLE_START)
+    _, end, tail = rest.partition(ACCESS_TABLE_END)
+    if not (start and end):
+        raise _fail(f"{docs} has no {ACCESS_TABLE_START} … {ACCESS_TABLE_END} block.")
+    docs.write_text(f"{head}{start}\n{table}{end}{tail}", encoding="utf-8")
+    typer.echo(f"wrote the visibility table to {docs}")
+
+
 def _register_engines() -> None:
     from customslab.entrypoints.cli_hs import hs_app
     from customslab.entrypoints.cli_quality import report_app
@@ -320,6 +345,9 @@ def _register_engines() -> None:
 
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)
+    from customslab.entrypoints.cli_directory import init_command
+
+    app.command("init")(init_command)
 
 
 _register_engines()

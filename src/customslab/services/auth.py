@@ -24,6 +24,7 @@ from customslab.domain.errors import Conflict, NotFound, PermissionDenied, Valid
 from customslab.domain.model import SignInEvent, User, UserSession
 from customslab.services import sign_in_throttle as throttle
 from customslab.services.contract import Command, Id, Text, View
+from customslab.services.organisations import administration_of
 from customslab.services.passwords import (
     NewPassword,
     Password,
@@ -155,6 +156,8 @@ class SignedInUser:
     session_id: int
 
 
+#: The kinds of `sessions` row that are sign-ins (the table also keeps invitation links).
+SIGN_IN_KINDS = ("api", "web")
 SIGN_IN_AGAIN = "The session is unknown, has ended or was revoked; sign in again."
 #: `last_seen_at` is written at most this often (it is a write on every request otherwise).
 SEEN_RESOLUTION = timedelta(minutes=1)
@@ -213,7 +216,11 @@ def add_user(uow: AbstractUnitOfWork, cmd: UserCreate, actor: Actor | None = Non
         uow.act_as(actor.username if actor else "system")
         if uow.repo.user_by_name(cmd.username):
             raise Conflict(f"The username '{cmd.username}' is taken.")
-        if uow.repo.org(cmd.org_code) is None:
+        org = uow.repo.org(cmd.org_code)
+        # An administrator adds users to their own administration only; another's is as unknown.
+        if org is None or (
+            actor is not None and org.administration_code != administration_of(uow, actor).code
+        ):
             raise NotFound(f"There is no laboratory or office '{cmd.org_code}'.", field="org_code")
         check_password_rules(cmd.password, cmd.username, cmd.full_name, cmd.email)
         user = User(
@@ -230,9 +237,13 @@ def add_user(uow: AbstractUnitOfWork, cmd: UserCreate, actor: Actor | None = Non
         return UserView.of(actor_of(user))
 
 
-def _user(uow: AbstractUnitOfWork, user_id: int) -> User:
+def _user(uow: AbstractUnitOfWork, user_id: int, actor: Actor | None = None) -> User:
+    """The user; with an administrator `actor`, only one of the administrator's own administration."""
     user = uow.repo.user(user_id)
-    if user is None:
+    org = uow.repo.org(user.org_code) if user is not None and actor is not None else None
+    if user is None or (
+        actor is not None and (org is None or org.administration_code != administration_of(uow, actor).code)
+    ):
         raise NotFound(f"There is no user {user_id}.")
     return user
 
@@ -397,13 +408,16 @@ def user_sessions(
     with uow:
         if actor is not None:
             require(actor, Action.MANAGE_USERS)
-        user = _user(uow, user_id)
+        user = _user(uow, user_id, actor)
         now = uow.clock()
-        views = [_session_view(s, now, policy) for s in uow.repo.sessions_of(user_id)]
+        # Invitation links (services/users_admin.py) share the table; they are not sign-ins.
+        views = [
+            _session_view(s, now, policy) for s in uow.repo.sessions_of(user_id) if s.kind in SIGN_IN_KINDS
+        ]
         active = sum(
             1
             for s in uow.repo.sessions_of(user_id, open_only=True, limit=None)
-            if _ended_at(s, now, policy) is None
+            if s.kind in SIGN_IN_KINDS and _ended_at(s, now, policy) is None
         )
         return UserSessionsView(user=UserView.of(actor_of(user)), active=active, sessions=views)
 
@@ -420,7 +434,7 @@ def end_user_sessions(
         if actor is not None:
             require(actor, Action.MANAGE_USERS)
         uow.act_as(actor.username if actor else "system", "sessions ended by an administrator")
-        uow.repo.lock_sign_in(_user(uow, user_id).username)  # a sign-in in flight is ended too
+        uow.repo.lock_sign_in(_user(uow, user_id, actor).username)  # a sign-in in flight is ended too
         if session_id is None:
             ended = _end_sessions_of(uow, user_id, "ended by an administrator", policy)
         else:

@@ -11,8 +11,9 @@ from customslab.domain.access import Action, Actor
 from customslab.domain.codes import DECLARED_HS_PATTERN, hs_code_digits, normalise_hs_code
 from customslab.domain.enums import CustodyKind, OrgKind, Priority, Reason, ReferralState, State
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.domain.model import AnalysisRequest, CustodyEvent, Sample
+from customslab.domain.model import AnalysisRequest, CustodyEvent, Organisation, Sample
 from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_request
+from customslab.services.confidentiality import declaration_view_for
 from customslab.services.contract import (
     Command,
     Country,
@@ -129,9 +130,10 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
     """A customs officer files an analysis request with the declaration data."""
     with acting(uow, actor, Action.FILE_REQUEST):
         lab = uow.repo.org(cmd.lab_code)
-        if lab is None:
+        if lab is None or not lab.active:
             raise NotFound(f"There is no laboratory '{cmd.lab_code}' in the network.", "lab_code")
-        if not lab.is_laboratory:
+        office = active_org(uow, actor.org_code, "office")
+        if not (lab.is_laboratory or _own_focal_point(lab, office)):
             raise ValidationFailed(f"'{cmd.lab_code}' is not a laboratory of the network.", "lab_code")
         exists = uow.repo.heading_exists
         if exists("01") is None:
@@ -163,6 +165,7 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
             cmd,
             reference=f"REQ-{now.year}-{seq:06d}",
             office_code=actor.org_code,
+            administration_code=office.administration_code,
             requester_id=actor.user_id,
             lab_code=lab.code,
             declared_hs=hs,
@@ -172,7 +175,13 @@ def file_request(uow: AbstractUnitOfWork, actor: Actor, cmd: RequestCreate) -> R
         uow.repo.add(req)
         uow.repo.flush()
         uow.commit()
-        return RequestView.of(req, now.date())
+        return RequestView.of(req, now.date(), declaration_view_for(uow, actor, req))
+
+
+def _own_focal_point(target: Organisation, office: Organisation) -> bool:
+    """A member administration without a laboratory files its requests to its own focal point, which
+    registers, seals and refers the samples to a Regional Customs Laboratory."""
+    return target.kind is OrgKind.MEMBER and target.administration_code == office.administration_code
 
 
 def _years_after(day: date, years: int) -> date:
@@ -186,11 +195,13 @@ def _years_after(day: date, years: int) -> date:
 def register_sample(
     uow: AbstractUnitOfWork, actor: Actor, request_id: int, cmd: SampleCreate
 ) -> SampleSummary:
-    """The laboratory registers a sample of a request and gives it a unique laboratory sample id."""
+    """The laboratory (or a member administration's focal point, for a request filed to it) registers a
+    sample of a request and gives it a unique sample id."""
     with acting(uow, actor, Action.REGISTER_SAMPLE):
         req = visible_request(uow, actor, request_id)
         if req.lab_code != actor.org_code:
             raise NotFound(f"Request {request_id} is not addressed to your laboratory.")
+        holder = active_org(uow, actor.org_code)
         now = uow.clock()
         sample = record_of(
             Sample,
@@ -208,7 +219,8 @@ def register_sample(
             now,
             actor,
             from_party=req.office_code,
-            note="registered at the laboratory",
+            # A member administration without a laboratory registers and seals it to send it on.
+            note="registered at the laboratory" if holder.is_laboratory else "registered for dispatch",
         )
         req.samples.append(sample)
         uow.repo.flush()
@@ -303,11 +315,12 @@ def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
         return SampleState.of_record(sample)
 
 
-def lab_kind(uow: AbstractUnitOfWork, code: str) -> OrgKind:
+def active_org(uow: AbstractUnitOfWork, code: str, field: str = "to_lab") -> Organisation:
+    """An organisation that exists and has not been deactivated."""
     org = uow.repo.org(code)
-    if org is None:
-        raise NotFound(f"There is no laboratory '{code}'.", field="to_lab")
-    return org.kind
+    if org is None or not org.active:
+        raise NotFound(f"There is no laboratory or office '{code}'.", field=field)
+    return org
 
 
 def archive_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleState:

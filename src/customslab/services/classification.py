@@ -362,9 +362,9 @@ def share_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> Opi
 def search_opinions(uow: AbstractUnitOfWork, actor: Actor, query: OpinionSearch) -> list[OpinionView]:
     """Search the laboratory's own opinions and the network's shared precedents."""
     with uow:
-        if not (actor.roles & LAB_STAFF or actor.sees_network):
+        if not actor.has(*LAB_STAFF, Role.NETWORK_COORDINATOR):
             raise PermissionDenied("The precedent library is for laboratory staff and coordinators.")
         prefix = "".join(ch for ch in query.code_prefix if ch.isdigit())
-        org = None if actor.sees_network else actor.org_code
-        hits = uow.repo.search_opinions(org, query.text, prefix, query.limit)
+        # The laboratory's own opinions and the precedents shared with the whole network.
+        hits = uow.repo.search_opinions(actor.org_code, query.text, prefix, query.limit)
         return [OpinionView.of(o) for o in hits]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor, Kind, require
 from customslab.domain.errors import Conflict, NotFound
 from customslab.domain.model import AnalysisRequest, AnalysisTest, Sample
 from customslab.services.ports import AbstractUnitOfWork
@@ -38,10 +38,11 @@ def next_lab_sample_id(uow: AbstractUnitOfWork, lab_code: str, year: int) -> str
     return f"{lab_code}-{year}-{seq:05d}"
 
 
-def visible_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Sample:
-    """The sample, or NotFound — also when it exists but belongs to another laboratory."""
+def visible_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, kind: Kind = Kind.SAMPLE) -> Sample:
+    """The sample, or NotFound — also when it exists but the visibility table hides it (or the record of
+    `kind` hanging from it) from the actor."""
     sample = uow.repo.sample(sample_id)
-    if sample is None or not uow.repo.can_see_sample(actor, sample):
+    if sample is None or not uow.repo.can_see_sample(actor, sample, kind):
         raise NotFound(f"Sample {sample_id} was not found.")
     return sample
 
@@ -64,9 +65,7 @@ def visible_request(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> A
     req = uow.repo.request(request_id)
     if req is None:
         raise NotFound(f"Request {request_id} was not found.")
-    if actor.sees_network or req.requester_id == actor.user_id or req.lab_code == actor.org_code:
-        return req
-    if any(uow.repo.can_see_sample(actor, s) for s in req.samples):
+    if uow.repo.can_see_request(actor, req):
         return req
     raise NotFound(f"Request {request_id} was not found.")
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from pydantic import Field
 
-from customslab.domain.access import Action, Actor, require
+from customslab.domain.access import Action, Actor, Kind, orgs_seen, require
 from customslab.domain.enums import OPEN_STATES, Priority
 from customslab.hs.evaluate import evaluate
 from customslab.hs.nomenclature import HsError
@@ -23,6 +23,10 @@ from customslab.services.ports import AbstractUnitOfWork, DashboardRow, Released
 from customslab.services.views import RELEASED
 
 TURNAROUND_BINS = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30]
+#: Small-cell suppression: the per-laboratory figures of another administration's laboratory with fewer
+#: cases than this are left out (null in the JSON, "<3" on the page), as statistical offices do with
+#: small cells, which come closest to single cases. Totals and per-administration rows stay exact.
+SMALL_CELL = 3
 
 
 class IncomingRequest(View):
@@ -79,17 +83,43 @@ class DashboardTotals(View):
     referrals: int
 
 
+class AdministrationFigures(View):
+    """One administration's cases, open and overdue work, turnaround and referrals across its border:
+    counts and a median, never a case."""
+
+    code: str
+    name: str
+    labs: int = Field(description="Laboratories with cases in the figures.")
+    cases: int
+    open: int
+    overdue: int
+    median_turnaround_days: float | None
+    referrals_out: int = Field(description="Referrals from its laboratories to another administration's.")
+    referrals_in: int = Field(description="Referrals from another administration to its laboratories.")
+
+
 class Dashboard(View):
-    """The figures of the network dashboard; per-laboratory lists follow the order of `labs`."""
+    """The figures of the network dashboard, aggregated and de-identified: counts, rates and turnaround
+    per laboratory and per administration, never a sample, a reference or declaration data.
+
+    Per-laboratory lists follow the order of `labs`. A laboratory of another administration than the
+    reader's with fewer than `suppressed_below` cases has its per-laboratory figures suppressed (null)."""
 
     generated_on: date
-    scope: str = Field(description="'network', or the code of the laboratory the figures are limited to.")
+    scope: str = Field(
+        description="'network'; the administration's code, when the figures cover the reader's "
+        "administration; or the reader's laboratory's code (with the laboratories under it)."
+    )
     labs: list[str]
-    cases_per_lab: list[int]
-    open_per_lab: list[int]
-    overdue_per_lab: list[int]
+    cases_per_lab: list[int | None]
+    open_per_lab: list[int | None]
+    overdue_per_lab: list[int | None]
+    median_turnaround_per_lab: list[float | None]
+    suppressed_below: int
     turnaround_days: Turnaround
     referrals: list[ReferralFlow]
+    administrations: list[AdministrationFigures]
+    referrals_between_administrations: list[ReferralFlow]
     declared_vs_determined: DeclaredVsDetermined
     totals: DashboardTotals
 
@@ -174,8 +204,13 @@ def declared_vs_determined(rows: list[DashboardRow], results: list[ReleasedResul
     )
 
 
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
 def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None = None) -> Dashboard:
-    """Cases, open and overdue work per laboratory, turnaround, referrals, declared ≠ determined.
+    """Cases, open and overdue work and turnaround per laboratory and per administration, referrals,
+    declared ≠ determined; over the laboratories the visibility table gives the actor figures of.
 
     Turnaround is registration → approval of a sample, in days; its distribution is shown as counts
     per bin and summarised by the median and the 90th percentile (statistics.quantiles, 'inclusive').
@@ -183,45 +218,77 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
     require(actor, Action.VIEW_DASHBOARD)
     with uow:
         today = today or uow.clock().date()
-        rows = uow.repo.dashboard_rows(None if actor.sees_network else actor.org_code)
+        directory = uow.repo.directory()
+        names = {a.code: a.name for a in uow.repo.administrations()}
+        scope_orgs = orgs_seen(actor, Kind.DASHBOARD, directory, figures=True)
+        rows = uow.repo.dashboard_rows(scope_orgs)
         pairs = uow.repo.referral_pairs()
         results = uow.repo.released_results([r.sample_id for r in rows if r.state in RELEASED])
+    admin_of = directory.administration_of
+    mine = admin_of.get(actor.org_code)
+    if scope_orgs >= set(admin_of):
+        scope = "network"
+    elif mine is not None and scope_orgs >= directory.members_of(mine):
+        scope = mine
+    else:
+        scope = actor.org_code
     cases: Counter[str] = Counter()
     open_by: Counter[str] = Counter()
     overdue_by: Counter[str] = Counter()
     turnaround: list[float] = []
+    turnaround_by: dict[str, list[float]] = defaultdict(list)
     for r in rows:
         cases[r.lab_code] += 1
         if r.state in OPEN_STATES:
             open_by[r.lab_code] += 1
             overdue_by[r.lab_code] += int(r.due_date < today)
         if r.approved_at is not None:
-            turnaround.append((r.approved_at - r.registered_at).total_seconds() / 86400)
+            days = (r.approved_at - r.registered_at).total_seconds() / 86400
+            turnaround.append(days)
+            turnaround_by[r.lab_code].append(days)
     counts = [0] * len(TURNAROUND_BINS)
     for days in turnaround:
         counts[max(j for j, edge in enumerate(TURNAROUND_BINS) if days >= edge)] += 1
     labels = [f"{a}–{b}" for a, b in itertools.pairwise(TURNAROUND_BINS)] + [f"≥{TURNAROUND_BINS[-1]}"]
     flows: Counter[tuple[str, str]] = Counter(pairs)
-    if not actor.sees_network:
-        flows = Counter({k: v for k, v in flows.items() if actor.org_code in k})
+    flows = Counter({k: v for k, v in flows.items() if set(k) & scope_orgs})
     labs = sorted(cases)
+    suppressed = {lab for lab in labs if admin_of.get(lab) != mine and cases[lab] < SMALL_CELL}
+
+    def shown(figure: Counter[str]) -> list[int | None]:
+        return [None if lab in suppressed else figure[lab] for lab in labs]
+
     quantiles = statistics.quantiles(turnaround, n=10, method="inclusive") if len(turnaround) >= 2 else []
+    mismatch = declared_vs_determined(rows, results)
+    mismatch = mismatch.model_copy(
+        update={"per_lab": {lab: m for lab, m in mismatch.per_lab.items() if lab not in suppressed}}
+    )
     return Dashboard(
         generated_on=today,
-        scope="network" if actor.sees_network else actor.org_code,
+        scope=scope,
         labs=labs,
-        cases_per_lab=[cases[lab] for lab in labs],
-        open_per_lab=[open_by[lab] for lab in labs],
-        overdue_per_lab=[overdue_by[lab] for lab in labs],
+        cases_per_lab=shown(cases),
+        open_per_lab=shown(open_by),
+        overdue_per_lab=shown(overdue_by),
+        median_turnaround_per_lab=[
+            None if lab in suppressed else _median(turnaround_by[lab]) for lab in labs
+        ],
+        suppressed_below=SMALL_CELL,
         turnaround_days=Turnaround(
             bins=labels,
             counts=counts,
             n=len(turnaround),
-            median=round(statistics.median(turnaround), 1) if turnaround else None,
+            median=_median(turnaround),
             p90=round(quantiles[-1], 1) if quantiles else None,
         ),
         referrals=[ReferralFlow(from_=f, to=t, count=n) for (f, t), n in sorted(flows.items())],
-        declared_vs_determined=declared_vs_determined(rows, results),
+        administrations=_per_administration(
+            labs, admin_of, names, (cases, open_by, overdue_by), turnaround_by, flows
+        ),
+        referrals_between_administrations=[
+            ReferralFlow(from_=f, to=t, count=n) for (f, t), n in sorted(_between(admin_of, flows).items())
+        ],
+        declared_vs_determined=mismatch,
         totals=DashboardTotals(
             cases=sum(cases.values()),
             open=sum(open_by.values()),
@@ -229,3 +296,45 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
             referrals=sum(flows.values()),
         ),
     )
+
+
+def _between(admin_of: Mapping[str, str], flows: Counter[tuple[str, str]]) -> Counter[tuple[str, str]]:
+    """Referrals from one administration's laboratories to another's, counted per pair."""
+    out: Counter[tuple[str, str]] = Counter()
+    for (a, b), n in flows.items():
+        pair = (admin_of.get(a, "?"), admin_of.get(b, "?"))
+        if pair[0] != pair[1]:
+            out[pair] += n
+    return out
+
+
+def _per_administration(
+    labs: list[str],
+    admin_of: Mapping[str, str],
+    names: Mapping[str, str],
+    figures: tuple[Counter[str], Counter[str], Counter[str]],
+    turnaround_by: Mapping[str, list[float]],
+    flows: Counter[tuple[str, str]],
+) -> list[AdministrationFigures]:
+    """The per-laboratory figures summed per administration with laboratories in `labs`; the median
+    over its samples' turnaround; the referrals across its border (`referrals_between_administrations`
+    lists every pair, also of administrations without a case here)."""
+    cases, open_by, overdue_by = figures
+    between = _between(admin_of, flows)
+    by_admin: dict[str, list[str]] = defaultdict(list)
+    for lab in labs:
+        by_admin[admin_of.get(lab, "?")].append(lab)
+    return [
+        AdministrationFigures(
+            code=code,
+            name=names.get(code, code),
+            labs=len(members),
+            cases=sum(cases[lab] for lab in members),
+            open=sum(open_by[lab] for lab in members),
+            overdue=sum(overdue_by[lab] for lab in members),
+            median_turnaround_days=_median([d for lab in members for d in turnaround_by.get(lab, [])]),
+            referrals_out=sum(n for (a, _), n in between.items() if a == code),
+            referrals_in=sum(n for (_, b), n in between.items() if b == code),
+        )
+        for code, members in sorted(by_admin.items())
+    ]

@@ -11,14 +11,16 @@ from typing import Any
 
 from customslab.domain.access import Actor
 from customslab.domain.errors import DomainError
-from customslab.services import analysis, auth, cases, referrals, reports
+from customslab.services import analysis, auth, cases, classification, referrals, reports
+from customslab.services import joint_analysis as joint
 from customslab.services import quality_control as qc
 from customslab.services import quality_equipment as equipment
 from customslab.services import quality_methods as methods
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
 from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import parse
-from customslab.services.demo_data import DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
+from customslab.services.demo_data import ADMINISTRATIONS, DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
+from customslab.services.demo_member import member_cases
 from customslab.services.passwords import hash_password, password_matches
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.referrals import ReferralCreate
@@ -84,6 +86,9 @@ def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
 
     with uow() as u:
         u.act_as("demo-loader")
+        for administration in ADMINISTRATIONS:
+            u.repo.add(replace(administration))
+        u.repo.flush()
         for organisation in ORGS:
             # Fresh copies, contact points included: the module-level records were made before the
             # storage mapping started, and one seeding must not hand its objects to the next.
@@ -103,8 +108,11 @@ def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
             + timedelta(minutes=rng.randint(0, 600))
         )
         _one_case(uow, clock, actors, rng, i, n_requests)
+    clock.now = datetime.now(UTC) - timedelta(days=12)
+    member_cases(uow, clock.advance, actors)
     clock.now = datetime.now(UTC)
     _quality_registers(uow, clock, actors)
+    _joint_analysis(uow, clock, actors)
 
 
 def _quality_registers(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
@@ -153,6 +161,106 @@ def _quality_registers(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> Non
     ):
         batch = {"material": material, "target_mean": 40.0, "target_sd": 0.1, "points": points}
         qc.QC_BATCHES.record(uow(), analyst, parse(qc.QcBatchCreate, batch))
+
+
+def _joint_analysis(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
+    """A joint analysis in progress at RCL-JP between Korea, Japan and India: cocoa in a puffed cereal
+    around the 6 % limit of Note 3 to Chapter 19. Korea and Japan have approved opinions that differ;
+    India's result awaits review, so the consolidation is pending."""
+    end = clock.now
+    clock.now = end - timedelta(days=20)
+    goods = "Chocolate-flavoured puffed breakfast cereal"
+    fields = {"lab_code": "KCS-CCL", "declaration_number": "41230-26-771203", "declared_hs": "190410"}
+    fields |= {"goods_description": goods, "origin_country": "BE", "importer": "Seoul Foods Ltd"}
+    fields |= {"declared_value": "18400", "currency": "USD", "question": "Heading 19.04 or 18.06?"}
+    req = cases.file_request(uow(), actors["officer"], parse(RequestCreate, fields))
+    manager = actors["manager.ccl"]
+    sample = cases.register_sample(uow(), manager, req.id, SampleCreate(quantity=Decimal(600), unit="g"))
+    cases.receive_sample(uow(), manager, sample.id, SampleReceipt(condition="sealed, intact"))
+    own = {"KCS": sample.id}
+    for admin, lab, receiver in (("JPC", "RCL-JP", "reviewer.jp"), ("INC", "RCL-IN", "analyst.in")):
+        clock.advance(2)
+        why = f"joint analysis: sub-sample for {admin}"
+        sub = referrals.refer_sample(
+            uow(),
+            manager,
+            sample.id,
+            ReferralCreate(to_lab=lab, reason=why, sub_sample_quantity=Decimal(150)),
+        )
+        clock.advance(30)
+        cases.receive_sample(uow(), actors[receiver], sub.sample_id, SampleReceipt(condition="seal intact"))
+        own[admin] = sub.sample_id
+    opening = {
+        "product": goods,
+        "participants": [
+            {"administration_code": "KCS", "declared_code": "1904.10", "lab_code": "KCS-CCL"},
+            {"administration_code": "JPC", "declared_code": "1806.90"},
+            {"administration_code": "INC", "declared_code": "1901.90"},
+        ],
+    }
+    clock.advance(4)
+    opened = joint.open_joint_analysis(
+        uow(), actors["coordinator"], parse(joint.JointAnalysisCreate, opening)
+    )
+    # lab staff who link and plan, analyst, reviewer (None: none at that laboratory), result, opinion
+    work = [
+        (
+            "KCS",
+            "manager.ccl",
+            "analyst",
+            "reviewer",
+            "5.9",
+            "1904.10",
+            "not more than 6 %, heading 19.04 stands",
+        ),
+        (
+            "JPC",
+            "reviewer.jp",
+            "analyst.jp",
+            "reviewer.jp",
+            "6.4",
+            "1806.90",
+            "more than 6 %, so heading 18.06",
+        ),
+        ("INC", "analyst.in", "analyst.in", None, "6.6", "", ""),
+    ]
+    for admin, planner, analyst_name, reviewer_name, value, code, finding in work:
+        clock.advance(6)
+        link = joint.JointSampleLink(sample_id=own[admin])
+        joint.link_sample(uow(), actors[planner], opened.id, link)
+        analyst = actors[analyst_name]
+        plan = TestCreate(
+            determination="Cocoa content", method_ref="KCL-M-019 HPLC", analyst_id=analyst.user_id
+        )
+        test = analysis.add_test(uow(), actors[planner], own[admin], plan)
+        result = ResultCreate(
+            name="cocoa_defatted",
+            value=Decimal(value),
+            unit="%",
+            expanded_uncertainty=Decimal("0.3"),
+            coverage_factor=Decimal(2),
+        )
+        clock.advance(20)
+        analysis.enter_result(uow(), analyst, test.id, result)
+        analysis.submit_test(uow(), analyst, test.id)
+        if reviewer_name is None:
+            continue
+        reviewer = actors[reviewer_name]
+        clock.advance(12)
+        analysis.review_test(uow(), reviewer, test.id, ReviewDecision(approve=True))
+        reasoning = (
+            f"GIR 1 and Note 3 to Chapter 19: {value} % cocoa calculated on a totally defatted basis, "
+            f"{finding}; GIR 6 for the subheading."
+        )
+        opinion = classification.write_opinion(
+            uow(),
+            analyst,
+            own[admin],
+            classification.OpinionCreate(determined_code=code, reasoning=reasoning),
+        )
+        assert opinion.id is not None
+        classification.approve_opinion(uow(), reviewer, opinion.id)
+    clock.now = end
 
 
 def _one_case(

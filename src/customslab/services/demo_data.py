@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from customslab.domain.enums import OrgKind
-from customslab.domain.model import ContactPoint, Organisation
+from customslab.domain.model import Administration, ContactPoint, Organisation
 
 DEMO_PASSWORD = "customs-lab-demo"
+
+ADMINISTRATIONS = [
+    Administration("KCS", "Korea Customs Service", "KR", home=True),
+    Administration("JPC", "Japan Customs", "JP"),
+    Administration("INC", "Central Board of Indirect Taxes and Customs, India", "IN"),
+    Administration("BTC", "Department of Revenue and Customs, Bhutan", "BT", has_laboratories=False),
+]
+_ADMIN_OF = {"KR": "KCS", "JP": "JPC", "IN": "INC", "BT": "BTC"}
 
 ORGS = [
     Organisation(
@@ -28,7 +36,7 @@ ORGS = [
     Organisation(
         "RCL-JP",
         "Central Customs Laboratory, Japan (WCO RCL)",
-        OrgKind.RCL,
+        OrgKind.CENTRAL,
         "JP",
         "6-3-5 Kashiwanoha, Kashiwa, Chiba, Japan",
         contact_points=[
@@ -55,12 +63,20 @@ ORGS = [
     ),
     Organisation("KCS-BSN-PORT", "Busan Main Customs (port)", OrgKind.CUSTOMS_OFFICE, "KR", "Busan New Port"),
 ]
+#: The WCO Regional Customs Laboratories of the demo: Japan's and Korea's central laboratories, India's.
+RCLS = {"RCL-JP", "RCL-IN", "KCS-CCL"}
+for _org in ORGS:
+    _org.administration_code = _ADMIN_OF[_org.country]
+    if _org.code in RCLS:
+        _org.rcl_region = "Asia/Pacific"
 
 #: username, organisation, roles, full name
 DEMO_USERS: list[tuple[str, str, list[str], str]] = [
     ("officer", "KCS-ICN-AIR", ["requester"], "Lee Ji-woo"),
     ("officer2", "KCS-BSN-PORT", ["requester"], "Park Seo-yeon"),
     ("officer.bt", "BT-DRC", ["requester"], "Karma Wangchuk"),
+    ("focal.bt", "BT-DRC", ["focal_point"], "Pema Choden"),
+    ("supervisor", "KCS-ICN-AIR", ["requester", "supervisor"], "Jeon Min-seo"),
     ("manager.icn", "KCS-ICN", ["lab_manager"], "Choi Hyun-woo"),
     ("analyst.icn", "KCS-ICN", ["analyst"], "Jung Da-eun"),
     ("manager.sel", "KCS-SEL", ["lab_manager"], "Kang Eun-ji"),

@@ -6,18 +6,21 @@ The SQLAlchemy adapter and the in-memory fakes in tests/unit/fakes.py both imple
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO, Protocol
 
-from customslab.domain.access import Actor
+from customslab.domain.access import Actor, Directory, Kind
 from customslab.domain.audit import AuditCheckpoint, AuditRecord
 from customslab.domain.enums import Priority, Reason, State
+from customslab.domain.joint_analysis import JointAnalysis
 from customslab.domain.model import (
+    Administration,
     AnalysisRequest,
     AnalysisTest,
     ClassificationOpinion,
+    DeclarationRelease,
     Identification,
     Organisation,
     Referral,
@@ -190,15 +193,43 @@ class Repository(abc.ABC):
         """Opinions of `org_code` plus every shared precedent (all of them when org_code is None)."""
 
     @abc.abstractmethod
-    def can_see_sample(self, actor: Actor, sample: Sample) -> bool: ...
+    def administration(self, code: str) -> Administration | None: ...
+
+    @abc.abstractmethod
+    def administrations(self) -> Sequence[Administration]: ...
+
+    @abc.abstractmethod
+    def directory(self) -> Directory:
+        """Each organisation's administration and parent, as the visibility rules need them."""
+
+    @abc.abstractmethod
+    def can_see_sample(self, actor: Actor, sample: Sample, kind: Kind = Kind.SAMPLE) -> bool:
+        """The visibility table applied in SQL to one sample (or a record of `kind` hanging from it)."""
+
+    @abc.abstractmethod
+    def can_see_request(self, actor: Actor, request: AnalysisRequest) -> bool:
+        """A request is seen in its own right (mine, own office or laboratory...) or through a seen sample."""
+
+    @abc.abstractmethod
+    def releases_for(self, request_id: int) -> Sequence[DeclarationRelease]: ...
+
+    @abc.abstractmethod
+    def joint_analysis(self, joint_analysis_id: int) -> JointAnalysis | None: ...
+
+    @abc.abstractmethod
+    def joint_analyses(self, actor: Actor) -> Sequence[JointAnalysis]:
+        """The joint analyses the visibility table lets the actor see (domain.joint_analysis.joint_holding
+        under Kind.JOINT_ANALYSIS), newest first."""
 
     @abc.abstractmethod
     def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]: ...
 
     @abc.abstractmethod
     def requests_of(
-        self, requester_id: int, limit: int, offset: int
-    ) -> tuple[list[AnalysisRequest], int]: ...
+        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+    ) -> tuple[list[AnalysisRequest], int]:
+        """Requests the user filed, or, with `org_code`, also those the organisation filed or was sent;
+        newest first."""
 
     @abc.abstractmethod
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]: ...
@@ -207,8 +238,8 @@ class Repository(abc.ABC):
     def requests_without_samples(self, lab_code: str, limit: int) -> list[AnalysisRequest]: ...
 
     @abc.abstractmethod
-    def dashboard_rows(self, lab_code: str | None) -> list[DashboardRow]:
-        """Every sample (of one laboratory, or of the network when lab_code is None)."""
+    def dashboard_rows(self, lab_codes: Collection[str] | None) -> list[DashboardRow]:
+        """Every sample of the given laboratories (of the network when lab_codes is None)."""
 
     @abc.abstractmethod
     def referral_pairs(self) -> list[tuple[str, str]]: ...

@@ -9,7 +9,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from customslab.domain.access import LAB_STAFF, Actor
+from customslab.domain.access import (
+    LAB_STAFF,
+    Actor,
+    Directory,
+    Holding,
+    Kind,
+    Relation,
+    orgs_seen,
+    relations,
+    sees,
+)
 from customslab.domain.enums import Role
 from customslab.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from customslab.domain.quality.charts import z_score_bars_svg
@@ -165,34 +175,54 @@ class PtSubmission(View):
     value: float
 
 
-def _round(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundEntry:
-    """A round the actor may see: its coordinator, its participants, and network coordinators."""
+def _round(uow: AbstractUnitOfWork, actor: Actor, round_id: int, lab: str | None = None) -> PtRoundEntry:
+    """A round the actor may see: its coordinator, its participants, and network coordinators; with
+    `lab`, a round that laboratory (one whose PT rounds the actor may read) coordinates or takes part in."""
     entry = uow.quality.get(PtRoundEntry, round_id)
-    if entry is None or not (
-        actor.sees_network or actor.org_code == entry.coordinator_lab or actor.org_code in entry.participants
-    ):
-        raise NotFound(f"Proficiency-test round {round_id} was not found.")
-    return entry
+    if entry is not None:
+        if lab is None and _sees_round(actor, uow.repo.directory(), entry):
+            return entry
+        if lab is not None and lab in (entry.coordinator_lab, *entry.participants):
+            return entry
+    raise NotFound(f"Proficiency-test round {round_id} was not found.")
 
 
-def _report_view(actor: Actor, report: RoundReport, full: bool) -> PtReportView:
-    scores = [s for s in report.scores if full or s.lab_id == actor.org_code]
+def _pt_lab(uow: AbstractUnitOfWork, actor: Actor, lab: str | None) -> str | None:
+    """The laboratory whose PT rounds a read is about, when it is not the actor's own: one the visibility
+    table lets the actor read (a laboratory under their central laboratory), or NotFound."""
+    if lab is None or lab == actor.org_code:
+        return None
+    if lab not in orgs_seen(actor, Kind.PT_ROUND, uow.repo.directory()):
+        raise NotFound(f"There are no proficiency-test rounds of '{lab}' for you.", "lab")
+    return lab
+
+
+def _report_view(reader: str, report: RoundReport, full: bool) -> PtReportView:
+    scores = [s for s in report.scores if full or s.lab_id == reader]
     chart = z_score_bars_svg(
-        [(s.lab_id if full or s.lab_id == actor.org_code else "·", s.z) for s in report.scores],
+        [(s.lab_id if full or s.lab_id == reader else "·", s.z) for s in report.scores],
         title=f"{report.measurand}: z-scores",
     )
     return PtReportView.of_record(report, scores=scores, chart_svg=chart)
 
 
-def round_view(uow: AbstractUnitOfWork, actor: Actor, entry: PtRoundEntry) -> PtRoundView:
-    """Coordinators see every result and score; a participant sees the statistics and its own scores."""
-    full = actor.sees_network or actor.org_code == entry.coordinator_lab
+def round_view(
+    uow: AbstractUnitOfWork, actor: Actor, entry: PtRoundEntry, lab: str | None = None
+) -> PtRoundView:
+    """Coordinators see every result and score; a participant sees the statistics and its own scores.
+
+    With `lab`, the round as that laboratory reads it (a central laboratory overseeing a local one)."""
+    reader = lab or actor.org_code
+    # The coordinating laboratory, and the central laboratory above it, see every result and score.
+    full = reader == entry.coordinator_lab or (
+        lab is None and _sees_round(actor, uow.repo.directory(), entry, (Relation.CHILD,))
+    )
     results = uow.quality.find(PtResultEntry, round_entry_id=entry.id)
-    seen = [r for r in results if full or r.lab_code == actor.org_code]
+    seen = [r for r in results if full or r.lab_code == reader]
     return PtRoundView.of_record(
         entry,
         results=[PtResultView.of_record(r, lab=r.lab_code) for r in seen],
-        reports=[_report_view(actor, report, full) for report in entry.reports or ()],
+        reports=[_report_view(reader, report, full) for report in entry.reports or ()],
     )
 
 
@@ -281,7 +311,10 @@ def evaluate(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundVie
         for pt in entry.measurands:
             rows = uow.quality.find(PtResultEntry, round_entry_id=entry.id, measurand=pt.measurand)
             if not rows:
-                raise ValidationFailed(f"No results were submitted for {pt.measurand}.", field="measurand")
+                # The round's state, not the request, is wrong: it cannot be scored yet (409, not 422).
+                raise InvalidTransition(
+                    f"No results were submitted for {pt.measurand}; round {entry.code} cannot be scored yet."
+                )
             try:
                 reports.append(evaluate_round(pt, [r.result for r in rows]))
             except QualityError as exc:
@@ -293,22 +326,40 @@ def evaluate(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundVie
         return round_view(uow, actor, entry)
 
 
-def round_detail(uow: AbstractUnitOfWork, actor: Actor, round_id: int) -> PtRoundView:
-    """A round with the results and scores the actor's laboratory may see."""
+def round_detail(uow: AbstractUnitOfWork, actor: Actor, round_id: int, lab: str | None = None) -> PtRoundView:
+    """A round with the results and scores the actor's laboratory may see (or, read-only, those of
+    `lab`, a laboratory under the actor's central laboratory)."""
     with uow:
-        return round_view(uow, actor, _round(uow, actor, round_id))
+        reader = _pt_lab(uow, actor, lab)
+        return round_view(uow, actor, _round(uow, actor, round_id, reader), reader)
 
 
-def list_rounds(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
-    """Rounds the actor's laboratory coordinates or takes part in (all of them for coordinators)."""
+def list_rounds(uow: AbstractUnitOfWork, actor: Actor, lab: str | None = None) -> list[PtRoundSummary]:
+    """Rounds the actor's laboratory coordinates or takes part in (or those of `lab`, a laboratory under
+    the actor's central laboratory)."""
     with uow:
-        return rounds_of(uow, actor)
+        return rounds_of(uow, actor, lab)
 
 
-def rounds_of(uow: AbstractUnitOfWork, actor: Actor) -> list[PtRoundSummary]:
+def rounds_of(uow: AbstractUnitOfWork, actor: Actor, lab: str | None = None) -> list[PtRoundSummary]:
     """Inside a unit of work: what :func:`list_rounds` returns."""
+    reader = _pt_lab(uow, actor, lab)
+    directory = uow.repo.directory()
     return [
         PtRoundSummary.of_record(r)
         for r in uow.quality.find(PtRoundEntry)
-        if actor.sees_network or actor.org_code == r.coordinator_lab or actor.org_code in r.participants
+        if (
+            _sees_round(actor, directory, r)
+            if reader is None
+            else reader in (r.coordinator_lab, *r.participants)
+        )
     ]
+
+
+def _sees_round(
+    actor: Actor, directory: Directory, entry: PtRoundEntry, only: tuple[Relation, ...] | None = None
+) -> bool:
+    """The visibility table's verdict on a round: its coordinator owns it, its participants share it."""
+    holding = Holding(frozenset({entry.coordinator_lab}), shared=frozenset(entry.participants))
+    found = relations(actor, directory, holding)
+    return sees(actor, Kind.PT_ROUND, found if only is None else found & set(only))

@@ -297,7 +297,7 @@ record_corrective_action = qr.Step(
 def qc_chart_svg(uow: UoW, actor: Actor, batch_entry_id: int) -> str:
     """The batch's Levey–Jennings chart with the Westgard violations coloured."""
     with uow:
-        return qc_chart(QC_BATCHES.own(uow, actor, batch_entry_id))
+        return qc_chart(QC_BATCHES.get(uow, actor, batch_entry_id))
 
 
 def qc_chart(e: QcBatchEntry) -> str:

@@ -170,15 +170,16 @@ record_maintenance = Step(
 )
 
 
-def equipment_due(uow: UoW, actor: Actor, horizon_days: int = 30) -> list[DueView]:
-    """Instruments overdue or due for calibration within the horizon, most urgent first."""
+def equipment_due(uow: UoW, actor: Actor, horizon_days: int = 30, lab: str | None = None) -> list[DueView]:
+    """Instruments overdue or due for calibration within the horizon, most urgent first (of the
+    laboratory's own, or of `lab`, one under its central laboratory)."""
     with uow:
-        return due_of(uow, actor, horizon_days)
+        return due_of(uow, actor, horizon_days, lab)
 
 
-def due_of(uow: UoW, actor: Actor, horizon_days: int = 30) -> list[DueView]:
+def due_of(uow: UoW, actor: Actor, horizon_days: int = 30, lab: str | None = None) -> list[DueView]:
     """Inside a unit of work: what :func:`equipment_due` returns."""
-    entries = EQUIPMENT.entries(uow, actor)
+    entries = EQUIPMENT.entries(uow, actor, lab)
     ids = {e.code: key(e) for e in entries}
     items = due_list(
         [(e.equipment, _calibrations(uow, e)) for e in entries], uow.clock().date(), horizon_days

@@ -38,6 +38,7 @@ from customslab.services.quality_register import (
     Step,
     fields_of,
     key,
+    labs_in_sight,
     value_of,
     writers,
 )
@@ -135,16 +136,27 @@ def _new_method(uow: UoW, actor: Actor, cmd: MethodCreate) -> MethodEntry:
     return MethodEntry(actor.org_code, cmd.method_id, cmd.version, method, actor.username, uow.clock())
 
 
-def _methods_seen(uow: UoW, actor: Actor) -> list[MethodEntry]:
-    """The laboratory's catalogue, then the versions other laboratories published to the network."""
-    own = uow.quality.find(MethodEntry, lab_code=actor.org_code)
-    shared = [e for e in uow.quality.find(MethodEntry, published=True) if e.lab_code != actor.org_code]
+def _methods_seen(uow: UoW, actor: Actor, lab: str | None) -> list[MethodEntry]:
+    """The catalogue of the laboratory read (when the actor may read it), then the versions other
+    laboratories published to the network."""
+    own = uow.quality.find(MethodEntry, lab_code=lab) if lab is not None else []
+    shared = [e for e in uow.quality.find(MethodEntry, published=True) if e.lab_code != lab]
     return own + shared
 
 
 def _visible_method(uow: UoW, actor: Actor, entry_id: int) -> MethodEntry:
+    """A version of a catalogue the actor may read, or one published to the network."""
     entry = uow.quality.get(MethodEntry, entry_id)
-    if entry is None or not (entry.lab_code == actor.org_code or entry.published or actor.sees_network):
+    if entry is None or not (entry.published or entry.lab_code in labs_in_sight(uow, actor)):
+        raise NotFound(f"Method version {entry_id} was not found.")
+    return entry
+
+
+def _adoptable_method(uow: UoW, actor: Actor, entry_id: int) -> MethodEntry:
+    """A version published to the network, or one of the laboratory's own (which adoption refuses):
+    what a laboratory merely oversees is not offered for adoption until it is published."""
+    entry = uow.quality.get(MethodEntry, entry_id)
+    if entry is None or not (entry.published or entry.lab_code == actor.org_code):
         raise NotFound(f"Method version {entry_id} was not found.")
     return entry
 
@@ -217,5 +229,5 @@ validate_method_version = Step(METHODS, "validate", _validate, writers("validate
 withdraw_method_version = Step(METHODS, "withdraw", _withdraw, writers("withdraw a method", _manager))
 publish_method = Step(METHODS, "publish", _publish, writers("publish a method", _manager))
 adopt_method = Step(
-    METHODS, "adopt", _adopt, writers("adopt a method", _manager), adds=True, reach=_visible_method
+    METHODS, "adopt", _adopt, writers("adopt a method", _manager), adds=True, reach=_adoptable_method
 )

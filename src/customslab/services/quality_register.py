@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar, cast, get_type_hints
 
 from pydantic import BaseModel
 
-from customslab.domain.access import Actor
+from customslab.domain.access import Actor, Kind, orgs_seen
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.domain.quality.errors import QualityError
@@ -74,6 +74,31 @@ def own_entry(
     entry = uow.quality.get(kind, entry_id)
     if entry is None or getattr(entry, "lab_code", None) != actor.org_code:
         raise NotFound(f"{what} {entry_id} was not found.", field)
+    return entry
+
+
+def labs_in_sight(uow: AbstractUnitOfWork, actor: Actor) -> frozenset[str]:
+    """The laboratories whose quality records the visibility table lets the actor read: their own, and
+    for a central laboratory's reviewers and managers, the laboratories under it."""
+    return orgs_seen(actor, Kind.QUALITY_RECORD, uow.repo.directory())
+
+
+def lab_in_sight(uow: AbstractUnitOfWork, actor: Actor, lab: str | None) -> str | None:
+    """The laboratory whose registers a read is about: `lab` if the actor may read its quality records
+    (NotFound otherwise), by default the actor's own when they may (None when they may not)."""
+    seen = labs_in_sight(uow, actor)
+    if lab is None or lab == actor.org_code:
+        return actor.org_code if actor.org_code in seen else None
+    if lab not in seen:
+        raise NotFound(f"There are no quality records of '{lab}' for you.", "lab")
+    return lab
+
+
+def seen_entry(uow: AbstractUnitOfWork, actor: Actor, kind: type[T], entry_id: int, what: str) -> T:
+    """An entry of a laboratory whose quality records the actor may read (read-only for all but its own)."""
+    entry = uow.quality.get(kind, entry_id)
+    if entry is None or getattr(entry, "lab_code", None) not in labs_in_sight(uow, actor):
+        raise NotFound(f"{what} {entry_id} was not found.")
     return entry
 
 
@@ -135,8 +160,10 @@ class Register(Generic[E, C, V]):
     new: Callable[[UoW, Actor, C], E]
     show: Callable[[UoW, E], V]
     writers: Writers
-    listing: Callable[[UoW, Actor], list[E]] | None = None  # default: the laboratory's own entries
-    reach: Callable[[UoW, Actor, int], E] | None = None  # who reads what; default: the laboratory's
+    #: The entries of the laboratory read (None: of none), default: that laboratory's own entries.
+    listing: Callable[[UoW, Actor, str | None], list[E]] | None = None
+    #: Who reads which entry; default: an entry of a laboratory whose quality records the actor sees.
+    reach: Callable[[UoW, Actor, int], E] | None = None
 
     @cached_property
     def command(self) -> type[C]:
@@ -154,30 +181,33 @@ class Register(Generic[E, C, V]):
     def summary(self) -> str:
         return summary_of(self.new)
 
-    def entries(self, uow: UoW, actor: Actor) -> list[E]:
-        """Inside a unit of work: the entries the actor sees, oldest first."""
+    def entries(self, uow: UoW, actor: Actor, lab: str | None = None) -> list[E]:
+        """Inside a unit of work: the entries of the laboratory `lab` (default: the actor's own) that the
+        actor sees, oldest first; NotFound for a laboratory whose quality records they may not read."""
+        code = lab_in_sight(uow, actor, lab)
         if self.listing is not None:
-            return self.listing(uow, actor)
-        return uow.quality.find(self.entry, lab_code=actor.org_code)
+            return self.listing(uow, actor, code)
+        return [] if code is None else uow.quality.find(self.entry, lab_code=code)
 
     def get(self, uow: UoW, actor: Actor, entry_id: int) -> E:
         """Inside a unit of work: one entry the actor may see, or NotFound."""
         if self.reach is not None:
             return self.reach(uow, actor, entry_id)
-        return self.own(uow, actor, entry_id)
+        return seen_entry(uow, actor, self.entry, entry_id, self.what)
 
     def own(self, uow: UoW, actor: Actor, entry_id: int) -> E:
         """Inside a unit of work: one entry of the actor's laboratory, the only ones it may change."""
         return own_entry(uow, actor, self.entry, entry_id, self.what)
 
-    def views(self, uow: UoW, actor: Actor) -> list[V]:
+    def views(self, uow: UoW, actor: Actor, lab: str | None = None) -> list[V]:
         """Inside a unit of work: what :meth:`list_all` returns."""
-        return [self.show(uow, e) for e in self.entries(uow, actor)]
+        return [self.show(uow, e) for e in self.entries(uow, actor, lab)]
 
-    def list_all(self, uow: UoW, actor: Actor) -> list[V]:
-        """The register's entries the actor sees, oldest first."""
+    def list_all(self, uow: UoW, actor: Actor, lab: str | None = None) -> list[V]:
+        """The register's entries the actor sees, oldest first: of their own laboratory, or of `lab`, one
+        under their central laboratory, read-only."""
         with uow:
-            return self.views(uow, actor)
+            return self.views(uow, actor, lab)
 
     def detail(self, uow: UoW, actor: Actor, entry_id: int) -> V:
         """One entry of the register."""

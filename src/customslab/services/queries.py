@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from customslab.domain.access import Actor
+from customslab.domain.access import Actor, Kind, orgs_seen
 from customslab.domain.audit import AuditCheckpoint, verify_anchored
-from customslab.domain.enums import State
+from customslab.domain.enums import Role, State
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.services.common import visible_request, visible_sample
+from customslab.services.confidentiality import administration_of, declaration_view_for
 from customslab.services.contract import View
 from customslab.services.ports import AbstractUnitOfWork, AuditAnchor, QueueFilter
 from customslab.services.views import (
@@ -23,6 +24,17 @@ from customslab.services.views import (
     results_visible_to,
 )
 
+#: Roles whose request list holds their organisation's requests, not only those they filed themselves.
+ORGANISATION_LISTS = (Role.SUPERVISOR, Role.FOCAL_POINT)
+
+
+class QueueLab(View):
+    """A laboratory whose queue the caller may open: their own, and for a central laboratory's reviewers
+    and managers, the laboratories under it."""
+
+    code: str
+    name: str
+
 
 class QueuePage(View):
     lab_code: str
@@ -30,6 +42,7 @@ class QueuePage(View):
     limit: int
     offset: int
     items: list[SampleSummary]
+    labs: list[QueueLab] = []
 
 
 class SampleDetail(SampleSummary):
@@ -107,18 +120,25 @@ def lab_queue(
     """A laboratory's open work (or one analyst's), filtered and sorted; urgent and overdue flagged."""
     with uow:
         lab = lab_code or actor.org_code
-        if lab != actor.org_code and not actor.sees_network:
+        # The laboratories whose samples the table lets the actor see by where they are held.
+        scope = orgs_seen(actor, Kind.SAMPLE, uow.repo.directory())
+        if lab != actor.org_code and lab not in scope:
             raise NotFound(f"There is no queue '{lab}' for you.")
         if actor.is_requester_only:
             raise PermissionDenied("Customs officers follow their requests, not laboratory queues.")
         rows, total = uow.repo.queue(actor, lab, flt)
         now = uow.clock()
+        names = {o.code: o.name for o in uow.repo.orgs()}
         return QueuePage(
             lab_code=lab,
             total=total,
             limit=flt.limit,
             offset=flt.offset,
             items=[SampleSummary.of(r.sample, r.request, now.date(), now) for r in rows],
+            labs=[
+                QueueLab(code=code, name=names.get(code, code))
+                for code in sorted(scope, key=lambda c: (c != actor.org_code, c))
+            ],
         )
 
 
@@ -130,14 +150,20 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
         assert req is not None
         now = uow.clock()
         staff = not actor.is_requester_only
+        files = uow.repo.can_see_sample(actor, sample, Kind.RESULT_FILE)
         return SampleDetail.of(
             sample,
             req,
             now.date(),
             now,
-            request=RequestView.of(req, now.date()),
+            request=RequestView.of(req, now.date(), declaration_view_for(uow, actor, req)),
             tests=[
-                TestView.of(t, results_visible_to(actor, t), list(uow.repo.identifications_for(t.id or 0)))
+                TestView.of(
+                    t,
+                    results_visible_to(actor, t),
+                    list(uow.repo.identifications_for(t.id or 0)),
+                    show_files=files,
+                )
                 for t in sample.tests
             ],
             custody=[CustodyView.of(e) for e in sample.custody] if staff else [],
@@ -157,23 +183,36 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
                 req,
                 now.date(),
                 now,
-                tests=[TestView.of(t, results_visible_to(actor, t)) for t in s.tests],
+                tests=[
+                    TestView.of(
+                        t,
+                        results_visible_to(actor, t),
+                        show_files=uow.repo.can_see_sample(actor, s, Kind.RESULT_FILE),
+                    )
+                    for t in s.tests
+                ],
             )
             for s in req.samples
             if uow.repo.can_see_sample(actor, s)
         ]
-        return RequestDetail.of(req, now.date(), samples=samples)
+        return RequestDetail.of(req, now.date(), declaration_view_for(uow, actor, req), samples=samples)
 
 
 def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> RequestPage:
-    """The officer's own requests, newest first, with where each stands."""
+    """The officer's own requests, newest first, with where each stands; a supervisor's or a member
+    focal point's list holds every request its organisation filed or was sent."""
     with uow:
-        reqs, total = uow.repo.requests_of(actor.user_id, limit, offset)
+        # Filed by or sent to the organisation: the table's "own" relation of a request, which these
+        # roles see (domain.access.VISIBILITY).
+        org = actor.org_code if actor.has(*ORGANISATION_LISTS) else None
+        reqs, total = uow.repo.requests_of(actor.user_id, limit, offset, org_code=org)
         today = uow.clock().date()
+        viewer = administration_of(uow, actor)
         items = [
             RequestListItem.of(
                 r,
                 today,
+                declaration_view_for(uow, actor, r, viewer),
                 sample_states=sorted({s.state for s in r.samples}, key=lambda st: st.value),
             )
             for r in reqs

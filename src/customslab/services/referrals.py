@@ -8,8 +8,9 @@ from customslab.domain.access import Action, Actor
 from customslab.domain.enums import CustodyKind, ReferralState, State
 from customslab.domain.errors import Conflict, NotFound, ValidationFailed
 from customslab.domain.model import CustodyEvent, Referral, Sample, Share, referral_kind_for
-from customslab.services.cases import lab_kind
-from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_sample
+from customslab.domain.workflow import check_referable
+from customslab.services.cases import active_org
+from customslab.services.common import acting, acting_on_sample, held_sample, next_lab_sample_id
 from customslab.services.contract import Command, Positive, SampleUnit, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import ReferralView
@@ -41,13 +42,9 @@ def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Ref
         reason, to_lab = cmd.reason, cmd.to_lab
         if to_lab == actor.org_code:
             raise ValidationFailed("A sample cannot be referred to its own laboratory.", field="to_lab")
-        kind = referral_kind_for(lab_kind(uow, actor.org_code), lab_kind(uow, to_lab))
-        if sample.state not in (State.RECEIVED, State.IN_ANALYSIS):
-            raise ValidationFailed(
-                f"Only a received sample can be referred; {sample.lab_sample_id} is "
-                f"{sample.state.value.replace('_', ' ')}.",
-                field="sample",
-            )
+        holder = active_org(uow, actor.org_code)
+        kind = referral_kind_for(holder, active_org(uow, to_lab))
+        check_referable(sample.lab_sample_id, sample.state, holder.kind)
         now = uow.clock()
         seal = sample.seal_number if cmd.seal_number is None else cmd.seal_number
         if cmd.sub_sample_quantity is not None:
@@ -61,6 +58,7 @@ def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Ref
             target.state = State.REGISTERED  # it waits for receipt at the receiving laboratory
             target.lab_code = to_lab
             target.received_at = None
+            target.seal_number = seal  # sealed anew for the journey, the receiving laboratory checks this one
         target.record(
             CustodyEvent(
                 CustodyKind.REFERRAL_DISPATCH,
@@ -121,7 +119,9 @@ def share_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Sha
     """Let another organisation of the network read a sample (for a joint opinion, say)."""
     with acting(uow, actor, Action.SHARE):
         org_code = cmd.org_code
-        sample = visible_sample(uow, actor, sample_id)
+        # Only the holding laboratory decides who else reads its sample (a central laboratory that
+        # oversees it does not share it on its behalf).
+        sample = held_sample(uow, actor, sample_id)
         if uow.repo.org(org_code) is None:
             raise NotFound(f"There is no organisation '{org_code}'.", field="org_code")
         if any(s.org_code == org_code for s in uow.repo.shares_for(sample_id)):

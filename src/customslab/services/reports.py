@@ -15,13 +15,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from customslab.domain.access import Action, Actor
+from customslab.domain.access import Action, Actor, Kind
 from customslab.domain.enums import CustodyKind, Role, State
-from customslab.domain.errors import InvalidTransition, NotFound, ValidationFailed
+from customslab.domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from customslab.domain.model import AnalysisRequest, Sample
 from customslab.domain.quality import report as r
 from customslab.domain.quality.report import ReportData, short_code
 from customslab.services.common import acting, visible_sample
+from customslab.services.confidentiality import WITHHELD_NOTE, declaration_view_for, fields_seen_at
 from customslab.services.contract import Command, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import IssuedReport, MethodEntry
@@ -122,6 +123,20 @@ def _org_name(uow: AbstractUnitOfWork, code: str) -> str:
     return org.name if org else code
 
 
+#: The declaration fields a report prints (in the customer's reference).
+PRINTED_DECLARATION = frozenset({"declaration_number", "item_number"})
+
+
+def _customer_reference(req: AnalysisRequest, withheld: frozenset[str]) -> str:
+    """The request, and the declaration as far as the issuing laboratory may read it: a laboratory of
+    another administration prints only what the sender released to it."""
+    if "declaration_number" in withheld:
+        return f"Request {req.reference}; declaration {WITHHELD_NOTE}"
+    if "item_number" in withheld:
+        return f"Request {req.reference}; declaration {req.declaration_number} (item {WITHHELD_NOTE})"
+    return f"Request {req.reference}; declaration {req.declaration_number}, item {req.item_number}"
+
+
 def build_report_data(
     uow: AbstractUnitOfWork, actor: Actor, sample: Sample, req: AnalysisRequest, cmd: ReportIssue
 ) -> ReportData:
@@ -181,7 +196,7 @@ def build_report_data(
         customer=r.Customer(
             _org_name(uow, req.office_code),
             requester.full_name if requester else str(req.requester_id),
-            f"Request {req.reference}; declaration {req.declaration_number}, item {req.item_number}",
+            _customer_reference(req, declaration_view_for(uow, actor, req).withheld),
         ),
         methods=tuple(methods.values()),
         item=r.ItemTested(
@@ -295,10 +310,31 @@ def _readable_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> Is
     if entry is None:
         raise NotFound(f"Report {entry_id} was not found.")
     try:
-        visible_sample(uow, actor, entry.sample_id)
+        visible_sample(uow, actor, entry.sample_id, Kind.REPORT)
     except NotFound:
         raise NotFound(f"Report {entry_id} was not found.") from None
     return entry
+
+
+def _check_printed_declaration(uow: AbstractUnitOfWork, actor: Actor, entry: IssuedReport) -> None:
+    """Refuse the document when it prints declaration data its reader's administration may not see (a
+    report issued inside the sending administration, read by a laboratory it was shared with). What the
+    issuer printed is what its administration saw when it issued: releases are append-only and dated."""
+    sample = uow.repo.sample(entry.sample_id)
+    req = uow.repo.request(sample.request_id or 0) if sample is not None else None
+    if req is None:
+        return
+    issuer = uow.repo.org(entry.lab_code)
+    releases = list(uow.repo.releases_for(req.id or 0))
+    printed = PRINTED_DECLARATION & fields_seen_at(
+        issuer.administration_code if issuer else None, req, releases, entry.issued_at
+    )
+    hidden = sorted(printed & declaration_view_for(uow, actor, req).withheld)
+    if hidden:
+        raise PermissionDenied(
+            f"Report {entry.report_id} prints declaration data ({', '.join(hidden)}) that the sending "
+            "administration has not released to yours; ask it to release those fields."
+        )
 
 
 def report_detail(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> ReportView:
@@ -311,6 +347,7 @@ def report_pdf(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> tuple[st
     """The issued PDF exactly as it was stored: (file name, bytes)."""
     with uow:
         entry = _readable_report(uow, actor, entry_id)
+        _check_printed_declaration(uow, actor, entry)
         with uow.files.open(entry.pdf_sha256) as fh:
             return f"{entry.report_id}-v{entry.version}.pdf", fh.read()
 
@@ -318,7 +355,7 @@ def report_pdf(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> tuple[st
 def reports_for_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[ReportView]:
     """Every issued version of the sample's report, oldest first."""
     with uow:
-        visible_sample(uow, actor, sample_id)
+        visible_sample(uow, actor, sample_id, Kind.REPORT)
         return [ReportView.of(e) for e in uow.quality.find(IssuedReport, sample_id=sample_id)]
 
 

@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from pydantic import Field
 
-from customslab.domain.access import Actor
+from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.enums import (
     OPEN_STATES,
     CustodyKind,
@@ -32,6 +32,7 @@ from customslab.domain.model import (
     Sample,
     is_overdue,
 )
+from customslab.services.confidentiality import DeclarationSight
 from customslab.services.contract import View
 
 RELEASED = frozenset({State.APPROVED, State.REPORTED, State.ARCHIVED})
@@ -108,14 +109,20 @@ class TestView(View):
 
     @classmethod
     def of(
-        cls, t: AnalysisTest, show_results: bool, identifications: list[Identification] | None = None
+        cls,
+        t: AnalysisTest,
+        show_results: bool,
+        identifications: list[Identification] | None = None,
+        *,
+        show_files: bool = True,
     ) -> TestView:
-        # Results, files and identifications stay hidden until the officer may see them.
+        # Results, files and identifications stay hidden until the officer may see them; the raw
+        # instrument files also need the visibility table's leave (Kind.RESULT_FILE): `show_files`.
         return cls.of_record(
             t,
             results=t.results if show_results else [],
             results_released=show_results,
-            attachments=t.attachments if show_results else [],
+            attachments=t.attachments if show_results and show_files else [],
             identifications=(identifications or []) if show_results else [],
         )
 
@@ -152,8 +159,9 @@ class ReferralView(View):
 
 
 def results_visible_to(actor: Actor, test: AnalysisTest) -> bool:
-    """Customs officers see results once the laboratory has approved them; staff see them always."""
-    if actor.roles - {Role.REQUESTER}:
+    """Customs officers (supervisors and member focal points too) see results once the laboratory has
+    approved them; laboratory staff and coordinators see them as they are entered."""
+    if actor.has(*LAB_STAFF, Role.NETWORK_COORDINATOR):
         return True
     return test.state in RELEASED
 
@@ -195,19 +203,21 @@ class SampleSummary(View):
 
 
 class RequestView(View):
-    """A request with its declaration data, as its officer and its laboratory see it."""
+    """A request with its declaration data, as its officer and its laboratory see it; a reader of another
+    administration gets the declaration fields not released to it blanked, and named in `withheld`."""
 
     id: int
     reference: str
     office_code: str
     requester_id: int
     lab_code: str
-    declaration_number: str
-    item_number: int
+    administration_code: str
+    declaration_number: str | None
+    item_number: int | None
     declared_hs: str
     goods_description: str
     origin_country: str
-    importer: str
+    importer: str | None
     declared_value: Decimal | None
     currency: str | None
     reason: Reason
@@ -215,17 +225,23 @@ class RequestView(View):
     due_date: date | None
     overdue: bool
     requested_determinations: list[str]
-    question: str
+    question: str | None
     created_at: datetime
     open_samples: int
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="Declaration fields withheld by the sending administration (blank above).",
+    )
 
     @classmethod
-    def of(cls, req: AnalysisRequest, today: date, **given: Any) -> Self:
-        """The request's own fields, where it stands, and `given` (what a larger view adds)."""
+    def of(cls, req: AnalysisRequest, today: date, sight: DeclarationSight, **given: Any) -> Self:
+        """The request's own fields as `sight` lets its reader see them, where it stands, and `given`
+        (what a larger view adds)."""
         return cls.of_record(
             req,
             overdue=req.is_overdue(today),
             open_samples=sum(1 for s in req.samples if s.state in OPEN_STATES),
+            **sight.view_fields(),
             **given,
         )
 
@@ -245,3 +261,5 @@ class OrganisationView(View):
     address: str
     parent_code: str | None
     contact_points: list[ContactPointView]
+    administration_code: str = ""
+    is_rcl: bool = Field(False, description="A laboratory designated WCO Regional Customs Laboratory.")

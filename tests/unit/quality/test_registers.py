@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from customslab.domain.access import Actor
-from customslab.domain.enums import Role
+from customslab.domain.enums import OrgKind, Role
 from customslab.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from customslab.domain.model import User
+from customslab.domain.model import Organisation, User
 from customslab.domain.quality.equipment import EquipmentStatus
 from customslab.domain.quality.methods import MethodStatus
 from customslab.services import quality
@@ -30,6 +30,9 @@ VALIDATION = {"repeatability_sr": "0,05", "uncertainty_model": "GUM", "expanded_
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
     uow = FakeUnitOfWork()
+    # Two unrelated laboratories: the visibility table lets each read its own quality records only.
+    uow.repo.add(Organisation("LAB-A", "Lab A", OrgKind.LOCAL, "KR"))
+    uow.repo.add(Organisation("LAB-B", "Lab B", OrgKind.LOCAL, "JP"))
     for actor in (MANAGER, OTHER_MANAGER, ANALYST):
         roles = actor.roles | ({Role.ANALYST, Role.REVIEWER} if actor is ANALYST else set())
         uow.repo.add(User(actor.username, actor.username.title(), actor.org_code, frozenset(roles)))

@@ -32,7 +32,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_admin,
         routes_auth,
         routes_cases,
+        routes_directory,
         routes_hs,
+        routes_joint,
         routes_proficiency,
         routes_quality,
         routes_reports,
@@ -74,9 +76,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_tests,
         routes_hs,
         routes_admin,
+        routes_directory,
         routes_quality,
         routes_reports,
         routes_proficiency,
+        routes_joint,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
 

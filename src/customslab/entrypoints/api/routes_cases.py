@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from customslab.domain.enums import Priority, Reason, State
 from customslab.entrypoints.api.deps import Offset, PathId, SignedIn
-from customslab.services import cases, queries, referrals
+from customslab.services import cases, confidentiality, queries, referrals
 from customslab.services.cases import (
     CustodyCount,
     CustodyCreate,
@@ -16,6 +16,7 @@ from customslab.services.cases import (
     SampleReceipt,
     SampleState,
 )
+from customslab.services.confidentiality import ReleaseCreate, ReleaseView
 from customslab.services.contract import MAX_INT, Day
 from customslab.services.ports import QueueFilter
 from customslab.services.queries import (
@@ -53,9 +54,21 @@ def get_request(request_id: PathId, caller: SignedIn) -> RequestDetail:
     return queries.request_detail(caller.uow, caller.actor, request_id)
 
 
+@router.post("/requests/{request_id}/releases", status_code=201)
+def release_declaration(request_id: PathId, body: ReleaseCreate, caller: SignedIn) -> list[ReleaseView]:
+    """The sending administration releases declaration fields of the request to another administration."""
+    return confidentiality.release_declaration(caller.uow, caller.actor, request_id, body)
+
+
+@router.get("/requests/{request_id}/releases")
+def list_releases(request_id: PathId, caller: SignedIn) -> list[ReleaseView]:
+    """The releases of the request's declaration data (another administration sees those made to it)."""
+    return confidentiality.declaration_releases(caller.uow, caller.actor, request_id)
+
+
 @router.post("/requests/{request_id}/samples", status_code=201)
 def register_sample(request_id: PathId, body: SampleCreate, caller: SignedIn) -> SampleSummary:
-    """The laboratory registers a sample of the request."""
+    """The laboratory (or a member administration's focal point) registers a sample of the request."""
     return cases.register_sample(caller.uow, caller.actor, request_id, body)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -19,11 +21,17 @@ from customslab.services.proficiency import (
 
 router = APIRouter(prefix="/api/pt", tags=["proficiency testing"])
 
+#: Whose rounds to read: a laboratory under the caller's central laboratory (read-only); default own.
+LabParam = Annotated[
+    str | None,
+    Query(max_length=40, description="A laboratory under yours, to read its rounds; default yours."),
+]
+
 
 @router.get("/rounds")
-def list_rounds(caller: SignedIn) -> list[PtRoundSummary]:
+def list_rounds(caller: SignedIn, lab: LabParam = None) -> list[PtRoundSummary]:
     """Rounds the laboratory coordinates or takes part in."""
-    return proficiency.list_rounds(caller.uow, caller.actor)
+    return proficiency.list_rounds(caller.uow, caller.actor, lab)
 
 
 @router.post("/rounds", status_code=201)
@@ -33,9 +41,9 @@ def create_round(body: PtRoundCreate, caller: SignedIn) -> PtRoundView:
 
 
 @router.get("/rounds/{round_id}")
-def get_round(round_id: PathId, caller: SignedIn) -> PtRoundView:
+def get_round(round_id: PathId, caller: SignedIn, lab: LabParam = None) -> PtRoundView:
     """A round with the results and scores the laboratory may see."""
-    return proficiency.round_detail(caller.uow, caller.actor, round_id)
+    return proficiency.round_detail(caller.uow, caller.actor, round_id, lab)
 
 
 @router.post("/rounds/{round_id}/results", status_code=201)
@@ -59,9 +67,10 @@ def round_chart(
     round_id: PathId,
     caller: SignedIn,
     measurand: int = Query(0, ge=-MAX_INT, le=MAX_INT, description="Index of the measurand in the round."),
+    lab: LabParam = None,
 ) -> Response:
     """z-score chart of one measurand (the laboratory's own label shown; others anonymised)."""
-    reports = proficiency.round_detail(caller.uow, caller.actor, round_id).reports
+    reports = proficiency.round_detail(caller.uow, caller.actor, round_id, lab).reports
     if not reports:
         raise InvalidTransition("The round is not evaluated yet.")
     chosen = reports[min(max(measurand, 0), len(reports) - 1)]

@@ -24,13 +24,20 @@ from customslab.services.quality_register import NoInput, Register, Step
 router = APIRouter(prefix="/api", tags=["quality"])
 
 SVG_CONTENT = {"image/svg+xml": {"schema": {"type": "string"}}}
+#: Whose registers to read: a laboratory under the caller's central laboratory (read-only); default own.
+LabParam = Annotated[
+    str | None,
+    Query(max_length=40, description="A laboratory under yours, to read its registers; default yours."),
+]
 
 
 # Registered before the generated `/quality/equipment/{entry_id}`, which would otherwise take "due".
 @router.get("/quality/equipment/due")
-def calibrations_due(caller: SignedIn, horizon_days: int = Query(30, ge=0, le=366)) -> list[DueView]:
+def calibrations_due(
+    caller: SignedIn, horizon_days: int = Query(30, ge=0, le=366), lab: LabParam = None
+) -> list[DueView]:
     """Calibrations overdue or due within the horizon, most urgent first."""
-    return equipment_due(caller.uow, caller.actor, horizon_days)
+    return equipment_due(caller.uow, caller.actor, horizon_days, lab)
 
 
 @router.get(
@@ -46,6 +53,7 @@ def qc_chart(entry_id: PathId, caller: SignedIn) -> Response:
 _KW = inspect.Parameter.KEYWORD_ONLY
 _CALLER = inspect.Parameter("caller", _KW, annotation=SignedIn)
 _ENTRY = inspect.Parameter("entry_id", _KW, annotation=PathId)
+_LAB = inspect.Parameter("lab", _KW, annotation=LabParam, default=None)
 
 
 def _body(command: type[Any]) -> list[inspect.Parameter]:
@@ -84,8 +92,8 @@ def add_register(reg: Register[Any, Any, Any]) -> None:
         base,
         f"list_{slug}",
         f"Every entry of {register} the laboratory keeps or may see, oldest first.",
-        lambda *, caller: reg.list_all(caller.uow, caller.actor),
-        [],
+        lambda *, caller, lab=None: reg.list_all(caller.uow, caller.actor, lab),
+        [_LAB],
         list[reg.view],  # type: ignore[name-defined]
     )
     _add(

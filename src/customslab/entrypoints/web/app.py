@@ -23,9 +23,11 @@ from customslab.entrypoints.api.app import create_app
 from customslab.entrypoints.api.errors import retry_after, status_of
 from customslab.entrypoints.limits import HttpMiddleware
 from customslab.entrypoints.web import (
+    routes_admin,
     routes_auth,
     routes_hs,
     routes_ident,
+    routes_joint,
     routes_lab,
     routes_network,
     routes_officer,
@@ -191,12 +193,14 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (
         routes_auth,
+        routes_admin,
         routes_officer,
         routes_lab,
         routes_ident,
         routes_hs,
         routes_network,
         routes_quality,
+        routes_joint,
     ):
         app.include_router(module.router)
     return app

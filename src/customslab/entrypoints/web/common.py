@@ -18,6 +18,7 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound
 from customslab.entrypoints.api.deps import policy_of
+from customslab.hs.nomenclature import format_code
 from customslab.services import auth
 from customslab.services.ports import AbstractUnitOfWork
 
@@ -30,6 +31,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+#: HS codes as people read them: '180690' → '1806.90'.
+templates.env.filters["hs"] = format_code
 
 
 class LoginRequired(Exception):
@@ -131,9 +134,9 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     if actor is None:
         return []
     links: list[tuple[str, str]] = []
-    if actor.has(Role.REQUESTER):
+    if actor.has(Role.REQUESTER, Role.SUPERVISOR, Role.FOCAL_POINT):
         links += [("/requests", N_("My requests")), ("/requests/new", N_("New request"))]
-    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN):
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR):
         links.append(("/queue", N_("Laboratory queue")))
     if actor.has(Role.ANALYST):
         links.append(("/my-work", N_("My work")))
@@ -142,8 +145,12 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
     links.append(("/hs", N_("HS nomenclature")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER):
         links.append(("/quality", N_("Quality registers")))
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.FOCAL_POINT):
+        links.append(("/joint-analyses", N_("Joint analyses")))
     if actor.has(Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN, Role.REVIEWER):
         links.append(("/dashboard", N_("Network dashboard")))
+    if actor.has(Role.ADMIN):
+        links += [("/admin/organisations", N_("Organisations")), ("/admin/users", N_("Users"))]
     return links
 
 

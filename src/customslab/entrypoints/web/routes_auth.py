@@ -43,6 +43,8 @@ def home(actor: PageActor) -> RedirectResponse:
         return RedirectResponse("/requests", status_code=303)
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER):
         return RedirectResponse("/queue", status_code=303)
+    if actor.has(Role.FOCAL_POINT):
+        return RedirectResponse("/requests", status_code=303)
     return RedirectResponse("/dashboard", status_code=303)
 
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from customslab.domain.access import Actor
-from customslab.domain.enums import Priority, Reason, Role, State
+from customslab.domain.access import PERMISSIONS, Action, Actor
+from customslab.domain.enums import OrgKind, Priority, Reason, Role, State
 from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.domain.workflow import referable_states
 from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
@@ -75,14 +76,17 @@ def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | No
     params = dict(request.query_params)
     try:
         flt = _queue_filter(params, analyst_id)
-        lab = params.get("lab") or None if actor.sees_network else None
+        lab = params.get("lab") or None
         data = queries.lab_queue(uow_of(request), actor, flt, lab_code=lab)
         error = None
     except ValidationFailed as exc:
         data = queries.QueuePage(lab_code=actor.org_code, total=0, limit=PAGE, offset=0, items=[])
         error = exc
     context = {
-        "incoming": dashboard.incoming_requests(uow_of(request), actor) if analyst_id is None else [],
+        # New requests are the actor's own laboratory's to take in, not an overseen laboratory's.
+        "incoming": dashboard.incoming_requests(uow_of(request), actor)
+        if analyst_id is None and data.lab_code == actor.org_code
+        else [],
         "qs": urlencode({k: v for k, v in params.items() if k != "offset"}),
         "title": title,
         "data": data,
@@ -92,8 +96,10 @@ def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | No
         "reasons": [r.value for r in Reason],
         "sorts": SORTS,
     }
-    template = "_queue_rows.html" if request.headers.get("hx-request") else "queue.html"
-    return render(request, template, context)
+    partial = bool(request.headers.get("hx-request"))
+    # A partial answer also swaps the heading's laboratory, which the chooser may have changed.
+    context["partial"] = partial
+    return render(request, "_queue_rows.html" if partial else "queue.html", context)
 
 
 @router.get("/queue")
@@ -129,14 +135,24 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
     """A sample: its request, custody timeline, tests with results and files, referrals and history."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
     history = [] if actor.is_requester_only else queries.entity_history(uow_of(request), actor, sample_id)
-    labs = [o for o in queries.organisations(uow_of(request)) if o.kind.value in ("central", "local", "rcl")]
+    orgs = queries.organisations(uow_of(request))
+    labs = [o for o in orgs if o.kind.value in ("central", "local", "rcl")]
+    holder = next((o.kind for o in orgs if o.code == actor.org_code), None)
+    if holder is OrgKind.MEMBER:
+        labs.sort(key=lambda o: not o.is_rcl)  # a member without a laboratory refers to an RCL
     held = detail.held_by_me
     state = detail.state.value
+
+    def may(action: Action) -> bool:
+        return bool(actor.roles & PERMISSIONS[action])
+
     context = {
         "s": detail,
         "reports": reports.reports_for_sample(uow_of(request), actor, sample_id),
         "history": history,
-        "names": _staff_names(request, actor.org_code),
+        # The names of the holding laboratory's analysts (an overseeing central laboratory's staff read
+        # a local laboratory's sample); officers see their own organisation's only.
+        "names": _staff_names(request, actor.org_code if actor.is_requester_only else detail.lab_code),
         "analysts": _analysts(request, actor.org_code) if held else [],
         "labs": [o for o in labs if o.code != actor.org_code],
         "can": {
@@ -157,11 +173,12 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
             "archive": held
             and state in ("reported", "rejected", "cancelled")
             and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
-            "custody": held and actor.has(*_LAB_STAFF) and not detail.disposed_at,
+            "custody": held and may(Action.RECORD_CUSTODY) and not detail.disposed_at,
             "share": actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
             "refer": held
-            and state in ("received", "in_analysis")
-            and actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
+            and holder is not None
+            and detail.state in referable_states(holder)
+            and may(Action.REFER),
         },
     }
     return render(request, "sample.html", context)
@@ -263,12 +280,14 @@ def review(request: Request, actor: PageActor, test_id: PathId, form: Form) -> R
 @router.post("/samples/{sample_id}/refer")
 def refer(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
     """Refer the sample (or a sub-sample) to another laboratory."""
-    keys = ("to_lab", "reason", "sub_sample_quantity", "unit")
+    keys = ("to_lab", "reason", "sub_sample_quantity", "unit", "seal_number")
     data = {k: str(form.get(k, "")).strip() for k in keys}
     out = referrals.refer_sample(uow_of(request), actor, sample_id, parse(ReferralCreate, data))
+    # A laboratory goes back to its queue; a member's focal point follows the sample to the RCL.
+    back_to_queue = not data["sub_sample_quantity"] and actor.has(*_LAB_STAFF)
     return flash_redirect(
         request,
-        f"/samples/{sample_id}" if data["sub_sample_quantity"] else "/queue",
+        "/queue" if back_to_queue else f"/samples/{sample_id}",
         say(request, "Sample {id} referred to {lab}.", id=out.lab_sample_id, lab=out.to_lab),
     )
 

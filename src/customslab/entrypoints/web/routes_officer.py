@@ -9,13 +9,15 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from customslab.adapters import hs_store
-from customslab.domain.enums import Priority, Reason
+from customslab.domain.access import PERMISSIONS, Action, Actor
+from customslab.domain.enums import OrgKind, Priority, Reason
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.api.deps import Offset, PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.hs.nomenclature import HsError
-from customslab.services import cases, queries
+from customslab.services import cases, confidentiality, queries
 from customslab.services.cases import RequestCreate, SampleCreate
+from customslab.services.confidentiality import ReleaseCreate
 from customslab.services.contract import parse
 from customslab.services.views import OrganisationView
 
@@ -38,18 +40,22 @@ REQUEST_FIELDS = (
 )
 
 
-def laboratories(request: Request) -> list[OrganisationView]:
-    kinds = ("central", "local", "rcl", "external")
-    return [o for o in queries.organisations(uow_of(request)) if o.kind.value in kinds]
+def laboratories(request: Request, actor: Actor) -> list[OrganisationView]:
+    """Where a request may go: the network's laboratories, and first, for an administration without a
+    laboratory, its own focal point (which registers the sample and refers it to an RCL)."""
+    orgs = queries.organisations(uow_of(request))
+    mine = next((o.administration_code for o in orgs if o.code == actor.org_code), None)
+    focal_points = [o for o in orgs if o.kind is OrgKind.MEMBER and o.administration_code == mine]
+    return focal_points + [o for o in orgs if o.kind.is_laboratory]
 
 
 def _form_context(
-    request: Request, values: dict[str, Any], error: ValidationFailed | None = None
+    request: Request, actor: Actor, values: dict[str, Any], error: ValidationFailed | None = None
 ) -> dict[str, Any]:
     return {
         "values": values,
         "error": error,
-        "labs": laboratories(request),
+        "labs": laboratories(request, actor),
         "reasons": [r.value for r in Reason],
         "priorities": [p.value for p in Priority],
     }
@@ -59,7 +65,7 @@ def _form_context(
 def new_request(request: Request, actor: PageActor) -> Response:
     """The request form."""
     values = {"priority": "routine", "reason": "classification", "item_number": "1"}
-    return render(request, "request_form.html", _form_context(request, values))
+    return render(request, "request_form.html", _form_context(request, actor, values))
 
 
 @router.post("/requests/new")
@@ -76,7 +82,7 @@ def file_request(request: Request, actor: PageActor, form: Form) -> Response:
     try:
         created = cases.file_request(uow_of(request), actor, parse(RequestCreate, data))
     except ValidationFailed as exc:
-        return render(request, "request_form.html", _form_context(request, values, exc), 422)
+        return render(request, "request_form.html", _form_context(request, actor, values, exc), 422)
     return flash_redirect(
         request, f"/requests/{created.id}", say(request, "Request {ref} filed.", ref=created.reference)
     )
@@ -107,7 +113,7 @@ def hs_suggest(request: Request, actor: PageActor, declared_hs: str = "") -> HTM
 
 @router.get("/requests")
 def my_requests(request: Request, actor: PageActor, offset: Offset = 0) -> Response:
-    """The officer's requests with where each stands."""
+    """The officer's requests with where each stands (a focal point's: its organisation's)."""
     data = queries.my_requests(uow_of(request), actor, limit=50, offset=max(offset, 0))
     return render(request, "my_requests.html", {"data": data, "offset": offset})
 
@@ -116,13 +122,33 @@ def my_requests(request: Request, actor: PageActor, offset: Offset = 0) -> Respo
 def request_page(request: Request, actor: PageActor, request_id: PathId) -> Response:
     """One request: declaration data, samples and, once approved, the results."""
     data = queries.request_detail(uow_of(request), actor, request_id)
-    can_register = data.lab_code == actor.org_code and not actor.is_requester_only
-    return render(request, "request.html", {"req": data, "can_register": can_register})
+    can_register = data.lab_code == actor.org_code and bool(actor.roles & PERMISSIONS[Action.REGISTER_SAMPLE])
+    release = confidentiality.release_panel(uow_of(request), actor, request_id)
+    context = {"req": data, "can_register": can_register, "release": release}
+    return render(request, "request.html", context)
+
+
+@router.post("/requests/{request_id}/releases")
+def release_declaration(request: Request, actor: PageActor, request_id: PathId, form: Form) -> Response:
+    """The sender releases declaration fields of the request to another administration."""
+    data = {
+        "administration_code": str(form.get("administration_code", "")),
+        "fields": [str(f) for f in form.getlist("fields")],
+        "reason": str(form.get("reason", "")),
+    }
+    out = confidentiality.release_declaration(uow_of(request), actor, request_id, parse(ReleaseCreate, data))
+    message = say(
+        request,
+        "Released to {administration}: {fields}.",
+        administration=data["administration_code"],
+        fields=", ".join(r.field_name for r in out),
+    )
+    return flash_redirect(request, f"/requests/{request_id}#release", message)
 
 
 @router.post("/requests/{request_id}/samples")
 def register_sample(request: Request, actor: PageActor, request_id: PathId, form: Form) -> Response:
-    """The laboratory registers a sample of the request."""
+    """The laboratory (or a member administration's focal point) registers a sample of the request."""
     data = {k: str(form.get(k, "")) for k in ("quantity", "unit", "seal_number", "description")}
     created = cases.register_sample(uow_of(request), actor, request_id, parse(SampleCreate, data))
     return flash_redirect(

@@ -19,7 +19,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/quality")
 def registers(request: Request, actor: PageActor) -> Response:
     """Calibration due list, equipment, method catalogue, authorisations, QC batches and PT rounds."""
-    overview = registers_overview(uow_of(request), actor)
+    # ?lab= reads the registers of a laboratory under the reader's central laboratory, read-only.
+    overview = registers_overview(uow_of(request), actor, request.query_params.get("lab") or None)
     # The charts are SVG written by domain/quality/charts.py, which escapes every text it draws.
     charts = {key: Markup(svg) for key, svg in overview.charts.items()}
     return render(request, "quality.html", {**dict(overview), "charts": charts})
