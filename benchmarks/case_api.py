@@ -90,6 +90,7 @@ def seed(url: str, n: int, tmp: Path) -> tuple[object, list[int]]:
                         "id": i + 1,
                         "reference": f"B-{i:07d}",
                         "office_code": net.office,
+                        "administration_code": net.home,
                         "requester_id": officer,
                         "lab_code": lab,
                         "declaration_number": f"D{i}",

@@ -120,9 +120,16 @@ def request_command(net: Network, **overrides: Any) -> RequestCreate:
 
 
 def request_data(net: Network, **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "lab_code": net.local,
-        "declaration_number": unique("DCL"),
+    """The officer's request to the local laboratory, under a declaration number of its own, as the API
+    takes it."""
+    return rum_request(net.local, unique("DCL")) | overrides
+
+
+def rum_request(lab_code: str, declaration_number: str) -> dict[str, Any]:
+    """The officer's request for the rum to `lab_code`, as the API takes it."""
+    return {
+        "lab_code": lab_code,
+        "declaration_number": declaration_number,
         "item_number": 1,
         "declared_hs": "2208.40",
         "goods_description": "Rum in 700 mL bottles",
@@ -135,8 +142,18 @@ def request_data(net: Network, **overrides: Any) -> dict[str, Any]:
         "requested_determinations": ["alcoholic strength"],
         "question": "Is this rum of heading 2208?",
     }
-    data.update(overrides)
-    return data
+
+
+def rum_result(value: str) -> dict[str, str]:
+    """The analyst's alcoholic strength of the rum with its expanded uncertainty, as the API and the
+    result form take it."""
+    return {
+        "name": "alcohol_strength",
+        "value": value,
+        "unit": "%vol",
+        "expanded_uncertainty": "0.2",
+        "coverage_factor": "2",
+    }
 
 
 def received_sample(

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -27,6 +28,9 @@ from tests.conftest import shared_data_dir
 from tests.factories import PASSWORD, Network, make_network
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+#: The example directory file of the docs, and the first administrator's password `init` is given for it.
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "network.example.yaml"
+ADMIN_PASSWORD = "plain-vivid-harbour-lantern"
 
 
 def pg_admin_url() -> str:
@@ -103,6 +107,17 @@ def uow_factory(database: Database, tmp_path: Path) -> Callable[[], SqlAlchemyUn
 
 
 @pytest.fixture
+def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own with nothing in it, not even the schema: `customslab init` migrates it."""
+    if backend == "postgresql":
+        url = create_pg_database()
+        yield url
+        drop_pg_database(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+@pytest.fixture
 def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """A migrated database of the test's own, for a test that breaks it for good (tampering, say)."""
     if backend == "postgresql":
@@ -124,6 +139,13 @@ def api(database: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Networ
     net = make_network(app.state.uow_factory)
     with TestClient(app) as client:
         yield client, net
+
+
+def bearer_client(base: str, username: str, password: str) -> httpx.Client:
+    """An HTTP client to the server at `base`, signed in as `username` through the API."""
+    token = httpx.post(f"{base}/api/auth/token", json={"username": username, "password": password})
+    assert token.status_code == 200, token.text
+    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
 
 
 def signed_in(client: TestClient, net: Network, who: str) -> dict[str, str]:

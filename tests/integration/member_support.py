@@ -1,4 +1,5 @@
-"""What the member self-service and confidentiality tests share: the app, extra users, the RCL's work."""
+"""What the member self-service and confidentiality tests share: the app, extra users, a sample registered
+at the central laboratory, and a laboratory's analysis and report of it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.entrypoints.web.app import create_web_app
 from customslab.services import auth
-from tests.factories import PASSWORD, Network, make_network, unique
+from tests.factories import PASSWORD, Network, make_network, request_data, rum_result, unique
 
 
 def add_user(uow_factory: Any, net: Network, name: str, org: str, roles: list[Role]) -> Actor:
@@ -57,31 +58,60 @@ def ok(response: Any, status: int = 200) -> Any:
     return response.json()
 
 
+def registered_at_the_central(client: TestClient, net: Network) -> tuple[int, int]:
+    """The officer's request to the central laboratory, and the sample its manager registers on it:
+    (request id, sample id)."""
+    officer, central = bearer(client, net, "officer"), bearer(client, net, "central_manager")
+    req = ok(client.post("/api/requests", json=request_data(net, lab_code=net.central), headers=officer), 201)
+    body = {"quantity": "1", "unit": "L"}
+    sample = ok(client.post(f"/api/requests/{req['id']}/samples", json=body, headers=central), 201)
+    return req["id"], sample["id"]
+
+
 def analyse_at_the_rcl(client: TestClient, net: Network, sample_id: int, seal: str) -> int:
     """The RCL receives the referred sample, measures it, approves and reports it: the report's id."""
-    manager, analyst = bearer(client, net, "rcl_manager"), bearer(client, net, "rcl_analyst")
-    ok(client.post(f"/api/samples/{sample_id}/receive", json={"seal_number": seal}, headers=manager))
+    report = analyse_and_report(
+        client,
+        net,
+        sample_id,
+        manager="rcl_manager",
+        analyst="rcl_analyst",
+        reviewer="rcl_manager",
+        method_ref="WCO-RCL-M-7",
+        receipt={"seal_number": seal},
+    )
+    return int(report["id"])
+
+
+def analyse_and_report(
+    client: TestClient,
+    net: Network,
+    sample_id: int,
+    *,
+    manager: str,
+    analyst: str,
+    reviewer: str,
+    method_ref: str,
+    receipt: dict[str, str],
+) -> Any:
+    """The laboratory of `manager` receives the sample with `receipt` and plans the alcoholic strength by
+    `method_ref` for `analyst`, who measures it; `reviewer` approves and reports it: the report."""
+    signed = {who: bearer(client, net, who) for who in dict.fromkeys((manager, analyst, reviewer))}
+    managing, measuring, reviewing = signed[manager], signed[analyst], signed[reviewer]
+    ok(client.post(f"/api/samples/{sample_id}/receive", json=receipt, headers=managing))
     test = ok(
         client.post(
             f"/api/samples/{sample_id}/tests",
             json={
                 "determination": "alcoholic strength",
-                "method_ref": "WCO-RCL-M-7",
-                "analyst_id": net["rcl_analyst"].user_id,
+                "method_ref": method_ref,
+                "analyst_id": net[analyst].user_id,
             },
-            headers=manager,
+            headers=managing,
         ),
         201,
     )
-    result = {
-        "name": "alcohol_strength",
-        "value": "40.1",
-        "unit": "%vol",
-        "expanded_uncertainty": "0.2",
-        "coverage_factor": "2",
-    }
-    ok(client.post(f"/api/tests/{test['id']}/results", json=result, headers=analyst), 201)
-    ok(client.post(f"/api/tests/{test['id']}/submit", headers=analyst))
-    ok(client.post(f"/api/tests/{test['id']}/review", json={"approve": True}, headers=manager))
-    report = ok(client.post(f"/api/samples/{sample_id}/report", json={}, headers=manager), 201)
-    return int(report["id"])
+    ok(client.post(f"/api/tests/{test['id']}/results", json=rum_result("40.1"), headers=measuring), 201)
+    ok(client.post(f"/api/tests/{test['id']}/submit", headers=measuring))
+    ok(client.post(f"/api/tests/{test['id']}/review", json={"approve": True}, headers=reviewing))
+    return ok(client.post(f"/api/samples/{sample_id}/report", json={}, headers=reviewing), 201)

@@ -12,8 +12,8 @@ import pytest
 from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.entrypoints.api.app import create_app
-from tests.factories import PASSWORD, Network, make_network, request_data
-from tests.integration.conftest import serving
+from tests.factories import PASSWORD, Network, make_network, request_data, rum_result
+from tests.integration.conftest import bearer_client, serving
 
 UPLOAD_LIMIT = 50_000
 
@@ -32,9 +32,7 @@ def server(database: Database, tmp_path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _client(base: str, net: Network, who: str) -> httpx.Client:
-    token = httpx.post(f"{base}/api/auth/token", json={"username": net[who].username, "password": PASSWORD})
-    assert token.status_code == 200, token.text
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    return bearer_client(base, net[who].username, PASSWORD)
 
 
 def test_the_whole_story_through_the_api_and_an_unrelated_lab_sees_none_of_it(server: tuple[str, Any]):
@@ -68,16 +66,7 @@ def test_the_whole_story_through_the_api_and_an_unrelated_lab_sees_none_of_it(se
             "analyst_id": net["analyst"].user_id,
         },
     ).json()
-    result = analyst.post(
-        f"/api/tests/{test['id']}/results",
-        json={
-            "name": "alcohol_strength",
-            "value": "40.3",
-            "unit": "%vol",
-            "expanded_uncertainty": "0.2",
-            "coverage_factor": "2",
-        },
-    )
+    result = analyst.post(f"/api/tests/{test['id']}/results", json=rum_result("40.3"))
     assert result.status_code == 201, result.text
     upload = analyst.post(
         f"/api/tests/{test['id']}/files", files={"file": ("density.csv", b"t,rho\n20,0.948\n", "text/csv")}

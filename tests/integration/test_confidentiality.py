@@ -17,7 +17,15 @@ from customslab.services import queries
 from customslab.services.ports import QueueFilter
 from customslab.services.quality_ports import IssuedReport
 from tests.factories import PASSWORD, Network, request_data
-from tests.integration.member_support import World, a_world, analyse_at_the_rcl, bearer, ok
+from tests.integration.member_support import (
+    World,
+    a_world,
+    analyse_and_report,
+    analyse_at_the_rcl,
+    bearer,
+    ok,
+    registered_at_the_central,
+)
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 DECLARATION = {
@@ -123,6 +131,19 @@ def test_the_release_rules_refuse_with_a_clear_4xx_and_write_nothing(world: Worl
     for who, body, status in cases:
         r = _release(client, net, request_id, who, **({"fields": ["currency"]} | body))
         assert r.status_code == status, (who, body, r.text)
+    # A laboratory of the same administration the sample was only shared with is not the sender.
+    sample_id = ok(client.get(f"/api/requests/{request_id}", headers=bearer(client, net, "reviewer")))[
+        "samples"
+    ][0]["id"]
+    share = {"org_code": net.other_lab, "note": "second opinion"}
+    ok(
+        client.post(
+            f"/api/samples/{sample_id}/share", json=share, headers=bearer(client, net, "rcl_manager")
+        ),
+        201,
+    )
+    shared_with = _release(client, net, request_id, "outsider", fields=["currency"])
+    assert shared_with.status_code == 403 and "filed request" in shared_with.json()["error"], shared_with.text
     listed = ok(client.get(f"/api/requests/{request_id}/releases", headers=bearer(client, net, "reviewer")))
     assert [r["field_name"] for r in listed] == ["importer"]
     uow = uow_factory()
@@ -154,22 +175,17 @@ def test_another_administration_lists_only_the_releases_made_to_it(world: World)
 
 def test_the_rcl_coordinator_of_another_administration_gets_404_on_a_domestic_request(world: World):
     client, net, _ = world
-    officer, central = bearer(client, net, "officer"), bearer(client, net, "central_manager")
-    req = ok(client.post("/api/requests", json=request_data(net, lab_code=net.central), headers=officer), 201)
-    body = {"quantity": "1", "unit": "L"}
-    sample = ok(client.post(f"/api/requests/{req['id']}/samples", json=body, headers=central), 201)
+    request_id, sid = registered_at_the_central(client, net)
     coordinator = bearer(client, net, "coordinator")
     for path in (
-        f"/api/requests/{req['id']}",
-        f"/api/samples/{sample['id']}",
-        f"/api/requests/{req['id']}/releases",
+        f"/api/requests/{request_id}",
+        f"/api/samples/{sid}",
+        f"/api/requests/{request_id}/releases",
     ):
         r = client.get(path, headers=coordinator)
         assert r.status_code == 404, path
         assert "Hanbit" not in r.text
-    assert sample["id"] not in [
-        i["id"] for i in ok(client.get("/api/requests", headers=coordinator))["items"]
-    ]
+    assert request_id not in [i["id"] for i in ok(client.get("/api/requests", headers=coordinator))["items"]]
 
 
 def test_a_foreign_laboratory_cannot_find_a_declaration_number_by_searching_its_queue(world: World):
@@ -197,34 +213,18 @@ def test_a_foreign_laboratory_cannot_find_a_declaration_number_by_searching_its_
 
 def test_a_shared_report_that_prints_the_declaration_is_not_served_abroad_until_released(world: World):
     client, net, _ = world
-    officer, central, reviewer = (bearer(client, net, w) for w in ("officer", "central_manager", "reviewer"))
-    req = ok(client.post("/api/requests", json=request_data(net, lab_code=net.central), headers=officer), 201)
-    sample = ok(
-        client.post(
-            f"/api/requests/{req['id']}/samples", json={"quantity": "1", "unit": "L"}, headers=central
-        ),
-        201,
+    request_id, sid = registered_at_the_central(client, net)
+    report = analyse_and_report(
+        client,
+        net,
+        sid,
+        manager="central_manager",
+        analyst="analyst",
+        reviewer="reviewer",
+        method_ref="M",
+        receipt={},
     )
-    sid = sample["id"]
-    ok(client.post(f"/api/samples/{sid}/receive", json={}, headers=central))
-    test = ok(
-        client.post(
-            f"/api/samples/{sid}/tests",
-            json={
-                "determination": "alcoholic strength",
-                "method_ref": "M",
-                "analyst_id": net["analyst"].user_id,
-            },
-            headers=central,
-        ),
-        201,
-    )
-    analyst = bearer(client, net, "analyst")
-    result = {"name": "alcohol_strength", "value": "40.1", "unit": "%vol"}
-    ok(client.post(f"/api/tests/{test['id']}/results", json=result, headers=analyst), 201)
-    ok(client.post(f"/api/tests/{test['id']}/submit", headers=analyst))
-    ok(client.post(f"/api/tests/{test['id']}/review", json={"approve": True}, headers=reviewer))
-    report = ok(client.post(f"/api/samples/{sid}/report", json={}, headers=reviewer), 201)
+    central, officer = bearer(client, net, "central_manager"), bearer(client, net, "officer")
     ok(client.post(f"/api/samples/{sid}/share", json={"org_code": net.rcl}, headers=central), 201)
 
     rcl = bearer(client, net, "rcl_manager")
@@ -232,7 +232,7 @@ def test_a_shared_report_that_prints_the_declaration_is_not_served_abroad_until_
     refused = client.get(f"/api/reports/{report['id']}/pdf", headers=rcl)
     assert refused.status_code == 403 and "declaration_number" in refused.json()["error"]
     body = {"fields": ["declaration_number", "item_number"]}
-    ok(_release(client, net, req["id"], "central_manager", **body), 201)
+    ok(_release(client, net, request_id, "central_manager", **body), 201)
     assert client.get(f"/api/reports/{report['id']}/pdf", headers=rcl).status_code == 200
     assert client.get(f"/api/reports/{report['id']}/pdf", headers=officer).status_code == 200
 

@@ -27,25 +27,12 @@ from customslab.entrypoints.web.app import create_web_app
 from customslab.services import users_admin
 from customslab.services.users_admin import UserInvite
 from tests.factories import PASSWORD, Network, make_network, request_data, unique
-from tests.integration.conftest import create_pg_database, drop_pg_database, signed_in
+from tests.integration.conftest import ADMIN_PASSWORD, EXAMPLE, signed_in
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "network.example.yaml"
-ADMIN_PASSWORD = "plain-vivid-harbour-lantern"
 NEW_PASSWORD = "amber-kettle-orchard-quietly"
 
 
-# -- an empty database, and the command line on it ------------------------------------------------------
-@pytest.fixture
-def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A database with nothing in it, not even the schema: `init` migrates it."""
-    if backend == "postgresql":
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-
-
+# -- an empty database (conftest's `empty_url`), and the command line on it ----------------------------
 def init(
     url: str, directory: Path, tmp_path: Path, *extra: str, password: str | None = ADMIN_PASSWORD
 ) -> Any:
@@ -242,9 +229,31 @@ def test_the_home_administration_cannot_change_nor_an_organisation_move(
 
 def test_a_dry_run_says_what_would_change_and_writes_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'dry.sqlite3'}"
+    # Not even the schema: on a database that is not current the dry run refuses, and leaves no file.
+    refused = init(url, EXAMPLE, tmp_path, "--dry-run")
+    assert refused.exit_code == 2 and "customslab db upgrade" in refused.output
+    from sqlalchemy import create_engine, inspect
+
+    from customslab.adapters.db import upgrade
+
+    engine = create_engine(url)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+    upgrade(url)
     dry = init(url, EXAMPLE, tmp_path, "--dry-run")
     assert dry.exit_code == 0 and "Would make 7 changes" in dry.output and "Nothing was written" in dry.output
     assert rows(url)["organisations"] == 0
+
+
+def test_an_administration_without_laboratories_keeps_none(empty_url: str, tmp_path: Path) -> None:
+    assert init(empty_url, EXAMPLE, tmp_path).exit_code == 0
+    data = example()
+    data["home"]["has_laboratories"] = False
+    data["organisations"] = [o for o in data["organisations"] if o["kind"] == "customs_office"]
+    refused = init(empty_url, written(tmp_path, data), tmp_path)
+    assert refused.exit_code == 2
+    assert "home (KCS).has_laboratories: KCS has active laboratories (KCS-CCL, KCS-SEL)" in refused.output
 
 
 # -- the administrator's API ---------------------------------------------------------------------------
@@ -407,6 +416,9 @@ def test_an_administrator_cannot_lock_themselves_out(api: tuple[TestClient, Netw
         client.put(f"/api/admin/users/{me}/roles", json={"roles": ["analyst"]}, headers=admin).status_code
         == 409
     )
+    # Nor grant themselves a laboratory role, which would open case files to them.
+    granted = client.put(f"/api/admin/users/{me}/roles", json={"roles": ["admin", "reviewer"]}, headers=admin)
+    assert granted.status_code == 409 and "another administrator" in granted.json()["error"]
     assert client.post(f"/api/admin/users/{me}/deactivate", headers=admin).status_code == 409
     reset = client.post(f"/api/admin/users/{me}/password", json={"password": NEW_PASSWORD}, headers=admin)
     assert reset.status_code == 409 and "current one" in reset.json()["error"]
@@ -709,3 +721,28 @@ def test_the_administrators_pages_add_an_organisation_and_invite_a_user(
     assert link and username in shown
     assert "/invitation/" not in client.get("/admin/users").text  # shown once
     assert "Park Seo-jun" in client.get(link.group(1).removeprefix("http://testserver")).text
+
+
+def test_roles_must_fit_the_organisation(api: tuple[TestClient, Network]) -> None:
+    client, net = api
+    admin = signed_in(client, net, "admin")
+    users = {u["username"]: u for u in client.get("/api/admin/users", headers=admin).json()}
+    analyst = users[net["analyst"].username]
+    for roles, why in (
+        (["network_coordinator"], "Regional Customs Laboratory"),
+        (["focal_point"], "member administration"),
+    ):
+        refused = client.put(
+            f"/api/admin/users/{analyst['id']}/roles",
+            json={"roles": roles, "row_version": analyst["row_version"]},
+            headers=admin,
+        )
+        assert refused.status_code == 422 and why in refused.json()["error"], refused.text
+    office_analyst = client.post(
+        "/api/admin/users/invitations",
+        json={"username": "desk.analyst", "full_name": "Desk", "org_code": net.office, "roles": ["analyst"]},
+        headers=admin,
+    )
+    assert office_analyst.status_code == 422 and "work in a laboratory" in office_analyst.json()["error"]
+    after = {u["username"]: u for u in client.get("/api/admin/users", headers=admin).json()}
+    assert after[net["analyst"].username]["roles"] == ["analyst"] and "desk.analyst" not in after

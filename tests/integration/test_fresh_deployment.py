@@ -4,11 +4,9 @@ then `customslab user add`, then one request through the HTTP API of a real serv
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -18,10 +16,9 @@ from customslab.adapters.uow import Database
 from customslab.config import Settings
 from customslab.entrypoints.api.app import create_app
 from customslab.entrypoints.cli import app as cli
-from tests.integration.conftest import create_pg_database, drop_pg_database, serving
+from tests.factories import rum_request, rum_result
+from tests.integration.conftest import ADMIN_PASSWORD, EXAMPLE, bearer_client, serving
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "network.example.yaml"
-ADMIN_PASSWORD = "plain-vivid-harbour-lantern"
 PASSWORDS = {
     "officer.lee": "customs-harbour-ledger-seven",
     "analyst.kim": "beaker-lantern-mosaic-river",
@@ -33,16 +30,6 @@ DEMO_MODULES = (
     "customslab.services.demo_data",
     "customslab.entrypoints.demo_setup",
 )
-
-
-@pytest.fixture
-def empty_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        url = create_pg_database()
-        yield url
-        drop_pg_database(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
 
 
 @pytest.fixture
@@ -61,12 +48,6 @@ def run(args: list[str], env: dict[str, str], given: str | None = None) -> str:
     result = CliRunner().invoke(cli, args, env=env, input=given)
     assert result.exit_code == 0, result.output
     return str(result.output)
-
-
-def client(base: str, username: str, password: str) -> httpx.Client:
-    token = httpx.post(f"{base}/api/auth/token", json={"username": username, "password": password})
-    assert token.status_code == 200, token.text
-    return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
 
 
 def test_a_fresh_deployment_takes_a_request_to_an_approved_result_without_the_demo(
@@ -109,34 +90,17 @@ def test_a_fresh_deployment_takes_a_request_to_an_approved_result_without_the_de
 
 
 def story(base: str) -> None:
-    officer = client(base, "officer.lee", PASSWORDS["officer.lee"])
-    reviewer = client(base, "reviewer.park", PASSWORDS["reviewer.park"])
-    analyst = client(base, "analyst.kim", PASSWORDS["analyst.kim"])
-    admin = client(base, "admin.kcs", ADMIN_PASSWORD)
+    officer = bearer_client(base, "officer.lee", PASSWORDS["officer.lee"])
+    reviewer = bearer_client(base, "reviewer.park", PASSWORDS["reviewer.park"])
+    analyst = bearer_client(base, "analyst.kim", PASSWORDS["analyst.kim"])
+    admin = bearer_client(base, "admin.kcs", ADMIN_PASSWORD)
     assert [o["code"] for o in admin.get("/api/admin/organisations").json()] == [
         "KCS-CCL",
         "KCS-ICN-AIR",
         "KCS-SEL",
     ]
 
-    filed = officer.post(
-        "/api/requests",
-        json={
-            "lab_code": "KCS-CCL",
-            "declaration_number": "40123-26-000042",
-            "item_number": 1,
-            "declared_hs": "2208.40",
-            "goods_description": "Rum in 700 mL bottles",
-            "origin_country": "JM",
-            "importer": "Hanbit Trading",
-            "declared_value": "12000",
-            "currency": "USD",
-            "reason": "classification",
-            "priority": "urgent",
-            "requested_determinations": ["alcoholic strength"],
-            "question": "Is this rum of heading 2208?",
-        },
-    )
+    filed = officer.post("/api/requests", json=rum_request("KCS-CCL", "40123-26-000042"))
     assert filed.status_code == 201, filed.text
     request_id = filed.json()["id"]
     sample = reviewer.post(
@@ -153,16 +117,7 @@ def story(base: str) -> None:
     )
     assert test.status_code == 201, test.text
     test_id = test.json()["id"]
-    result: Any = analyst.post(
-        f"/api/tests/{test_id}/results",
-        json={
-            "name": "alcohol_strength",
-            "value": "40.3",
-            "unit": "%vol",
-            "expanded_uncertainty": "0.2",
-            "coverage_factor": "2",
-        },
-    )
+    result: Any = analyst.post(f"/api/tests/{test_id}/results", json=rum_result("40.3"))
     assert result.status_code == 201, result.text
     assert analyst.post(f"/api/tests/{test_id}/submit").status_code == 200
     approved = reviewer.post(f"/api/tests/{test_id}/review", json={"approve": True})

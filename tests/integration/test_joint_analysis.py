@@ -32,30 +32,21 @@ from customslab.domain.errors import Conflict
 from customslab.domain.model import DECLARATION_FIELDS
 from customslab.entrypoints.demo_setup import load_demo
 from customslab.entrypoints.web.app import create_web_app
-from customslab.services import analysis, auth, cases, classification, referrals
+from customslab.services import analysis, auth, cases
 from customslab.services import joint_analysis as joint
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
 from customslab.services.cases import SampleCreate, SampleReceipt
-from customslab.services.classification import OpinionCreate
 from customslab.services.contract import parse
 from customslab.services.joint_analysis import JointAnalysisCreate, JointConsolidation, JointSampleLink
-from customslab.services.referrals import ReferralCreate
 from tests.factories import PASSWORD, Network, make_network, received_sample, request_command, unique
 from tests.integration.conftest import signed_in
 from tests.integration.test_pages import post, sign_in
+from tests.joint_support import JP_REASONING, KR_REASONING, approved_opinion, japans_sub_sample
 
 UowFactory = Callable[[], Any]
 
 BT_IMPORTER = "Druk Wholesale Imports"
 GOODS = "Chocolate-flavoured puffed breakfast cereal"
-KR_REASONING = (
-    "GIR 1 and Note 3 to Chapter 19: 5.9 % cocoa on a totally defatted basis, not more than 6 %, so the "
-    "puffed cereal stays in heading 19.04."
-)
-JP_REASONING = (
-    "GIR 1 and Note 3 to Chapter 19: 6.4 % cocoa on a totally defatted basis exceeds 6 %, so heading 19.04 "
-    "is excluded and the goods fall in heading 18.06 (GIR 6 for subheading 1806.90)."
-)
 EXPLANATION = (
     "The Korean result (5.9 %) and the others (6.4 %, 6.5 %) straddle the 6 % limit; the Korean sample was "
     "taken from the top of the lot, where the cocoa coating is thinner."
@@ -97,17 +88,9 @@ def _story(uow_factory: UowFactory, net: Network) -> Story:
         uow_factory(), net["central_manager"], kr_request.id, SampleCreate(quantity="500", unit="g")
     )
     cases.receive_sample(uow_factory(), net["central_manager"], kr.id, SampleReceipt())
-    sub = referrals.refer_sample(
-        uow_factory(),
-        net["central_manager"],
-        kr.id,
-        ReferralCreate(
-            to_lab=net.rcl, reason="joint analysis: sub-sample for Japan", sub_sample_quantity="100"
-        ),
-    )
+    sub = japans_sub_sample(uow_factory, net, kr.id)
     assert sub.lab_sample_id is not None
     jp_id = sub.sample_id
-    cases.receive_sample(uow_factory(), net["rcl_manager"], jp_id, SampleReceipt())
     bt_declaration = unique("BT-DCL")
     bt_request = cases.file_request(
         uow_factory(),
@@ -149,17 +132,6 @@ def _measure(
     analysis.enter_result(uow_factory(), analyst, test.id, result)
     analysis.submit_test(uow_factory(), analyst, test.id)
     analysis.review_test(uow_factory(), reviewer, test.id, ReviewDecision(approve=True))
-
-
-def _opinion(
-    uow_factory: UowFactory, author: Actor, reviewer: Actor, sample: int, code: str, why: str
-) -> int:
-    written = classification.write_opinion(
-        uow_factory(), author, sample, OpinionCreate(determined_code=code, reasoning=why)
-    )
-    assert written.id is not None
-    classification.approve_opinion(uow_factory(), reviewer, written.id)
-    return written.id
 
 
 def _measure_all(uow_factory: UowFactory, s: Story) -> None:
@@ -231,8 +203,8 @@ def test_a_joint_analysis_runs_from_opening_to_the_document_for_the_hs_committee
 
     # Measurements and opinions are the ordinary use cases on each participant's own sample.
     _measure_all(uow_factory, s)
-    _opinion(uow_factory, net["analyst"], net["reviewer"], s.kr_sample, "1904.10", KR_REASONING)
-    _opinion(uow_factory, s.rcl_analyst, net["rcl_manager"], s.jp_sample, "1806.90", JP_REASONING)
+    approved_opinion(uow_factory, net["analyst"], net["reviewer"], s.kr_sample, "1904.10", KR_REASONING)
+    approved_opinion(uow_factory, s.rcl_analyst, net["rcl_manager"], s.jp_sample, "1806.90", JP_REASONING)
 
     consolidation = {"determined_code": "1806.90", "reasoning": JP_REASONING, "explanations": []}
     early = client.post(f"{url}/consolidation", json=consolidation, headers=coordinator)
@@ -241,7 +213,7 @@ def test_a_joint_analysis_runs_from_opening_to_the_document_for_the_hs_committee
         f"{bt}: no approved opinion yet ({net.rcl})"
     ]
 
-    _opinion(uow_factory, s.rcl_analyst, net["rcl_manager"], s.bt_sample, "1806.90", JP_REASONING)
+    approved_opinion(uow_factory, s.rcl_analyst, net["rcl_manager"], s.bt_sample, "1806.90", JP_REASONING)
     unexplained = client.post(f"{url}/consolidation", json=consolidation, headers=coordinator)
     assert unexplained.status_code == 422 and unexplained.json()["field"] == "explanations"
     assert f"consolidated code: {kr}." in unexplained.json()["error"]
@@ -379,7 +351,7 @@ def test_the_sql_list_and_the_domains_verdict_agree_for_every_user(api: tuple[Te
     assert seen_by == {"central_manager", "analyst", "reviewer", "rcl_manager", "coordinator", "focal_point"}
 
 
-def test_a_link_made_while_the_coordinator_consolidates_gets_a_409_and_changes_nothing(
+def test_a_second_consolidation_made_at_the_same_time_gets_a_409_and_changes_nothing(
     database: Database, tmp_path: Path
 ) -> None:
     files = LocalFileStore(tmp_path / "files")
@@ -402,24 +374,26 @@ def test_a_link_made_while_the_coordinator_consolidates_gets_a_409_and_changes_n
             factory(), net[who], ja.id, JointSampleLink(sample_id=sample, administration_code=administration)
         )
     _measure_all(factory, s)
-    _opinion(factory, net["analyst"], net["reviewer"], s.kr_sample, "1806.90", JP_REASONING)
-    _opinion(factory, s.rcl_analyst, net["rcl_manager"], s.jp_sample, "1806.90", JP_REASONING)
-    _opinion(factory, s.rcl_analyst, net["rcl_manager"], s.bt_sample, "1806.90", JP_REASONING)
+    approved_opinion(factory, net["analyst"], net["reviewer"], s.kr_sample, "1806.90", JP_REASONING)
+    approved_opinion(factory, s.rcl_analyst, net["rcl_manager"], s.jp_sample, "1806.90", JP_REASONING)
+    approved_opinion(factory, s.rcl_analyst, net["rcl_manager"], s.bt_sample, "1806.90", JP_REASONING)
+    # A relink after the opinion on the linked sample is approved is refused by the rules, whatever
+    # the timing; two coordinators consolidating at once meet the record's version instead.
     other = received_sample(factory, net, "central")
+    relink = JointSampleLink(sample_id=other.id)
+    with pytest.raises(Conflict, match="opinion on its linked sample is approved"):
+        joint.link_sample(factory(), net["central_manager"], ja.id, relink)
     consolidation = JointConsolidation(determined_code="1806.90", reasoning=JP_REASONING)
     rival: list[Any] = []
 
-    def clock_that_lets_the_coordinator_in() -> datetime:
+    def clock_that_lets_the_other_coordinator_in() -> datetime:
         if not rival:
             rival.append(joint.consolidate(factory(), net["coordinator"], ja.id, consolidation))
         return datetime.now(UTC)
 
     with pytest.raises(Conflict) as refused:
-        joint.link_sample(
-            factory(clock_that_lets_the_coordinator_in),
-            net["central_manager"],
-            ja.id,
-            JointSampleLink(sample_id=other.id),
+        joint.consolidate(
+            factory(clock_that_lets_the_other_coordinator_in), net["coordinator"], ja.id, consolidation
         )
     assert rival and rival[0].state == "consolidated"
     # Whichever record of the joint analysis the loser's check met first, the message names it.

@@ -16,7 +16,15 @@ from customslab.domain.enums import CustodyKind, Role
 from customslab.domain.model import DECLARATION_FIELDS
 from customslab.services.quality_ports import IssuedReport
 from tests.factories import PASSWORD, request_data
-from tests.integration.member_support import World, a_world, add_user, analyse_at_the_rcl, bearer, ok
+from tests.integration.member_support import (
+    World,
+    a_world,
+    add_user,
+    analyse_at_the_rcl,
+    bearer,
+    ok,
+    registered_at_the_central,
+)
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -156,19 +164,43 @@ def test_the_focal_point_cannot_receive_nor_touch_a_sample_once_it_left_for_the_
     assert [e["kind"] for e in history] == ["registered", "referral_dispatch"]
 
 
-def test_a_laboratory_still_refers_only_a_sample_it_has_received(world: World):
+def test_the_focal_point_does_not_read_the_rcls_results_before_approval(world: World):
+    """A member is the RCL's customer: not its audit history, unapproved values or draft opinions."""
     client, net, _ = world
-    officer, central = bearer(client, net, "officer"), bearer(client, net, "central_manager")
-    req = ok(client.post("/api/requests", json=request_data(net, lab_code=net.central), headers=officer), 201)
-    sample = ok(
+    fp, manager = bearer(client, net, "focal_point"), bearer(client, net, "rcl_manager")
+    request_id = _file_to_the_focal_point(world)
+    body = {"quantity": "1", "unit": "kg"}
+    sid = ok(client.post(f"/api/requests/{request_id}/samples", json=body, headers=fp), 201)["id"]
+    refer = {"to_lab": net.rcl, "reason": "analysis"}
+    ok(client.post(f"/api/samples/{sid}/refer", json=refer, headers=fp), 201)
+    ok(client.post(f"/api/samples/{sid}/receive", json={}, headers=manager))
+    plan = {
+        "determination": "alcoholic strength",
+        "method_ref": "M-1",
+        "analyst_id": net["rcl_analyst"].user_id,
+    }
+    test = ok(client.post(f"/api/samples/{sid}/tests", json=plan, headers=manager), 201)
+    result = {"name": "alcohol_strength", "value": "37.77", "unit": "%vol"}
+    ok(
         client.post(
-            f"/api/requests/{req['id']}/samples", json={"quantity": "1", "unit": "L"}, headers=central
+            f"/api/tests/{test['id']}/results", json=result, headers=bearer(client, net, "rcl_analyst")
         ),
         201,
     )
-    r = client.post(
-        f"/api/samples/{sample['id']}/refer", json={"to_lab": net.rcl, "reason": "x"}, headers=central
-    )
+    history = client.get(f"/api/samples/{sid}/history", headers=fp)
+    assert history.status_code == 403 and "37.77" not in history.text
+    evaluation = ok(client.get(f"/api/samples/{sid}/hs-evaluation", headers=fp))
+    assert evaluation["measurements_used"] == 0 and "37.77" not in str(evaluation)
+    assert "37.77" in client.get(f"/api/samples/{sid}/history", headers=manager).text
+    staff_view = ok(client.get(f"/api/samples/{sid}/hs-evaluation", headers=manager))
+    assert staff_view["measurements_used"] == 1
+
+
+def test_a_laboratory_still_refers_only_a_sample_it_has_received(world: World):
+    client, net, _ = world
+    _, sid = registered_at_the_central(client, net)
+    central = bearer(client, net, "central_manager")
+    r = client.post(f"/api/samples/{sid}/refer", json={"to_lab": net.rcl, "reason": "x"}, headers=central)
     assert r.status_code == 422 and "Only a received sample can be referred" in r.json()["error"]
 
 

@@ -63,3 +63,53 @@ def test_upgrade_downgrade_and_upgrade_again_give_the_same_schema(empty_url: str
     assert set(_schema(empty_url)) == {"alembic_version"}
     command.upgrade(config, "head")
     assert _schema(empty_url) == first
+
+
+def test_a_database_with_cases_migrates_to_administrations_with_its_rows_kept(empty_url: str) -> None:
+    """0006 rebuilds organisations and requests on SQLite while users, samples and requests point at
+    them: the rows stay, each organisation and request gets its country's administration."""
+    from sqlalchemy import text
+
+    config = alembic_config(empty_url)
+    command.upgrade(config, "0005_hardening")
+    engine = create_engine(empty_url)
+    org = (
+        "INSERT INTO organisations (code, name, kind, country, address, contact_points, row_version) "
+        "VALUES (:code, :name, :kind, :country, '', '[]', 1)"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(org), {"code": "KCS-CCL", "name": "CCL", "kind": "central", "country": "KR"})
+        conn.execute(text(org), {"code": "OFF", "name": "Office", "kind": "customs_office", "country": "KR"})
+        conn.execute(text(org), {"code": "BT-DRC", "name": "Bhutan", "kind": "member", "country": "BT"})
+        conn.execute(
+            text(
+                "INSERT INTO users (username, full_name, email, org_code, roles, password_hash, active, "
+                "row_version) VALUES ('kim', 'Kim', '', 'KCS-CCL', 'analyst', '', true, 1)"
+            )
+        )
+        user_id = conn.execute(text("SELECT id FROM users")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO analysis_requests (reference, office_code, requester_id, lab_code, "
+                "declaration_number, item_number, declared_hs, goods_description, origin_country, importer, "
+                "reason, priority, due_date, requested_determinations, question, created_at, row_version) "
+                "VALUES ('R1', 'OFF', :user, 'KCS-CCL', 'D1', 1, '2208', 'rum', 'JM', '', 'classification', "
+                "'routine', '2026-12-01', '[]', '', '2026-11-01 00:00:00', 1)"
+            ),
+            {"user": user_id},
+        )
+    engine.dispose()
+    command.upgrade(config, "head")
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        orgs = dict(conn.execute(text("SELECT code, administration_code FROM organisations")).all())
+        admins = {
+            code: bool(labs)
+            for code, labs in conn.execute(text("SELECT code, has_laboratories FROM administrations"))
+        }
+        request = conn.execute(text("SELECT administration_code FROM analysis_requests")).scalar_one()
+        users = conn.execute(text("SELECT count(*) FROM users")).scalar_one()
+    engine.dispose()
+    assert orgs == {"KCS-CCL": "KR", "OFF": "KR", "BT-DRC": "BT"}
+    assert admins == {"KR": True, "BT": False}
+    assert (request, users) == ("KR", 1)

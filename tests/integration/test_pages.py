@@ -20,7 +20,15 @@ from customslab.services.analysis import ResultCreate, TestCreate
 from customslab.services.cases import SampleCreate, SampleReceipt
 from customslab.services.referrals import ReferralCreate
 from tests.conftest import shared_data_dir
-from tests.factories import PASSWORD, Network, make_network, received_sample, request_command, request_data
+from tests.factories import (
+    PASSWORD,
+    Network,
+    make_network,
+    received_sample,
+    request_command,
+    request_data,
+    rum_result,
+)
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
@@ -217,14 +225,7 @@ def test_the_whole_analysis_runs_through_the_pages(client: TestClient, app: Any,
         == 303
     )
     test_id = int(re.search(r"/tests/(\d+)/results", client.get(f"/samples/{sample_id}").text).group(1))
-    result = {
-        "name": "alcohol_strength",
-        "value": "40.1",
-        "unit": "%vol",
-        "expanded_uncertainty": "0.2",
-        "coverage_factor": "2",
-    }
-    assert post(client, f"/tests/{test_id}/results", result).status_code == 303
+    assert post(client, f"/tests/{test_id}/results", rum_result("40.1")).status_code == 303
     page = client.get(f"/samples/{sample_id}")
     assert "40.1" in page.text and "± 0.2 (k = 2)" in page.text and "recorded" in page.text
     bad = post(client, f"/tests/{test_id}/results", {"name": "x", "value": "abc", "unit": "g"})

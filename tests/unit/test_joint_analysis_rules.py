@@ -101,6 +101,16 @@ def test_a_sample_is_linked_once_and_only_for_a_participant() -> None:
         analysis.link_sample("INC", 12, 7, NOW)
 
 
+def test_a_mistaken_link_may_be_replaced_until_the_opinion_on_it_is_approved() -> None:
+    analysis = opened()
+    analysis.link_sample("KCS", 11, 7, NOW)
+    analysis.link_sample("KCS", 12, 7, NOW, linked_opinion_approved=False)
+    assert analysis.participant("KCS").sample_id == 12
+    with pytest.raises(Conflict, match="opinion on its linked sample is approved"):
+        analysis.link_sample("KCS", 13, 7, NOW, linked_opinion_approved=True)
+    assert analysis.participant("KCS").sample_id == 12
+
+
 def test_the_rcl_links_for_a_member_only_a_sample_that_member_sent() -> None:
     member = opened(korea(), bhutan()).participant("BTC")
     with pytest.raises(ValidationFailed, match="did not come from administration BTC") as refused:

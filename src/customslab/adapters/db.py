@@ -50,6 +50,20 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def schema_is_current(url: str) -> bool:
+    """Whether the database at `url` is at the newest migration (False for an empty one); reads only."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() == head
+    finally:
+        engine.dispose()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema at `url` up to `revision` with the one Alembic history both backends share."""
     command.upgrade(alembic_config(url), revision)

@@ -14,9 +14,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
-from customslab.adapters.report_pdf import MARGIN, NAVY, RULE, _grid, _p, _styles
+from customslab.adapters.report_pdf import MARGIN, NAVY, RULE, _a4_document, _grid, _p, _styles
 from customslab.hs.nomenclature import format_code
 from customslab.services.joint_contract import JointAnalysisDocument, JointParticipantView
 
@@ -172,18 +172,12 @@ def _story(doc: JointAnalysisDocument, s: Styles, width: float) -> list[Any]:
 def render_joint_analysis_pdf(doc: JointAnalysisDocument) -> bytes:
     """The joint analysis as PDF bytes; its reference is on every page and in the metadata."""
     buffer = io.BytesIO()
-    template = SimpleDocTemplate(
+    template = _a4_document(
         buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
         title=doc.title,
         author=f"{doc.rcl_name} ({doc.rcl_code})",
         subject=f"Joint analysis {doc.reference} for the WCO HS Committee",
         keywords=f"customslab, joint analysis, {doc.reference}",
-        creator="customslab",
     )
 
     def decorate(canvas: Canvas, _template: Any) -> None:

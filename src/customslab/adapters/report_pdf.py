@@ -368,22 +368,31 @@ def _authorisation_block(report: ReportData, s: dict[str, ParagraphStyle], width
     return KeepTogether([_p("6  Authorisation and verification", s["h2"]), table])
 
 
-def render_report_pdf(report: ReportData) -> bytes:
-    """The test report as PDF bytes; the verification code is printed and stored in the metadata."""
-    code = report.verification_code()
-    buffer = io.BytesIO()
-    doc = SimpleDocTemplate(
+def _a4_document(buffer: io.BytesIO, **info: str) -> SimpleDocTemplate:
+    """An A4 document with the margins of our PDFs; `info` (title, author, subject, keywords) goes into
+    its metadata."""
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=20 * mm,
         bottomMargin=20 * mm,
+        creator="customslab",
+        **info,
+    )
+
+
+def render_report_pdf(report: ReportData) -> bytes:
+    """The test report as PDF bytes; the verification code is printed and stored in the metadata."""
+    code = report.verification_code()
+    buffer = io.BytesIO()
+    doc = _a4_document(
+        buffer,
         title=f"{report.title} ({report.report_id} v{report.version})",
         author=report.laboratory.name,
         subject=f"ISO/IEC 17025 test report {report.report_id} v{report.version}; verification sha256:{code}",
         keywords=f"customslab, test report, sha256:{code}",
-        creator="customslab",
     )
     doc.build(_story(report, _styles(), doc.width), canvasmaker=_numbered_canvas(report))
     return buffer.getvalue()

@@ -32,6 +32,12 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
     @property
+    def sees_work_in_progress(self) -> bool:
+        """Laboratory staff and coordinators read results before approval, drafts and the audit history of
+        what they may see; customers of a laboratory (officers, supervisors, member focal points) do not."""
+        return self.has(*LAB_STAFF, R.NETWORK_COORDINATOR)
+
+    @property
     def is_requester_only(self) -> bool:
         """An officer (or an officer who supervises an office), who follows requests, not queues."""
         return bool(self.roles) and self.roles <= OFFICERS

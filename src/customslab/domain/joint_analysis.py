@@ -88,11 +88,21 @@ class JointAnalysis:
         return found
 
     def link_sample(
-        self, administration_code: str, sample_id: int, by: int, at: datetime
+        self,
+        administration_code: str,
+        sample_id: int,
+        by: int,
+        at: datetime,
+        linked_opinion_approved: bool = False,
     ) -> JointParticipant:
-        """The participant's own sample or sub-sample: its measurements and opinion count for it."""
+        """The participant's own sample or sub-sample: its measurements and opinion count for it. A
+        mistaken link may be replaced until the opinion on the linked sample is approved, not after."""
         self._still_open("link a sample")
         participant = self.participant(administration_code)
+        if participant.sample_id not in (None, sample_id) and linked_opinion_approved:
+            raise Conflict(
+                f"{administration_code}'s opinion on its linked sample is approved; the link cannot change."
+            )
         other = next((p for p in self.participants if p.sample_id == sample_id), None)
         if other is participant:
             raise Conflict(f"This sample is already linked for {administration_code}.")

@@ -86,6 +86,22 @@ class Organisation:
     def is_rcl(self) -> bool:
         return self.kind is OrgKind.RCL or bool(self.rcl_region)
 
+    def check_roles(self, roles: frozenset[Role]) -> None:
+        """Refuse roles the organisation cannot hold: the visibility table gives a network coordinator the
+        network's figures and an RCL's referrals, so only an RCL has one; a focal point speaks for a
+        member administration without a laboratory; analysts, reviewers and managers work in one."""
+        misfits = []
+        if Role.NETWORK_COORDINATOR in roles and not self.is_rcl:
+            misfits.append("a network coordinator works at a Regional Customs Laboratory")
+        if Role.FOCAL_POINT in roles and self.kind is not OrgKind.MEMBER:
+            misfits.append("a focal point belongs to a member administration without a laboratory")
+        if roles & {Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER} and not self.is_laboratory:
+            misfits.append("analysts, reviewers and laboratory managers work in a laboratory")
+        if misfits:
+            raise ValidationFailed(
+                f"{self.code} cannot hold these roles: " + "; ".join(misfits) + ".", "roles"
+            )
+
 
 @dataclass(eq=False)
 class User:

@@ -61,7 +61,7 @@ def init_command(
 ) -> None:
     """Set up this server's administration from a directory file (idempotent; migrates the schema first)."""
     from customslab.adapters.audit_anchor import AuditKeyError
-    from customslab.adapters.db import upgrade
+    from customslab.adapters.db import schema_is_current, upgrade
     from customslab.adapters.uow import LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.domain.errors import DomainError
     from customslab.entrypoints import wiring
@@ -74,7 +74,14 @@ def init_command(
     except UnicodeDecodeError:
         raise fail(f"{directory.name} is not UTF-8 text.") from None
     settings = load_settings(database_url)
-    upgrade(settings.database_url)
+    if not schema_is_current(settings.database_url):
+        if dry_run:
+            # A dry run writes nothing, not even the schema: the file is read against a current one.
+            raise fail(
+                "The database schema is not current; run `customslab db upgrade` first, then the dry run."
+            )
+        upgrade(settings.database_url)
+        typer.echo("Migrated the database schema to the newest version.")
     try:
         db = wiring.database(settings)
     except AuditKeyError as exc:

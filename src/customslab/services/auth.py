@@ -222,6 +222,7 @@ def add_user(uow: AbstractUnitOfWork, cmd: UserCreate, actor: Actor | None = Non
             actor is not None and org.administration_code != administration_of(uow, actor).code
         ):
             raise NotFound(f"There is no laboratory or office '{cmd.org_code}'.", field="org_code")
+        org.check_roles(frozenset(cmd.roles))
         check_password_rules(cmd.password, cmd.username, cmd.full_name, cmd.email)
         user = User(
             cmd.username,

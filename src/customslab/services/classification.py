@@ -282,7 +282,8 @@ def evaluate_sample(
         sample = visible_sample(uow, actor, sample_id)
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
-        measurements, skipped = sample_measurements(sample, released_only=actor.is_requester_only)
+        in_progress = actor.sees_work_in_progress
+        measurements, skipped = sample_measurements(sample, released_only=not in_progress)
         try:
             outcome = evaluate(req.declared_hs, measurements, decision_rule)
         except HsError as exc:
@@ -292,7 +293,11 @@ def evaluate_sample(
             | {
                 "skipped_results": skipped,
                 "measurements_used": len(measurements),
-                "opinions": [OpinionView.of(o) for o in uow.repo.opinions_for(sample_id)],
+                "opinions": [
+                    OpinionView.of(o)
+                    for o in uow.repo.opinions_for(sample_id)
+                    if in_progress or o.state == "approved"
+                ],
             }
         )
 

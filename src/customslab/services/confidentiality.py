@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 
-from customslab.domain.access import PERMISSIONS, Action, Actor, declaration_fields_seen
+from customslab.domain.access import (
+    PERMISSIONS,
+    Action,
+    Actor,
+    Holding,
+    Relation,
+    declaration_fields_seen,
+    relations,
+)
 from customslab.domain.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from customslab.domain.model import DECLARATION_FIELDS, AnalysisRequest, DeclarationRelease
 from customslab.services.common import acting, visible_request
@@ -109,6 +117,10 @@ class ReleaseView(View):
     reason: str
 
 
+#: The relations to a request (in its own right) of those who may release its declaration data.
+SENDERS = frozenset({Relation.MINE, Relation.OWN, Relation.CHILD})
+
+
 def release_declaration(
     uow: AbstractUnitOfWork, actor: Actor, request_id: int, cmd: ReleaseCreate
 ) -> list[ReleaseView]:
@@ -117,10 +129,17 @@ def release_declaration(
     to that administration is a conflict, and nothing is written."""
     with acting(uow, actor, Action.RELEASE_DECLARATION, cmd.reason):
         req = visible_request(uow, actor, request_id)
-        if administration_of(uow, actor) != req.administration_code:
+        # The sender: the filing office (or member focal point) and the laboratory the request was
+        # addressed to, or the central laboratory above it; not a laboratory it was shared or referred to.
+        senders = relations(
+            actor,
+            uow.repo.directory(),
+            Holding(frozenset({req.lab_code, req.office_code}), requester_id=req.requester_id),
+        )
+        if administration_of(uow, actor) != req.administration_code or not senders & SENDERS:
             raise PermissionDenied(
-                f"Only the administration that filed request {req.reference} can release its "
-                "declaration data."
+                f"Only the office that filed request {req.reference}, or the laboratory it was addressed "
+                "to, can release its declaration data."
             )
         target = uow.repo.administration(cmd.administration_code)
         if target is None or not target.active:

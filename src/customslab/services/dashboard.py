@@ -13,7 +13,7 @@ from datetime import date
 
 from pydantic import Field
 
-from customslab.domain.access import Action, Actor, Kind, orgs_seen, require
+from customslab.domain.access import Action, Actor, Kind, Relation, orgs_seen, relations_seen, require
 from customslab.domain.enums import OPEN_STATES, Priority
 from customslab.hs.evaluate import evaluate
 from customslab.hs.nomenclature import HsError
@@ -23,9 +23,12 @@ from customslab.services.ports import AbstractUnitOfWork, DashboardRow, Released
 from customslab.services.views import RELEASED
 
 TURNAROUND_BINS = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30]
-#: Small-cell suppression: the per-laboratory figures of another administration's laboratory with fewer
-#: cases than this are left out (null in the JSON, "<3" on the page), as statistical offices do with
-#: small cells, which come closest to single cases. Totals and per-administration rows stay exact.
+#: Small-cell suppression, as statistical offices do: another administration's laboratory with fewer
+#: cases than this has its figures left out (null in the JSON, "<3" on the page); when that would leave
+#: a single hidden laboratory in its administration, the next smallest is hidden too (complementary
+#: suppression), so the administration's row minus the shown laboratories gives only a sum. An
+#: administration row with fewer cases, a median over fewer samples and a cross-border referral count
+#: below it are hidden the same way. Network totals stay exact.
 SMALL_CELL = 3
 
 
@@ -90,9 +93,9 @@ class AdministrationFigures(View):
     code: str
     name: str
     labs: int = Field(description="Laboratories with cases in the figures.")
-    cases: int
-    open: int
-    overdue: int
+    cases: int | None = Field(description="Null when hidden as a small cell (see suppressed_below).")
+    open: int | None
+    overdue: int | None
     median_turnaround_days: float | None
     referrals_out: int = Field(description="Referrals from its laboratories to another administration's.")
     referrals_in: int = Field(description="Referrals from another administration to its laboratories.")
@@ -125,8 +128,9 @@ class Dashboard(View):
 
 
 def incoming_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 20) -> list[IncomingRequest]:
-    """Requests addressed to the actor's laboratory that have no sample registered yet."""
-    if actor.is_requester_only:
+    """Requests addressed to the actor's laboratory that have no sample registered yet (for those whom the
+    visibility table shows their own organisation's requests, and who hold samples)."""
+    if actor.is_requester_only or Relation.OWN not in relations_seen(actor, Kind.REQUEST):
         return []
     with uow:
         return [
@@ -204,8 +208,24 @@ def declared_vs_determined(rows: list[DashboardRow], results: list[ReleasedResul
     )
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
+def _median(values: list[float], exact: bool = True) -> float | None:
+    """The median in days; None without values, or (unless `exact`) over fewer than SMALL_CELL of them."""
+    if not values or (not exact and len(values) < SMALL_CELL):
+        return None
+    return round(statistics.median(values), 1)
+
+
+def _suppressed(
+    labs: list[str], admin_of: Mapping[str, str], mine: str | None, cases: Counter[str]
+) -> set[str]:
+    """Other administrations' laboratories whose figures are hidden (see SMALL_CELL)."""
+    hidden = {lab for lab in labs if admin_of.get(lab) != mine and cases[lab] < SMALL_CELL}
+    for code in {admin_of.get(lab) for lab in hidden}:
+        members = [lab for lab in labs if admin_of.get(lab) == code]
+        shown = sorted((cases[lab], lab) for lab in members if lab not in hidden)
+        if len(members) - len(shown) == 1 and shown:
+            hidden.add(shown[0][1])
+    return hidden
 
 
 def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None = None) -> Dashboard:
@@ -253,7 +273,10 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
     flows: Counter[tuple[str, str]] = Counter(pairs)
     flows = Counter({k: v for k, v in flows.items() if set(k) & scope_orgs})
     labs = sorted(cases)
-    suppressed = {lab for lab in labs if admin_of.get(lab) != mine and cases[lab] < SMALL_CELL}
+    suppressed = _suppressed(labs, admin_of, mine, cases)
+    flows = Counter(
+        {k: n for k, n in flows.items() if n >= SMALL_CELL or any(admin_of.get(lab) == mine for lab in k)}
+    )
 
     def shown(figure: Counter[str]) -> list[int | None]:
         return [None if lab in suppressed else figure[lab] for lab in labs]
@@ -271,7 +294,8 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
         open_per_lab=shown(open_by),
         overdue_per_lab=shown(overdue_by),
         median_turnaround_per_lab=[
-            None if lab in suppressed else _median(turnaround_by[lab]) for lab in labs
+            None if lab in suppressed else _median(turnaround_by[lab], admin_of.get(lab) == mine)
+            for lab in labs
         ],
         suppressed_below=SMALL_CELL,
         turnaround_days=Turnaround(
@@ -283,10 +307,12 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
         ),
         referrals=[ReferralFlow(from_=f, to=t, count=n) for (f, t), n in sorted(flows.items())],
         administrations=_per_administration(
-            labs, admin_of, names, (cases, open_by, overdue_by), turnaround_by, flows
+            labs, admin_of, mine, names, (cases, open_by, overdue_by), turnaround_by, flows
         ),
         referrals_between_administrations=[
-            ReferralFlow(from_=f, to=t, count=n) for (f, t), n in sorted(_between(admin_of, flows).items())
+            ReferralFlow(from_=f, to=t, count=n)
+            for (f, t), n in sorted(_between(admin_of, flows).items())
+            if n >= SMALL_CELL or mine in (f, t)
         ],
         declared_vs_determined=mismatch,
         totals=DashboardTotals(
@@ -311,6 +337,7 @@ def _between(admin_of: Mapping[str, str], flows: Counter[tuple[str, str]]) -> Co
 def _per_administration(
     labs: list[str],
     admin_of: Mapping[str, str],
+    mine: str | None,
     names: Mapping[str, str],
     figures: tuple[Counter[str], Counter[str], Counter[str]],
     turnaround_by: Mapping[str, list[float]],
@@ -324,17 +351,28 @@ def _per_administration(
     by_admin: dict[str, list[str]] = defaultdict(list)
     for lab in labs:
         by_admin[admin_of.get(lab, "?")].append(lab)
-    return [
-        AdministrationFigures(
-            code=code,
-            name=names.get(code, code),
-            labs=len(members),
-            cases=sum(cases[lab] for lab in members),
-            open=sum(open_by[lab] for lab in members),
-            overdue=sum(overdue_by[lab] for lab in members),
-            median_turnaround_days=_median([d for lab in members for d in turnaround_by.get(lab, [])]),
-            referrals_out=sum(n for (a, _), n in between.items() if a == code),
-            referrals_in=sum(n for (_, b), n in between.items() if b == code),
+    figures_of = []
+    for code, members in sorted(by_admin.items()):
+        exact = code == mine
+        total = sum(cases[lab] for lab in members)
+        small = not exact and total < SMALL_CELL
+
+        def summed(figure: Counter[str], members: list[str] = members, small: bool = small) -> int | None:
+            return None if small else sum(figure[lab] for lab in members)
+
+        figures_of.append(
+            AdministrationFigures(
+                code=code,
+                name=names.get(code, code),
+                labs=len(members),
+                cases=summed(cases),
+                open=summed(open_by),
+                overdue=summed(overdue_by),
+                median_turnaround_days=_median(
+                    [d for lab in members for d in turnaround_by.get(lab, [])], exact
+                ),
+                referrals_out=sum(n for (a, _), n in between.items() if a == code),
+                referrals_in=sum(n for (_, b), n in between.items() if b == code),
+            )
         )
-        for code, members in sorted(by_admin.items())
-    ]
+    return figures_of

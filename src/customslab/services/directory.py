@@ -248,6 +248,24 @@ def _check(uow: AbstractUnitOfWork, spec: DirectoryFile, admin_password: str | N
             if kind is not None:
                 problems.append(problem(entry, f".{kind.field or 'kind'}", kind.message))
 
+    # An administration declared without laboratories must not keep any (listed or already stored).
+    in_file = {o.code for o in spec.organisations}
+    for label, a in declared:
+        if a.has_laboratories:
+            continue
+        labs = sorted(
+            o.code
+            for o in stored_orgs.values()
+            if o.administration_code == a.code and o.code not in in_file and o.kind.is_laboratory and o.active
+        )
+        if labs:
+            problems.append(
+                problem(
+                    f"{label} ({a.code})",
+                    ".has_laboratories",
+                    f"{a.code} has active laboratories ({', '.join(labs)}); deactivate them first",
+                )
+            )
     problems += _check_administrator(uow, spec, placements, admin_password)
     return problems
 

@@ -139,7 +139,12 @@ def link_sample(
                 request.administration_code if request else "",
                 {s for s in senders if s},
             )
-        analysis.link_sample(participant.administration_code, sample.id, actor.user_id, uow.clock())
+        linked = participant.sample_id
+        approved = linked is not None and any(
+            o.lab_code == participant.lab_code and o.state == "approved"
+            for o in uow.repo.opinions_for(linked)
+        )
+        analysis.link_sample(participant.administration_code, sample.id, actor.user_id, uow.clock(), approved)
         uow.commit()
         return analysis_view(uow, analysis)
 

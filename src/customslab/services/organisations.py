@@ -26,6 +26,7 @@ from customslab.domain.model import Administration, ContactPoint, Organisation
 from customslab.services.common import acting
 from customslab.services.contract import Command, Country, Text, View
 from customslab.services.ports import AbstractUnitOfWork
+from customslab.services.views import OrganisationBase
 
 #: An organisation's or an administration's code: capitals, digits, '.', '_' and '-' (KCS-CCL, RCL-JP).
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{0,31}$"
@@ -140,15 +141,9 @@ class ContactPointEntry(View):
     active: bool
 
 
-class OrganisationEntry(View):
+class OrganisationEntry(OrganisationBase):
     """An organisation as the administrator manages it."""
 
-    code: str
-    name: str
-    kind: OrgKind
-    country: str
-    address: str
-    parent_code: str | None
     administration_code: str
     rcl_region: str
     is_rcl: bool

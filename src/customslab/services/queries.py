@@ -224,7 +224,7 @@ def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> lis
     """The audit entries of a sample and its tests and results, oldest first."""
     with uow:
         sample = visible_sample(uow, actor, sample_id)
-        if actor.is_requester_only:
+        if not actor.sees_work_in_progress:
             raise PermissionDenied("The audit history is for laboratory staff.")
         entries = list(uow.repo.audit_for("samples", str(sample.id)))
         for t in sample.tests:

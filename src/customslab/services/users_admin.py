@@ -177,6 +177,7 @@ def invite_user(uow: AbstractUnitOfWork, actor: Actor, cmd: UserInvite, base_url
             raise NotFound(f"There is no laboratory or office '{cmd.org_code}'.", field="org_code")
         if uow.repo.user_by_name(cmd.username):
             raise Conflict(f"The username '{cmd.username}' is taken.", field="username")
+        org.check_roles(frozenset(cmd.roles))
         user = User(cmd.username, cmd.full_name, cmd.org_code, frozenset(cmd.roles), cmd.email, "")
         uow.repo.add(user)
         uow.repo.flush()
@@ -222,16 +223,18 @@ def reset_password(
 
 
 def change_roles(uow: AbstractUnitOfWork, actor: Actor, user_id: int, cmd: RolesChange) -> UserEntry:
-    """Replace a user's roles (an administrator cannot take away their own administrator role)."""
+    """Replace a user's roles (never one's own; only roles the organisation can hold)."""
     with acting(uow, actor, Action.MANAGE_USERS):
         user = _own_user(uow, actor, user_id)
         check_version(f"User {user.username}", user, cmd.row_version)
         roles = frozenset(cmd.roles)
-        if user_id == actor.user_id and Role.ADMIN not in roles:
-            raise Conflict(
-                "You cannot take away your own administrator role; another administrator must.",
-                field="roles",
-            )
+        if user_id == actor.user_id and roles != user.roles:
+            # Neither dropping one's administrator role nor granting oneself a laboratory role (which
+            # would open case files to the administrator): another administrator must do it.
+            raise Conflict("You cannot change your own roles; another administrator must.", field="roles")
+        org = uow.repo.org(user.org_code)
+        assert org is not None
+        org.check_roles(roles)
         if roles != user.roles:
             user.roles = roles
             uow.repo.flush()

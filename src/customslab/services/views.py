@@ -253,13 +253,18 @@ class ContactPointView(View):
     phone: str
 
 
-class OrganisationView(View):
+class OrganisationBase(View):
+    """The fields of an organisation that every view of it shows (the public one, the administrator's)."""
+
     code: str
     name: str
     kind: OrgKind
     country: str
     address: str
     parent_code: str | None
+
+
+class OrganisationView(OrganisationBase):
     contact_points: list[ContactPointView]
     administration_code: str = ""
     is_rcl: bool = Field(False, description="A laboratory designated WCO Regional Customs Laboratory.")

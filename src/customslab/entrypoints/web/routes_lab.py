@@ -134,7 +134,8 @@ def _analysts(request: Request, org_code: str) -> list[tuple[int, str]]:
 def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Response:
     """A sample: its request, custody timeline, tests with results and files, referrals and history."""
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    history = [] if actor.is_requester_only else queries.entity_history(uow_of(request), actor, sample_id)
+    in_progress = actor.sees_work_in_progress
+    history = queries.entity_history(uow_of(request), actor, sample_id) if in_progress else []
     orgs = queries.organisations(uow_of(request))
     labs = [o for o in orgs if o.kind.value in ("central", "local", "rcl")]
     holder = next((o.kind for o in orgs if o.code == actor.org_code), None)
@@ -151,8 +152,8 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
         "reports": reports.reports_for_sample(uow_of(request), actor, sample_id),
         "history": history,
         # The names of the holding laboratory's analysts (an overseeing central laboratory's staff read
-        # a local laboratory's sample); officers see their own organisation's only.
-        "names": _staff_names(request, actor.org_code if actor.is_requester_only else detail.lab_code),
+        # a local laboratory's sample); officers and focal points see their own organisation's only.
+        "names": _staff_names(request, detail.lab_code if in_progress else actor.org_code),
         "analysts": _analysts(request, actor.org_code) if held else [],
         "labs": [o for o in labs if o.code != actor.org_code],
         "can": {
