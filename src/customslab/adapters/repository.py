@@ -55,11 +55,15 @@ RQ = orm.analysis_requests.c
 class SqlRepository(Repository):
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._directory: Directory | None = None
 
     def add(self, obj: Any) -> None:
+        if isinstance(obj, Organisation):
+            self._directory = None
         self.session.add(obj)
 
     def flush(self) -> None:
+        self._directory = None  # an organisation's parent may have changed
         self.session.flush()
 
     def org(self, code: str) -> Organisation | None:
@@ -139,9 +143,12 @@ class SqlRepository(Repository):
         return self.session.scalars(select(Administration).order_by(orm.administrations.c.code)).all()
 
     def directory(self) -> Directory:
-        o = orm.organisations.c
-        rows = self.session.execute(select(o.code, o.administration_code, o.parent_code)).all()
-        return Directory({c: a for c, a, _ in rows}, {c: p for c, _, p in rows})
+        # Read once per unit of work (a page asks several times); a new or flushed organisation drops it.
+        if self._directory is None or any(isinstance(o, Organisation) for o in self.session.dirty):
+            o = orm.organisations.c
+            rows = self.session.execute(select(o.code, o.administration_code, o.parent_code)).all()
+            self._directory = Directory({c: a for c, a, _ in rows}, {c: p for c, _, p in rows})
+        return self._directory
 
     def _relation(
         self, actor: Actor, relation: Relation, directory: Directory, *, of_sample: bool = True
@@ -155,20 +162,24 @@ class SqlRepository(Repository):
             return or_(*(c.in_(sorted(codes)) for c in owners)) if codes else false()
 
         referrals, shares = orm.referrals.c, orm.shares.c
+        # Only the predicate asked for is built: building SQL expressions costs more than running them.
+        match relation:
+            case Relation.MINE:
+                return RQ.requester_id == actor.user_id
+            case Relation.OWN:
+                return owned_by({org})
+            case Relation.CHILD:
+                return owned_by(directory.descendants(org))
+            case Relation.PARENT:
+                return owned_by(directory.ancestors(org))
+            case Relation.REFERRED:
+                return exists().where(
+                    referrals.sample_id == S.id, or_(referrals.from_lab == org, referrals.to_lab == org)
+                )
+            case Relation.SHARED:
+                return exists().where(shares.sample_id == S.id, shares.org_code == org)
         same = owned_by(directory.members_of(directory.administration_of.get(org, "")))
-        predicates: dict[Relation, ColumnElement[bool]] = {
-            Relation.MINE: RQ.requester_id == actor.user_id,
-            Relation.OWN: owned_by({org}),
-            Relation.CHILD: owned_by(directory.descendants(org)),
-            Relation.PARENT: owned_by(directory.ancestors(org)),
-            Relation.REFERRED: exists().where(
-                referrals.sample_id == S.id, or_(referrals.from_lab == org, referrals.to_lab == org)
-            ),
-            Relation.SHARED: exists().where(shares.sample_id == S.id, shares.org_code == org),
-            Relation.SAME_ADMINISTRATION: same,
-            Relation.OTHER_ADMINISTRATION: not_(same),
-        }
-        return predicates[relation]
+        return same if relation is Relation.SAME_ADMINISTRATION else not_(same)
 
     def _visible(self, actor: Actor, kind: Kind = Kind.SAMPLE) -> ColumnElement[bool]:
         """SQL twin of domain.access.can_see for a sample, or a record of `kind` hanging from one."""

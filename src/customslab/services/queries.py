@@ -6,10 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from customslab.domain.access import Actor, Kind, orgs_seen
+from customslab.domain.access import Actor, Kind, orgs_seen, relations_seen
 from customslab.domain.audit import AuditCheckpoint, verify_anchored
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import NotFound, PermissionDenied
+from customslab.domain.model import Sample
 from customslab.services.common import visible_request, visible_sample
 from customslab.services.confidentiality import administration_of, declaration_view_for
 from customslab.services.contract import View
@@ -142,6 +143,14 @@ def lab_queue(
         )
 
 
+def _sees_files(uow: AbstractUnitOfWork, actor: Actor, sample: Sample) -> bool:
+    """Whether the actor sees a seen sample's raw instrument files (Kind.RESULT_FILE); no second query
+    when the table shows them the files wherever it shows them the sample (laboratory staff)."""
+    if relations_seen(actor, Kind.RESULT_FILE) >= relations_seen(actor, Kind.SAMPLE):
+        return True
+    return uow.repo.can_see_sample(actor, sample, Kind.RESULT_FILE)
+
+
 def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleDetail:
     """Everything about one sample the actor may see: request, custody, tests, referrals, history."""
     with uow:
@@ -150,7 +159,7 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
         assert req is not None
         now = uow.clock()
         staff = not actor.is_requester_only
-        files = uow.repo.can_see_sample(actor, sample, Kind.RESULT_FILE)
+        files = _sees_files(uow, actor, sample)
         return SampleDetail.of(
             sample,
             req,
@@ -187,7 +196,7 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
                     TestView.of(
                         t,
                         results_visible_to(actor, t),
-                        show_files=uow.repo.can_see_sample(actor, s, Kind.RESULT_FILE),
+                        show_files=_sees_files(uow, actor, s),
                     )
                     for t in s.tests
                 ],
