@@ -69,3 +69,32 @@ def create_table(
     own = [c.name for c in columns if c.info.get("index")]
     for name, cols in (_named("ix", table, i) for i in [*own, *indexes]):
         op.create_index(op.f(name), table, cols, unique=False)
+
+
+def append_only(*tables: str) -> None:
+    """The append-only triggers 0001 put on the audit trail, on these tables too (0001's PostgreSQL
+    function is reused): UPDATE and DELETE are refused."""
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in tables:
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION customslab_append_only()"
+            )
+            continue
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            )
+
+
+def drop_append_only(*tables: str) -> None:
+    """Undo `append_only` on these tables."""
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in tables:
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            continue
+        for verb in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

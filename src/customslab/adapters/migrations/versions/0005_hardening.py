@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import customslab.adapters.types
-from customslab.adapters.migrations.ddl import create_table, indexed, ref
+from customslab.adapters.migrations.ddl import append_only, create_table, drop_append_only, indexed, ref
 
 revision = "0005_hardening"
 down_revision = "0004_quality"
@@ -82,11 +82,11 @@ def upgrade() -> None:
         sa.Column("signature", sa.String(length=128), nullable=False),
         key="seq",
     )
-    _append_only("audit_checkpoints", "sign_in_events")
+    append_only("audit_checkpoints", "sign_in_events")
 
 
 def downgrade() -> None:
-    _drop_append_only("audit_checkpoints", "sign_in_events")
+    drop_append_only("audit_checkpoints", "sign_in_events")
     op.drop_table("audit_checkpoints")
     op.drop_table("sign_in_events")
     op.drop_table("sessions")
@@ -102,30 +102,3 @@ def downgrade() -> None:
     for table in reversed(VERSIONED):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("row_version")
-
-
-def _append_only(*tables: str) -> None:
-    """The triggers 0001 put on the audit trail, on these tables too (its function is reused)."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in tables:
-        if postgres:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION customslab_append_only()"
-            )
-            continue
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-
-
-def _drop_append_only(*tables: str) -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in tables:
-        if postgres:
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            continue
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import customslab.adapters.types
-from customslab.adapters.migrations.ddl import create_table, ref
+from customslab.adapters.migrations.ddl import append_only, create_table, drop_append_only, ref
 
 revision = "0006_administrations"
 down_revision = "0005_hardening"
@@ -87,11 +87,11 @@ def upgrade() -> None:
         ref("request_id", sa.Integer(), "analysis_requests.id", nullable=False, index=True),
         unique=[("uq_declaration_releases_field", ["request_id", "administration_code", "field_name"])],
     )
-    _append_only("declaration_releases")
+    append_only("declaration_releases")
 
 
 def downgrade() -> None:
-    _drop_append_only("declaration_releases")
+    drop_append_only("declaration_releases")
     op.drop_table("declaration_releases")
     with op.batch_alter_table("analysis_requests", schema=None) as batch_op:
         batch_op.drop_constraint(
@@ -108,26 +108,3 @@ def downgrade() -> None:
         batch_op.drop_column("rcl_region")
         batch_op.drop_column("administration_code")
     op.drop_table("administrations")
-
-
-def _append_only(table: str) -> None:
-    """The append-only triggers of 0001's audit trail (its PostgreSQL function is reused)."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION customslab_append_only()"
-        )
-        return
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        )
-
-
-def _drop_append_only(table: str) -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        return
-    for verb in ("update", "delete"):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
