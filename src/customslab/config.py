@@ -50,6 +50,24 @@ class Settings(BaseSettings):
     #: older than this (0: at every such commit); entries newer than it are not yet anchored.
     audit_checkpoint_seconds: int = Field(default=60, ge=0)
 
+    #: Federation: this deployment's base URL as partners reach it (named in the messages it sends).
+    public_url: str = ""
+    #: The directory of this deployment's Ed25519 federation keys (PEM, one file per key, readable by
+    #: the owner only). Like the audit key, keep it off the database's volume. Defaults to
+    #: federation-keys/ beside the file store; outside production a missing key is created on first use.
+    federation_key_dir: Path | None = None
+    #: A failed delivery is retried after base·2^(n−1) seconds (with jitter), at most `cap` apart.
+    federation_retry_base_seconds: float = Field(default=5.0, gt=0)
+    federation_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    #: How long a partner may take to answer one delivery.
+    federation_timeout_seconds: float = Field(default=15.0, gt=0)
+    #: The largest message received (a report's PDF travels inside its bundle).
+    federation_max_message_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    #: `serve` and `demo` deliver the outbox from a thread of their own unless this is off (then run
+    #: `customslab worker`); the worker looks for due messages this often.
+    worker_in_process: bool = True
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
         if self.mode == "production" and (self.secret_key == INSECURE_SECRET or len(self.secret_key) < 32):
@@ -67,6 +85,10 @@ class Settings(BaseSettings):
                 "database's volume; `customslab audit new-key` creates one) outside demo, dev and test mode"
             )
         return self
+
+    def federation_key_path(self) -> Path:
+        """The federation keys' directory: the configured one, or federation-keys/ beside the file store."""
+        return self.federation_key_dir or self.file_store.parent / "federation-keys"
 
     def audit_key_path(self) -> Path:
         """The audit signing key's file: the configured one, or audit-key.pem beside the file store."""

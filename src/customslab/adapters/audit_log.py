@@ -27,7 +27,8 @@ from customslab.domain.audit import GENESIS_HASH, AuditCheckpoint, AuditRecord, 
 
 SECRET_COLUMNS = {"password_hash", "token_hash"}
 #: Bookkeeping that would flood the trail: a session's last activity (its start and end are audited).
-UNAUDITED_COLUMNS = {"last_seen_at"}
+#: A federation message's bytes are kept on its own row (the trail records its sha256).
+UNAUDITED_COLUMNS = {"last_seen_at", "body", "payload"}
 #: Arbitrary constant identifying the audit chain's advisory lock in PostgreSQL.
 AUDIT_LOCK_KEY = 7_402_117
 

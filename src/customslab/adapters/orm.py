@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
-from customslab.adapters import joint_tables, quality_tables
+from customslab.adapters import federation_tables, joint_tables, quality_tables
 from customslab.adapters.tables_base import keyed_table, metadata, row_version
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
@@ -344,6 +344,7 @@ AUDITED = (
     }
     | quality_tables.QUALITY_TABLE_NAMES
     | joint_tables.JOINT_TABLE_NAMES
+    | federation_tables.FEDERATION_TABLE_NAMES
 )
 
 
@@ -403,6 +404,7 @@ def start_mappers() -> None:
     )
     quality_tables.map_quality(reg)
     joint_tables.map_joint(reg)
+    federation_tables.map_federation(reg)
     # Configure now, not at the first query: until then a mapped class's attributes are half set up,
     # and reading one on a record made before mapping (the demo network's) fails.
     reg.configure()

@@ -31,6 +31,7 @@ from customslab.domain.model import (
     UserSession,
 )
 from customslab.domain.quality.report import ReportData
+from customslab.services.federation_ports import FederationRepository
 from customslab.services.quality_ports import QualityRepository
 
 
@@ -300,6 +301,7 @@ class AbstractUnitOfWork(abc.ABC):
 
     repo: Repository = field(init=False)
     quality: QualityRepository = field(init=False)
+    federation: FederationRepository = field(init=False)
     files: FileStore = field(init=False)
     reports: ReportRenderer = field(init=False)
     clock: Callable[[], datetime] = field(init=False)
