@@ -63,10 +63,19 @@ class Settings(BaseSettings):
     federation_timeout_seconds: float = Field(default=15.0, gt=0)
     #: The largest message received (a report's PDF travels inside its bundle).
     federation_max_message_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
-    #: `serve` and `demo` deliver the outbox from a thread of their own unless this is off (then run
-    #: `customslab worker`); the worker looks for due messages this often.
-    worker_in_process: bool = True
+    #: The served application (`serve`, `demo`, `uvicorn --factory customslab.entrypoints.asgi:app`)
+    #: delivers the outbox from a thread of its own, started and stopped with it. Unset: on in every mode
+    #: but test (so that a test's `TestClient(app)` starts no thread); true: on in test mode too; false:
+    #: off, and `customslab worker` delivers instead. Several processes may deliver at once on PostgreSQL
+    #: (each message is locked while it is sent); on SQLite, keep to one: the in-process worker or one
+    #: `customslab worker` (a message sent twice is harmless, the partner answers 409, but it is waste).
+    worker_in_process: bool | None = None
+    #: The worker looks for due messages this often (and again at once after a pass that sent some).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+
+    def delivers_in_process(self) -> bool:
+        """Whether the served application runs the outbox worker in a thread (see `worker_in_process`)."""
+        return self.mode != "test" if self.worker_in_process is None else self.worker_in_process
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -6,11 +6,23 @@ import hashlib
 import itertools
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from customslab.domain.access import Actor, Directory, Kind, can_see, sample_holding
 from customslab.domain.audit import AuditRecord
 from customslab.domain.enums import OPEN_STATES, State
+from customslab.domain.federation import (
+    FederatedLink,
+    FederationKey,
+    InboxMessage,
+    OutboxMessage,
+    OutboxState,
+    Partner,
+    ReceivedReport,
+    Refusal,
+    SharedCopy,
+    SharedKind,
+)
 from customslab.domain.joint_analysis import JointAnalysis, joint_holding
 from customslab.domain.model import (
     Administration,
@@ -25,6 +37,7 @@ from customslab.domain.model import (
     Share,
     User,
 )
+from customslab.services.federation_ports import FederationRepository
 from customslab.services.ports import (
     AbstractUnitOfWork,
     DashboardRow,
@@ -38,6 +51,8 @@ from customslab.services.ports import (
     UploadTooLarge,
 )
 from customslab.services.quality_ports import E, QualityRepository
+
+F = TypeVar("F")
 
 
 class FakeReportRenderer(ReportRenderer):
@@ -339,6 +354,145 @@ class FakeQualityRepository(QualityRepository):
         ]
 
 
+class FakeFederationRepository(FederationRepository):
+    """Federation records in lists, as the SQL repository keeps them in tables (no row locks)."""
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
+        self.ids = itertools.count(1)
+
+    def _all(self, cls: type[F]) -> list[F]:
+        return [o for o in self.objects if isinstance(o, cls)]
+
+    def add(self, obj: object) -> None:
+        if getattr(obj, "id", 0) is None:
+            obj.id = next(self.ids)  # type: ignore[attr-defined]
+        self.objects.append(obj)
+
+    def partner(self, administration_code: str) -> Partner | None:
+        return next((p for p in self._all(Partner) if p.administration_code == administration_code), None)
+
+    def partners(self) -> Sequence[Partner]:
+        return sorted(self._all(Partner), key=lambda p: p.administration_code)
+
+    def keys_of(self, administration_code: str) -> Sequence[FederationKey]:
+        keys = [k for k in self._all(FederationKey) if k.administration_code == administration_code]
+        return sorted(keys, key=lambda k: (k.valid_from, k.id or 0))
+
+    def next_seq(self, partner_code: str, stream: str) -> int:
+        seqs = [
+            m.seq for m in self._all(OutboxMessage) if (m.partner_code, m.stream) == (partner_code, stream)
+        ]
+        return max(seqs, default=0) + 1
+
+    def outbox_message(self, message_pk: int) -> OutboxMessage | None:
+        return next((m for m in self._all(OutboxMessage) if m.id == message_pk), None)
+
+    def outbox(
+        self, state: OutboxState | None, partner_code: str | None, limit: int, offset: int
+    ) -> tuple[list[OutboxMessage], int]:
+        found = [
+            m
+            for m in reversed(self._all(OutboxMessage))
+            if state in (None, m.state) and partner_code in (None, m.partner_code)
+        ]
+        return found[offset : offset + limit], len(found)
+
+    def claim_due(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[OutboxMessage]:
+        waiting = [m for m in self._all(OutboxMessage) if m.state is not OutboxState.DELIVERED]
+        active = {p.administration_code for p in self._all(Partner) if p.active}
+        heads = [
+            m
+            for m in waiting
+            if m.state is OutboxState.PENDING
+            and m.next_attempt_at <= now
+            and m.partner_code in active
+            and m.partner_code not in exclude
+            and not any(
+                o.partner_code == m.partner_code and o.stream == m.stream and o.seq < m.seq for o in waiting
+            )
+        ]
+        return sorted(heads, key=lambda m: (m.next_attempt_at, m.id or 0))[:limit]
+
+    def wake(self, partner_code: str, now: datetime) -> int:
+        woken = [
+            m
+            for m in self._all(OutboxMessage)
+            if m.partner_code == partner_code
+            and m.state is OutboxState.PENDING
+            and m.next_attempt_at > now
+            and (m.attempts == 0 or m.last_error.startswith("no answer"))
+        ]
+        for m in woken:
+            m.next_attempt_at = now
+        return len(woken)
+
+    def outbox_counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in OutboxState}
+        for m in self._all(OutboxMessage):
+            counts[m.state.value] += 1
+        return counts
+
+    def inbox_message(self, message_id: str) -> InboxMessage | None:
+        return next((m for m in self._all(InboxMessage) if m.message_id == message_id), None)
+
+    def last_seq(self, partner_code: str, stream: str) -> int:
+        seqs = [
+            m.seq for m in self._all(InboxMessage) if (m.partner_code, m.stream) == (partner_code, stream)
+        ]
+        return max(seqs, default=0)
+
+    def inbox(self, limit: int, offset: int) -> tuple[list[InboxMessage], int]:
+        found = list(reversed(self._all(InboxMessage)))
+        return found[offset : offset + limit], len(found)
+
+    def refusals(self, limit: int) -> list[Refusal]:
+        return list(reversed(self._all(Refusal)))[:limit]
+
+    def link(self, partner_code: str, direction: str, remote_ref: str) -> FederatedLink | None:
+        wanted = (partner_code, direction, remote_ref)
+        return next(
+            (
+                lk
+                for lk in self._all(FederatedLink)
+                if (lk.partner_code, lk.direction, lk.remote_ref) == wanted
+            ),
+            None,
+        )
+
+    def links_for_sample(self, sample_id: int) -> Sequence[FederatedLink]:
+        return [lk for lk in self._all(FederatedLink) if lk.sample_id == sample_id]
+
+    def links_for_request(self, request_id: int) -> Sequence[FederatedLink]:
+        return [lk for lk in self._all(FederatedLink) if lk.request_id == request_id]
+
+    def received_reports(self, sample_ids: Sequence[int]) -> list[ReceivedReport]:
+        return [r for r in self._all(ReceivedReport) if r.sample_id in sample_ids]
+
+    def received_report_by_code(
+        self, verification_code: str, pdf_sha256: str | None = None
+    ) -> ReceivedReport | None:
+        found = [r for r in self._all(ReceivedReport) if r.verification_code == verification_code]
+        exact = [r for r in found if r.pdf_sha256 == pdf_sha256]
+        return (exact or found)[-1] if found else None
+
+    def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:
+        found = [c for c in reversed(self._all(SharedCopy)) if kind in (None, c.kind)]
+        return found[offset : offset + limit], len(found)
+
+    def shared_copy(self, copy_id: int) -> SharedCopy | None:
+        return next((c for c in self._all(SharedCopy) if c.id == copy_id), None)
+
+    def shared_copy_of(
+        self, partner_code: str, kind: SharedKind, origin_ref: str, version: str
+    ) -> SharedCopy | None:
+        wanted = (partner_code, kind, origin_ref, version)
+        return next(
+            (c for c in self._all(SharedCopy) if (c.partner_code, c.kind, c.origin_ref, c.version) == wanted),
+            None,
+        )
+
+
 class FakeUnitOfWork(AbstractUnitOfWork):
     """Shares one repository across uses, like a database would; records commits."""
 
@@ -350,6 +504,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
     ) -> None:
         self.repo = repo or FakeRepository()
         self.quality = quality or FakeQualityRepository()
+        self.federation = FakeFederationRepository()
         self.files = FakeFileStore()
         self.reports = FakeReportRenderer()
         self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, not_, select, update
+from sqlalchemy import and_, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from customslab.adapters.federation_tables import (
@@ -34,6 +34,8 @@ from customslab.domain.federation import (
 )
 from customslab.services.federation_ports import FederationRepository
 
+#: How `services.federation_delivery` starts the last error of an attempt that got no answer.
+NO_ANSWER = "no answer"
 O = federation_outbox.c  # noqa: E741 - the outbox's columns, read often below
 
 
@@ -81,7 +83,7 @@ class SqlFederationRepository(FederationRepository):
         ).all()
         return list(rows), int(total or 0)
 
-    def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+    def claim_due(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[OutboxMessage]:
         earlier = aliased(federation_outbox)
         # The head of its stream: no message of the same stream to the same partner waits before it
         # (a failed one holds its stream back too, so nothing overtakes it).
@@ -106,6 +108,7 @@ class SqlFederationRepository(FederationRepository):
         stmt = (
             select(OutboxMessage)
             .where(and_(O.state == OutboxState.PENDING, O.next_attempt_at <= now, head, active))
+            .where(O.partner_code.not_in(sorted(exclude)) if exclude else true())
             .order_by(O.next_attempt_at, O.id)
             .limit(limit)
         )
@@ -118,6 +121,7 @@ class SqlFederationRepository(FederationRepository):
         result = self.session.execute(
             update(federation_outbox)
             .where(O.partner_code == partner_code, O.state == OutboxState.PENDING, O.next_attempt_at > now)
+            .where(or_(O.attempts == 0, O.last_error.startswith(NO_ANSWER, autoescape=True)))
             .values(next_attempt_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -178,9 +182,15 @@ class SqlFederationRepository(FederationRepository):
         stmt = select(ReceivedReport).where(c.sample_id.in_(list(sample_ids))).order_by(c.id)
         return list(self.session.scalars(stmt).all())
 
-    def received_report_by_code(self, verification_code: str) -> ReceivedReport | None:
+    def received_report_by_code(
+        self, verification_code: str, pdf_sha256: str | None = None
+    ) -> ReceivedReport | None:
         c = federation_received_reports.c
         stmt = select(ReceivedReport).where(c.verification_code == verification_code).order_by(c.id.desc())
+        if pdf_sha256 is not None:
+            exact = self.session.scalars(stmt.where(c.pdf_sha256 == pdf_sha256)).first()
+            if exact is not None:
+                return exact
         return self.session.scalars(stmt).first()
 
     def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:

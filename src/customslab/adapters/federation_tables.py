@@ -115,7 +115,7 @@ federation_links = keyed_table(
     Column("direction", String(4), nullable=False),
     Column("remote_ref", String(200), nullable=False),
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
-    Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False),
+    Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False, index=True),
     Column("referral_id", Integer, ForeignKey("referrals.id"), nullable=True),
     Column("status", _enum(f.TaskStatus), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -63,6 +63,7 @@ class Action(StrEnum):
     VIEW_DASHBOARD = "view the network dashboard"
     OPEN_JOINT_ANALYSIS = "open a joint analysis"
     CONSOLIDATE_JOINT_ANALYSIS = "write a joint analysis's consolidated opinion"
+    READ_SHARED_KNOWLEDGE = "read the knowledge partner deployments shared"
 
 
 OFFICERS = frozenset({R.REQUESTER, R.SUPERVISOR})
@@ -90,6 +91,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_DASHBOARD: frozenset({R.LAB_MANAGER, R.NETWORK_COORDINATOR, R.ADMIN, R.REVIEWER}),
     Action.OPEN_JOINT_ANALYSIS: frozenset({R.NETWORK_COORDINATOR}),
     Action.CONSOLIDATE_JOINT_ANALYSIS: frozenset({R.NETWORK_COORDINATOR}),
+    # Methods, spectra and precedents partners published under a licence: network knowledge, like the
+    # versions published on this server, for the laboratories and the administrators who run partners.
+    Action.READ_SHARED_KNOWLEDGE: LAB_STAFF | {R.NETWORK_COORDINATOR, R.ADMIN},
 }
 
 

@@ -10,6 +10,9 @@ the ordinary use case. This module is pure: it names no FHIR, HTTP or SQL type.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -404,6 +407,31 @@ def check_base_url(url: str) -> str:
     if len(cleaned) > 300:
         raise ValidationFailed("A partner's base URL is at most 300 characters.", "base_url")
     return cleaned
+
+
+#: Base64 of 32 bytes: 43 characters and one '=' (the last character carries 4 bits, the rest 0).
+PUBLIC_KEY_PATTERN = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"
+
+
+def check_public_key(public_key: str) -> str:
+    """An Ed25519 public key as it travels: base64 (standard alphabet, padded) of its 32 raw bytes."""
+    cleaned = public_key.strip()
+    try:
+        raw = base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32 or base64.b64encode(raw).decode() != cleaned:
+        raise ValidationFailed(
+            "A public key is the base64 of its 32 raw bytes (44 characters ending in '='), as "
+            "`customslab federation key` prints it.",
+            "public_key",
+        )
+    return cleaned
+
+
+def public_key_id(public_key: str) -> str:
+    """A key's id: the first 32 hex digits of the SHA-256 of its 32 raw bytes."""
+    return hashlib.sha256(base64.b64decode(check_public_key(public_key))).hexdigest()[:32]
 
 
 def envelope_to_plain(envelope: Envelope) -> dict[str, Any]:

@@ -348,6 +348,14 @@ def _register_engines() -> None:
     from customslab.entrypoints.cli_directory import init_command
 
     app.command("init")(init_command)
+    from customslab.entrypoints.cli_federation import federation_app
+
+    app.add_typer(federation_app, name="federation")
+    from customslab.entrypoints.cli_worker import messages_command, retry_command, worker_command
+
+    app.command("worker")(worker_command)
+    federation_app.command("messages")(messages_command)
+    federation_app.command("retry")(retry_command)
 
 
 _register_engines()

@@ -20,6 +20,7 @@ def verify(
     database_url: DatabaseOption = None,
 ) -> None:
     """Print ISSUED, SUPERSEDED or UNKNOWN for a report PDF (exit 0, 1 or 2)."""
+    from customslab.adapters.federation.gate import FhirMessageGate
     from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
     from customslab.services import reports
 
@@ -29,7 +30,9 @@ def verify(
     db = Database(settings.database_url)
     try:
         verdict = reports.verify_report(
-            SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)), file.read_bytes()
+            SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store)),
+            file.read_bytes(),
+            FhirMessageGate().report_signature_valid,
         )
     finally:
         db.dispose()
@@ -42,6 +45,8 @@ def verify(
         line += f", {verdict.laboratory}, issued {issued}"
         if status == "superseded" and verdict.superseded_by:
             line += f"; superseded by version {verdict.superseded_by.version}"
+        if verdict.received_from:
+            line += f"; received from {verdict.received_from}'s server, {verdict.signed_by}"
         if verdict.identical_file is False:
             line += " (the file differs from the one issued: compare it with the laboratory's copy)"
         typer.echo(line)

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from customslab.domain.access import Action, Actor
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
+from customslab.domain.federation import TaskStatus
 from customslab.domain.model import AnalysisTest, Attachment, Result, Sample
 from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
 from customslab.domain.quality.equipment import assert_usable
@@ -26,6 +27,7 @@ from customslab.services.contract import (
     Text,
     record_of,
 )
+from customslab.services.federation_referrals import notify_partner
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
 from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
 from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
@@ -154,7 +156,10 @@ def own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[
         test.analyst_id = actor.user_id
         test.move(State.IN_ANALYSIS)
     if sample.state in (State.RECEIVED, State.RETEST):
+        first = sample.state is State.RECEIVED
         sample.move(State.IN_ANALYSIS, uow.clock())
+        if first:
+            notify_partner(uow, sample, TaskStatus.IN_PROGRESS)
     if test.state is not State.IN_ANALYSIS:
         raise ValidationFailed(
             "Results can only be changed while the test is in analysis; "

@@ -11,6 +11,7 @@ from customslab.domain.access import Action, Actor
 from customslab.domain.codes import DECLARED_HS_PATTERN, hs_code_digits, normalise_hs_code
 from customslab.domain.enums import CustodyKind, OrgKind, Priority, Reason, ReferralState, State
 from customslab.domain.errors import NotFound, ValidationFailed
+from customslab.domain.federation import TaskStatus
 from customslab.domain.model import AnalysisRequest, CustodyEvent, Organisation, Sample
 from customslab.services.common import acting, acting_on_sample, next_lab_sample_id, visible_request
 from customslab.services.confidentiality import declaration_view_for
@@ -27,6 +28,7 @@ from customslab.services.contract import (
     View,
     record_of,
 )
+from customslab.services.federation_referrals import notify_partner
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import RequestView, SampleSummary
 
@@ -262,6 +264,8 @@ def receive_sample(
             if referral.to_lab == actor.org_code and referral.accepted_at is None:
                 referral.state = ReferralState.ACCEPTED
                 referral.accepted_at = now
+        note = "; ".join(p for p in (f"condition: {sample.condition_on_receipt}", cmd.note) if p)
+        notify_partner(uow, sample, TaskStatus.ACCEPTED, seal_intact=cmd.seal_intact, custody_note=note)
         uow.commit()
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
@@ -300,6 +304,7 @@ def reject_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
     """Refuse a sample (broken seal, wrong item...) with a reason the officer will read."""
     with acting_on_sample(uow, actor, Action.REJECT_SAMPLE, sample_id, reason) as sample:
         sample.move(State.REJECTED, uow.clock(), reason)
+        notify_partner(uow, sample, TaskStatus.REJECTED, reason=reason)
         uow.commit()
         return SampleState.of_record(sample, reason=reason)
 
@@ -311,6 +316,7 @@ def cancel_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, reason:
         for t in sample.tests:
             if t.state not in (State.CANCELLED, State.APPROVED, State.REPORTED, State.ARCHIVED):
                 t.move(State.CANCELLED, reason)
+        notify_partner(uow, sample, TaskStatus.CANCELLED, reason=reason)
         uow.commit()
         return SampleState.of_record(sample)
 

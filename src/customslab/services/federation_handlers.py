@@ -19,4 +19,17 @@ def handlers() -> dict[MessageKind, Handler]:
     """Each message kind's handler (imported here so that the use-case modules need not know each other)."""
     found: dict[MessageKind, Handler] = {}
     # Each federation use-case module adds its handlers below, one line each.
+    from customslab.services import federation_partners
+
+    found[MessageKind.KEY_ROTATED] = federation_partners.on_key_rotated
+    from customslab.services import federation_shared
+
+    found[MessageKind.KNOWLEDGE_SHARED] = federation_shared.on_knowledge_shared
+    from customslab.services import federation_referral_handlers as referrals
+
+    found[MessageKind.REFERRAL_REQUESTED] = referrals.referral_requested
+    found[MessageKind.TASK_STATUS] = referrals.task_status_changed
+    from customslab.services import federation_referral_replies as replies
+
+    found[MessageKind.RESULTS_ISSUED] = replies.results_issued
     return found

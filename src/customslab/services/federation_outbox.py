@@ -66,5 +66,5 @@ def enqueue(uow: AbstractUnitOfWork, partner_code: str, stream: str, body: Body)
 
 
 def broadcast(uow: AbstractUnitOfWork, stream: str, body: Body) -> list[OutboxMessage]:
-    """Write the same message to every active partner (published knowledge, a new key)."""
+    """Write the same message to every active partner (published knowledge; a new key goes to all)."""
     return [enqueue(uow, p.administration_code, stream, body) for p in uow.federation.partners() if p.active]

@@ -8,10 +8,10 @@ the inbox route), never inside a use case: a use case only writes an outbox row.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from customslab.domain.federation import (
     Envelope,
@@ -61,13 +61,16 @@ class FederationRepository(abc.ABC):
         """Messages, newest first, and how many match in all."""
 
     @abc.abstractmethod
-    def claim_due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Pending messages due by `now` to active partners, each the first undelivered of its stream,
-        locked for this transaction so that no other worker takes them (SKIP LOCKED on PostgreSQL)."""
+    def claim_due(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[OutboxMessage]:
+        """Pending messages due by `now` to active partners (but those in `exclude`), each the first
+        undelivered of its stream, locked for this transaction so that no other worker takes them (SKIP
+        LOCKED on PostgreSQL)."""
 
     @abc.abstractmethod
     def wake(self, partner_code: str, now: datetime) -> int:
-        """Make the partner's waiting messages due now (it answered again); how many were."""
+        """Make the partner's waiting messages due now (it answered again); how many were. Only those
+        never tried, or whose last attempt got no answer: one it answered (5xx, 425, 429, 403) waits
+        out its backoff."""
 
     @abc.abstractmethod
     def outbox_counts(self) -> dict[str, int]:
@@ -102,7 +105,11 @@ class FederationRepository(abc.ABC):
         """Reports received for these samples, oldest first."""
 
     @abc.abstractmethod
-    def received_report_by_code(self, verification_code: str) -> ReceivedReport | None: ...
+    def received_report_by_code(
+        self, verification_code: str, pdf_sha256: str | None = None
+    ) -> ReceivedReport | None:
+        """The report received with this code: the newest whose file is `pdf_sha256`, when one is, else
+        the newest with the code (two partners may print the same code)."""
 
     @abc.abstractmethod
     def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:
@@ -119,6 +126,17 @@ class FederationRepository(abc.ABC):
 
 class MalformedMessage(ValueError):
     """A received message that is not a well-formed, signed customslab FHIR bundle (the reason says why)."""
+
+
+#: How much of a value a partner claims (a sender, a key id, a type) a refusal's reason shows.
+SHOWN_CHARS = 40
+
+
+def shown(value: object) -> str:
+    """A claimed value for a refusal's reason or a log line: quoted by `repr` (so a newline cannot forge
+    a line) and cut to its first `SHOWN_CHARS` characters."""
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text[:SHOWN_CHARS] + "…" if len(text) > SHOWN_CHARS else text)
 
 
 @dataclass(frozen=True)
@@ -151,3 +169,41 @@ class MessageGate(abc.ABC):
     @abc.abstractmethod
     def report_signature_valid(self, statement: bytes, signature: str, public_key: str) -> bool:
         """Whether `signature` (base64) is an Ed25519 signature of `statement` by `public_key`."""
+
+
+@dataclass(frozen=True)
+class DeliveryAnswer:
+    """What a partner answered to one delivery: its HTTP status (None when none came) and why."""
+
+    status: int | None
+    detail: str
+
+
+class Courier(abc.ABC):
+    """The edge that carries a signed bundle to a partner deployment (HTTP in `adapters/federation`)."""
+
+    @abc.abstractmethod
+    def deliver(self, base_url: str, body: bytes) -> DeliveryAnswer:
+        """POST the bundle to the partner's inbox; never raises for a network failure (status None)."""
+
+
+@dataclass(frozen=True)
+class EncodedMessage:
+    """A message as it travels: the signed bundle's JSON text, and the sha256 of its UTF-8 bytes."""
+
+    body: str
+    sha256: str
+
+
+class MessageEncoder(Protocol):
+    """Encodes and signs an envelope (built at the edge from the deployment's key and public URL).
+
+    Encoding makes a message's bytes, stored on its outbox row and resent as they are; `signed_with`
+    tells the worker which key signed stored bytes, so that it signs the message again (same id and
+    envelope) once that key has ended: partners refuse what an ended key signed."""
+
+    def __call__(self, envelope: Envelope) -> EncodedMessage: ...
+
+    def signed_with(self, body: str) -> str | None:
+        """The id of the key that signed `body` (bytes this encoder made); None when it cannot tell."""
+        ...

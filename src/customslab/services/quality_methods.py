@@ -208,18 +208,30 @@ def _adopt(uow: UoW, actor: Actor, source: MethodEntry, _: NoInput) -> MethodEnt
     """
     if source.lab_code == actor.org_code:
         raise Conflict("This method is already in your laboratory's catalogue.")
-    code, version = source.method_code, source.version
+    origin = MethodOrigin(published_by=source.lab_code, adopted_from_version=source.version)
+    return adopt_as_draft(uow, actor, source.method, origin, adopted_from_id=source.id)
+
+
+def adopt_as_draft(
+    uow: UoW, actor: Actor, method: MethodVersion, origin: MethodOrigin, adopted_from_id: int | None = None
+) -> MethodEntry:
+    """Inside a unit of work: `method` added to the actor's laboratory catalogue as a draft that records
+    its origin (a version published on this server, or one a partner deployment shared).
+
+    The approval and any supersession were the publisher's; the laboratory verifies and validates anew.
+    """
+    code, version = method.method_id, method.version
     _refuse_second_copy(uow, actor, code, version, "is already in your catalogue")
-    method = replace(
-        source.method,
+    draft = replace(
+        method,
         status=MethodStatus.DRAFT,
         approved_by=None,
         approved_at=None,
         superseded_by=None,
-        origin=MethodOrigin(published_by=source.lab_code, adopted_from_version=version),
+        origin=origin,
     )
     copy = MethodEntry(
-        actor.org_code, code, version, method, actor.username, uow.clock(), adopted_from_id=source.id
+        actor.org_code, code, version, draft, actor.username, uow.clock(), adopted_from_id=adopted_from_id
     )
     uow.quality.add(copy)
     return copy

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field
+
 from customslab.domain.access import Actor, Kind, orgs_seen, relations_seen
 from customslab.domain.audit import AuditCheckpoint, verify_anchored
 from customslab.domain.enums import Role, State
@@ -14,6 +16,11 @@ from customslab.domain.model import Sample
 from customslab.services.common import visible_request, visible_sample
 from customslab.services.confidentiality import administration_of, declaration_view_for
 from customslab.services.contract import View
+from customslab.services.federation_referral_views import (
+    ExternalReferral,
+    external_referrals_of_request,
+    external_referrals_of_sample,
+)
 from customslab.services.ports import AbstractUnitOfWork, AuditAnchor, QueueFilter
 from customslab.services.views import (
     CustodyView,
@@ -63,6 +70,9 @@ class SampleDetail(SampleSummary):
     custody: list[CustodyView]
     referrals: list[ReferralView]
     held_by_me: bool
+    external_referrals: list[ExternalReferral] = Field(
+        default_factory=list, description="The sample's referrals to or from a partner's server."
+    )
 
 
 class SampleWithTests(SampleSummary):
@@ -71,6 +81,10 @@ class SampleWithTests(SampleSummary):
 
 class RequestDetail(RequestView):
     samples: list[SampleWithTests]
+    external_referrals: list[ExternalReferral] = Field(
+        default_factory=list,
+        description="Its samples' referrals to or from a partner's server, with the reports received.",
+    )
 
 
 class RequestListItem(RequestView):
@@ -130,12 +144,26 @@ def lab_queue(
         rows, total = uow.repo.queue(actor, lab, flt)
         now = uow.clock()
         names = {o.code: o.name for o in uow.repo.orgs()}
+        own = uow.repo.directory().administration_of.get(lab)
+
+        def came_from(adm: str) -> str | None:
+            return adm if adm and adm != own else None
+
         return QueuePage(
             lab_code=lab,
             total=total,
             limit=flt.limit,
             offset=flt.offset,
-            items=[SampleSummary.of(r.sample, r.request, now.date(), now) for r in rows],
+            items=[
+                SampleSummary.of(
+                    r.sample,
+                    r.request,
+                    now.date(),
+                    now,
+                    from_administration=came_from(r.request.administration_code),
+                )
+                for r in rows
+            ],
             labs=[
                 QueueLab(code=code, name=names.get(code, code))
                 for code in sorted(scope, key=lambda c: (c != actor.org_code, c))
@@ -178,6 +206,7 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
             custody=[CustodyView.of(e) for e in sample.custody] if staff else [],
             referrals=[ReferralView.of_record(r) for r in uow.repo.referrals_for(sample_id)],
             held_by_me=sample.lab_code == actor.org_code,
+            external_referrals=external_referrals_of_sample(uow, actor, sample_id),
         )
 
 
@@ -204,7 +233,13 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
             for s in req.samples
             if uow.repo.can_see_sample(actor, s)
         ]
-        return RequestDetail.of(req, now.date(), declaration_view_for(uow, actor, req), samples=samples)
+        return RequestDetail.of(
+            req,
+            now.date(),
+            declaration_view_for(uow, actor, req),
+            samples=samples,
+            external_referrals=external_referrals_of_request(uow, actor, req),
+        )
 
 
 def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> RequestPage:

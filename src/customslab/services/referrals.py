@@ -9,6 +9,7 @@ from customslab.domain.enums import CustodyKind, ReferralState, State
 from customslab.domain.errors import Conflict, NotFound, ValidationFailed
 from customslab.domain.model import CustodyEvent, Referral, Sample, Share, referral_kind_for
 from customslab.domain.workflow import check_referable
+from customslab.services import federation_referrals
 from customslab.services.cases import active_org
 from customslab.services.common import acting, acting_on_sample, held_sample, next_lab_sample_id
 from customslab.services.contract import Command, Positive, SampleUnit, Text, View
@@ -78,6 +79,7 @@ def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Ref
         )
         uow.repo.add(referral)
         uow.repo.flush()
+        federation_referrals.referral_sent(uow, target, referral)
         uow.commit()
         return ReferralView.of_record(referral, lab_sample_id=target.lab_sample_id)
 

@@ -24,6 +24,8 @@ from customslab.domain.quality.report import ReportData, short_code
 from customslab.services.common import acting, visible_sample
 from customslab.services.confidentiality import WITHHELD_NOTE, declaration_view_for, fields_seen_at
 from customslab.services.contract import Command, Text, View
+from customslab.services.federation_received import ReceivedCheck, ReportSignatureCheck, check_received
+from customslab.services.federation_referrals import report_issued
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import IssuedReport, MethodEntry
 
@@ -104,6 +106,19 @@ class Verdict(View):
     superseded_at: datetime | None = None
     identical_file: bool | None = Field(
         default=None, description="Whether an uploaded file is byte for byte the PDF that was issued."
+    )
+    received_from: str | None = Field(
+        default=None,
+        description="For a report a partner's laboratory issued on a sample referred to it: the partner's "
+        "administration (the report is in the register of received reports, not of issued ones).",
+    )
+    signed_by: str | None = Field(
+        default=None,
+        description="For a received report: who signed it and whether the signature holds "
+        "('signed by JPC key 3f…: valid').",
+    )
+    signature_valid: bool | None = Field(
+        default=None, description="For a received report: whether the issuing deployment's signature holds."
     )
 
 
@@ -275,6 +290,7 @@ def issue_report(
             if t.state is State.APPROVED:
                 t.move(State.REPORTED)
         sample.move(State.REPORTED, now)
+        report_issued(uow, sample, entry)
         uow.commit()
         return ReportView.of(entry)
 
@@ -301,6 +317,7 @@ def amend_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int, cmd: Repo
         new = _store(uow, actor, data, old.sample_id)
         new.supersedes_id, new.amendment_reason = old.id, cmd.reason
         old.superseded_by_id, old.superseded_at = new.id, uow.clock()
+        report_issued(uow, sample, new)
         uow.commit()
         return ReportView.of(new)
 
@@ -359,12 +376,22 @@ def reports_for_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) ->
         return [ReportView.of(e) for e in uow.quality.find(IssuedReport, sample_id=sample_id)]
 
 
-def verify_code(uow: AbstractUnitOfWork, code: str) -> Verdict:
-    """What the register says about a verification code: issued, superseded or unknown."""
+def verify_code(
+    uow: AbstractUnitOfWork,
+    code: str,
+    check: ReportSignatureCheck | None = None,
+    pdf_sha256: str | None = None,
+) -> Verdict:
+    """What the register says about a verification code: issued, superseded or unknown. A report received
+    from a partner's laboratory is found too (the one whose file is `pdf_sha256`, when given, as two
+    partners may print the same code); `check` verifies its issuer's signature."""
     with uow:
         found = uow.quality.find(IssuedReport, verification_code=code.strip().lower())
         if not found:
-            return Verdict(status="unknown", verification_code=code)
+            received = check_received(uow, code.strip().lower(), check, pdf_sha256)
+            return (
+                Verdict(status="unknown", verification_code=code) if received is None else _received(received)
+            )
         e = found[0]
         newer = uow.quality.get(IssuedReport, e.superseded_by_id) if e.superseded_by_id else None
         return Verdict.of_record(
@@ -377,13 +404,34 @@ def verify_code(uow: AbstractUnitOfWork, code: str) -> Verdict:
         )
 
 
-def verify_report(uow: AbstractUnitOfWork, pdf_bytes: bytes) -> Verdict:
+def _received(found: ReceivedCheck) -> Verdict:
+    """The verdict on a report received from a partner: issued or superseded while its signature holds
+    (or was not checked), unknown when it does not."""
+    r, newer = found.report, found.newer
+    status: Literal["issued", "superseded", "unknown"] = "superseded" if newer else "issued"
+    return Verdict.of_record(
+        r,
+        status="unknown" if found.signature_valid is False else status,
+        problem=found.signed_by if found.signature_valid is False else None,
+        sample=found.lab_sample_id,
+        superseded_by=ReportVersion(report_id=newer.report_id, version=newer.version) if newer else None,
+        superseded_at=newer.received_at if newer else None,
+        received_from=r.partner_code,
+        signed_by=found.signed_by,
+        signature_valid=found.signature_valid,
+    )
+
+
+def verify_report(
+    uow: AbstractUnitOfWork, pdf_bytes: bytes, check: ReportSignatureCheck | None = None
+) -> Verdict:
     """Read the code from a report PDF and check it; also say whether the file is byte-identical."""
     code = uow.reports.read_code(pdf_bytes)
     if code is None:
         return Verdict(status="unknown", verification_code=None, problem="no verification code in this file")
-    verdict = verify_code(uow, code)
+    sha256 = hashlib.sha256(pdf_bytes).hexdigest()
+    verdict = verify_code(uow, code, check, sha256)
     if verdict.status == "unknown":
         return verdict
-    identical = hashlib.sha256(pdf_bytes).hexdigest() == verdict.pdf_sha256
+    identical = sha256 == verdict.pdf_sha256
     return verdict.model_copy(update={"identical_file": identical})

@@ -183,6 +183,11 @@ class SampleSummary(View):
     overdue: bool
     registered_at: datetime | None
     turnaround_hours: float | None
+    from_administration: str | None = Field(
+        None,
+        description="In a laboratory's queue: the administration a sample came from when it is not the "
+        "laboratory's own (a referral from a member, or from a partner's server).",
+    )
 
     @classmethod
     def of(cls, s: Sample, req: AnalysisRequest, today: date, now: datetime, **given: Any) -> Self:

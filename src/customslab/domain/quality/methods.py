@@ -72,14 +72,20 @@ class DocumentRef:
 
 @dataclass(frozen=True)
 class MethodOrigin:
-    """Who published the method; adopted methods name the source lab and its version."""
+    """Who published the method; adopted methods name the source lab and its version, and, when the
+    method came from a partner deployment, that partner's administration and the licence it gave."""
 
     published_by: str
     adopted_from_version: str | None = None
+    partner: str | None = None
+    licence: str | None = None
 
     def describe(self) -> str:
         if self.adopted_from_version:
-            return f"adopted from {self.published_by} version {self.adopted_from_version}"
+            told = f"adopted from {self.published_by} version {self.adopted_from_version}"
+            if self.partner:
+                told += f" (shared by partner {self.partner} under {self.licence or 'no stated licence'})"
+            return told
         return f"published by {self.published_by}"
 
 

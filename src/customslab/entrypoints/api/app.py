@@ -27,17 +27,20 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     """Build the application for `settings`; nothing is created at import time."""
     from customslab.adapters.audit_anchor import SqlAuditAnchor
-    from customslab.entrypoints import wiring
+    from customslab.entrypoints import wiring, worker
     from customslab.entrypoints.api import (
         routes_admin,
         routes_auth,
         routes_cases,
         routes_directory,
+        routes_federation,
         routes_hs,
         routes_joint,
+        routes_outbox,
         routes_proficiency,
         routes_quality,
         routes_reports,
+        routes_shared,
         routes_tests,
     )
 
@@ -55,6 +58,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # nothing offline. The contract stays at /openapi.json for any viewer or client generator.
         docs_url=None,
         redoc_url=None,
+        # The outbox worker runs in a thread while the application serves (Settings.worker_in_process).
+        lifespan=worker.lifespan,
     )
     app.state.settings = settings
     app.state.db = database
@@ -81,8 +86,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_reports,
         routes_proficiency,
         routes_joint,
+        routes_outbox,
+        routes_federation,
+        routes_shared,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Authenticated by the message's signature, not a user: its own refusals, no 401 (see the module).
+    app.include_router(routes_federation.inbox)
 
     # A liveness probe for load balancers: anonymous by design, so it stays out of the API contract.
     @app.get("/api/health", include_in_schema=False)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from customslab.domain.enums import Priority, Reason, State
 from customslab.entrypoints.api.deps import Offset, PathId, SignedIn
-from customslab.services import cases, confidentiality, queries, referrals
+from customslab.services import cases, confidentiality, federation_referrals, queries, referrals
 from customslab.services.cases import (
     CustodyCount,
     CustodyCreate,
@@ -152,6 +152,12 @@ def archive_sample(sample_id: PathId, caller: SignedIn) -> SampleState:
 def refer_sample(sample_id: PathId, body: ReferralCreate, caller: SignedIn) -> ReferralView:
     """Refer the sample, or a sub-sample, to another laboratory of the network."""
     return referrals.refer_sample(caller.uow, caller.actor, sample_id, body)
+
+
+@router.post("/referrals/{referral_id}/cancel")
+def cancel_external_referral(referral_id: PathId, body: Reasoned, caller: SignedIn) -> ReferralView:
+    """The referrer calls off a referral to a partner's server; the sample returns to its custody."""
+    return federation_referrals.cancel_external_referral(caller.uow, caller.actor, referral_id, body.reason)
 
 
 @router.post("/samples/{sample_id}/share", status_code=201)

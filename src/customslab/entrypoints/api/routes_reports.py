@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, UploadFile
 from fastapi.responses import Response
 
+from customslab.adapters.federation.gate import FhirMessageGate
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.api.deps import PathId, SignedIn
-from customslab.services import reports
+from customslab.services import federation_referral_views, reports
 from customslab.services.reports import ReportAmend, ReportIssue, ReportView, Verdict
 
 router = APIRouter(prefix="/api", tags=["reports"])
@@ -59,11 +60,26 @@ def report_pdf(entry_id: PathId, caller: SignedIn) -> Response:
     )
 
 
+@router.get(
+    "/samples/{sample_id}/received-reports/{received_id}/pdf",
+    response_class=Response,
+    responses={200: {"description": "The received PDF, byte for byte.", "content": PDF_CONTENT}},
+)
+def received_report_pdf(sample_id: PathId, received_id: PathId, caller: SignedIn) -> Response:
+    """A report a partner's laboratory issued on the referred sample, exactly as received."""
+    name, pdf = federation_referral_views.received_report_pdf(
+        caller.uow, caller.actor, sample_id, received_id
+    )
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
 @router.post("/reports/verify")
 def verify_report(file: UploadFile, request: Request, caller: SignedIn) -> Verdict:
-    """Upload a report PDF: issued, superseded or unknown."""
+    """Upload a report PDF: issued, superseded or unknown (a partner's report: its signature checked)."""
     limit = request.app.state.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise ValidationFailed(f"The file is larger than the limit of {limit} bytes.", field="file")
-    return reports.verify_report(caller.uow, data)
+    return reports.verify_report(caller.uow, data, FhirMessageGate().report_signature_valid)

@@ -25,13 +25,16 @@ from customslab.entrypoints.limits import HttpMiddleware
 from customslab.entrypoints.web import (
     routes_admin,
     routes_auth,
+    routes_federation,
     routes_hs,
     routes_ident,
     routes_joint,
     routes_lab,
     routes_network,
     routes_officer,
+    routes_outbox,
     routes_quality,
+    routes_shared,
 )
 from customslab.entrypoints.web.common import HERE, CsrfRefused, LoginRequired, is_htmx, render, translations
 from customslab.services.contract import validation_failed
@@ -201,6 +204,9 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_network,
         routes_quality,
         routes_joint,
+        routes_outbox,
+        routes_federation,
+        routes_shared,
     ):
         app.include_router(module.router)
     return app

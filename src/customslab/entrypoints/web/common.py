@@ -147,10 +147,14 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         links.append(("/quality", N_("Quality registers")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.FOCAL_POINT):
         links.append(("/joint-analyses", N_("Joint analyses")))
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR):
+        links.append(("/shared-knowledge", N_("Shared knowledge")))
     if actor.has(Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN, Role.REVIEWER):
         links.append(("/dashboard", N_("Network dashboard")))
     if actor.has(Role.ADMIN):
         links += [("/admin/organisations", N_("Organisations")), ("/admin/users", N_("Users"))]
+        links.append(("/admin/partners", N_("Partners")))
+        links.append(("/admin/messages", N_("Messages to partners")))
     return links
 
 

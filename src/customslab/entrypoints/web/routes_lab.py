@@ -18,7 +18,7 @@ from customslab.domain.workflow import referable_states
 from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
-from customslab.services import analysis, cases, dashboard, queries, referrals, reports
+from customslab.services import analysis, cases, dashboard, federation_referrals, queries, referrals, reports
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestAssign, TestCreate
 from customslab.services.cases import CustodyCreate, SampleReceipt
 from customslab.services.contract import MAX_INT, parse
@@ -176,6 +176,9 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
             and actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             "custody": held and may(Action.RECORD_CUSTODY) and not detail.disposed_at,
             "share": actor.has(Role.LAB_MANAGER, Role.REVIEWER, Role.NETWORK_COORDINATOR),
+            # The referrer calls off a referral to a partner's server (its laboratory may not have it yet).
+            "cancel_external": may(Action.REFER)
+            and any(r.from_lab == actor.org_code for r in detail.referrals),
             "refer": held
             and holder is not None
             and detail.state in referable_states(holder)
@@ -291,6 +294,17 @@ def refer(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> 
         "/queue" if back_to_queue else f"/samples/{sample_id}",
         say(request, "Sample {id} referred to {lab}.", id=out.lab_sample_id, lab=out.to_lab),
     )
+
+
+@router.post("/samples/{sample_id}/external-referrals/{referral_id}/cancel")
+def cancel_external_referral(
+    request: Request, actor: PageActor, sample_id: PathId, referral_id: PathId, form: Form
+) -> Response:
+    """Call off a referral to a partner's server; the sample returns to the referrer's custody."""
+    federation_referrals.cancel_external_referral(
+        uow_of(request), actor, referral_id, str(form.get("reason", "")), sample_id=sample_id
+    )
+    return flash_redirect(request, f"/samples/{sample_id}", say(request, "Referral cancelled."))
 
 
 @router.post("/samples/{sample_id}/reject")

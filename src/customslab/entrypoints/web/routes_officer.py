@@ -15,7 +15,7 @@ from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.api.deps import Offset, PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.hs.nomenclature import HsError
-from customslab.services import cases, confidentiality, queries
+from customslab.services import cases, confidentiality, federation_referral_views, queries
 from customslab.services.cases import RequestCreate, SampleCreate
 from customslab.services.confidentiality import ReleaseCreate
 from customslab.services.contract import parse
@@ -126,6 +126,19 @@ def request_page(request: Request, actor: PageActor, request_id: PathId) -> Resp
     release = confidentiality.release_panel(uow_of(request), actor, request_id)
     context = {"req": data, "can_register": can_register, "release": release}
     return render(request, "request.html", context)
+
+
+@router.get("/samples/{sample_id}/received-reports/{received_id}.pdf")
+def received_report_pdf(
+    request: Request, actor: PageActor, sample_id: PathId, received_id: PathId
+) -> Response:
+    """Download a report a partner's laboratory issued on a referred sample, as received."""
+    filename, pdf = federation_referral_views.received_report_pdf(
+        uow_of(request), actor, sample_id, received_id
+    )
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
 
 
 @router.post("/requests/{request_id}/releases")

@@ -107,7 +107,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=4), nullable=False),
         sa.Column("remote_ref", sa.String(length=200), nullable=False),
         ref("sample_id", sa.Integer(), "samples.id", nullable=False, index=True),
-        ref("request_id", sa.Integer(), "analysis_requests.id", nullable=False),
+        ref("request_id", sa.Integer(), "analysis_requests.id", nullable=False, index=True),
         ref("referral_id", sa.Integer(), "referrals.id", nullable=True),
         sa.Column("status", sa.String(length=32), nullable=False),
         _when("updated_at"),
