@@ -181,12 +181,20 @@ def test_the_own_keys_list_this_deployments_administration_and_the_current_key(
         "administration_code": "KRC",
         "administration_name": "KRC Customs",
         "current": None,
+        "signing": None,
         "keys": [],
     }
     key = kr.folder.generate()
     federation_partners.register_own_key(kr.uow(), None, key.key_id, key.public_b64, timedelta(0))
     own = client.get("/api/federation/key", headers=admin).json()
     assert own["current"]["key_id"] == key.key_id and own["current"]["public_key"] == key.public_b64
+    assert own["signing"] == own["current"]  # one key: it is the newest and it signs
+
+    # During a rotation's overlap the new key is the one to register, the old one still signs.
+    newer = kr.folder.generate()
+    federation_partners.register_own_key(kr.uow(), None, newer.key_id, newer.public_b64, timedelta(days=3))
+    rotated = client.get("/api/federation/key", headers=admin).json()
+    assert (rotated["current"]["key_id"], rotated["signing"]["key_id"]) == (newer.key_id, key.key_id)
 
 
 def test_a_rotation_ends_the_old_key_after_the_overlap_and_tells_every_active_partner(kr: Deployment) -> None:
