@@ -8,12 +8,9 @@ refusal log are append-only.
 
 from __future__ import annotations
 
-from enum import Enum as PyEnum
-
 from sqlalchemy import (
     JSON,
     Column,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,21 +20,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry
 
-from customslab.adapters.tables_base import keyed_table, row_version
+from customslab.adapters.tables_base import keyed_table, row_version, string_enum
 from customslab.adapters.types import UTCDateTime
 from customslab.domain import federation as f
-
-
-def _enum(cls: type[PyEnum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=32,
-        values_callable=lambda e: [x.value for x in e],
-        validate_strings=True,
-        create_constraint=False,
-    )
-
 
 ADMIN_REF = "administrations.code"
 
@@ -45,7 +30,7 @@ federation_partners = keyed_table(
     "federation_partners",
     Column("administration_code", String(32), ForeignKey(ADMIN_REF), nullable=False, unique=True),
     Column("base_url", String(300), nullable=False),
-    Column("state", _enum(f.PartnerState), nullable=False),
+    Column("state", string_enum(f.PartnerState), nullable=False),
     Column("registered_by", String(80), nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
     Column("note", Text, nullable=False, default=""),
@@ -70,9 +55,9 @@ federation_outbox = keyed_table(
     Column("partner_code", String(32), ForeignKey(ADMIN_REF), nullable=False, index=True),
     Column("stream", String(200), nullable=False),
     Column("seq", Integer, nullable=False),
-    Column("kind", _enum(f.MessageKind), nullable=False),
+    Column("kind", string_enum(f.MessageKind), nullable=False),
     Column("payload", JSON, nullable=False),
-    Column("state", _enum(f.OutboxState), nullable=False),
+    Column("state", string_enum(f.OutboxState), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -91,7 +76,7 @@ federation_inbox = keyed_table(
     Column("partner_code", String(32), ForeignKey(ADMIN_REF), nullable=False, index=True),
     Column("stream", String(200), nullable=False),
     Column("seq", Integer, nullable=False),
-    Column("kind", _enum(f.MessageKind), nullable=False),
+    Column("kind", string_enum(f.MessageKind), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("key_id", String(64), nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
@@ -117,7 +102,7 @@ federation_links = keyed_table(
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("request_id", Integer, ForeignKey("analysis_requests.id"), nullable=False, index=True),
     Column("referral_id", Integer, ForeignKey("referrals.id"), nullable=True),
-    Column("status", _enum(f.TaskStatus), nullable=False),
+    Column("status", string_enum(f.TaskStatus), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("status_reason", Text, nullable=False, default=""),
     row_version(),
@@ -148,7 +133,7 @@ federation_received_reports = keyed_table(
 federation_shared = keyed_table(
     "federation_shared",
     Column("partner_code", String(32), ForeignKey(ADMIN_REF), nullable=False, index=True),
-    Column("kind", _enum(f.SharedKind), nullable=False),
+    Column("kind", string_enum(f.SharedKind), nullable=False),
     Column("origin_ref", String(200), nullable=False),
     Column("version", String(40), nullable=False),
     Column("author_lab", String(200), nullable=False),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum as PyEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -11,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -23,22 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from customslab.adapters import federation_tables, joint_tables, quality_tables
-from customslab.adapters.tables_base import keyed_table, metadata, row_version
+from customslab.adapters.tables_base import keyed_table, metadata, row_version, string_enum
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
 from customslab.domain import model as m
-
-
-def _enum(cls: type[PyEnum]) -> Enum:
-    return Enum(
-        cls,
-        native_enum=False,
-        length=32,
-        values_callable=lambda e: [x.value for x in e],
-        validate_strings=True,
-        create_constraint=False,
-    )
-
 
 #: The customs administrations of the network; declaration data stays inside each unless released.
 administrations = Table(
@@ -58,7 +44,7 @@ organisations = Table(
     metadata,
     Column("code", String(32), primary_key=True),
     Column("name", String(200), nullable=False),
-    Column("kind", _enum(enums.OrgKind), nullable=False),
+    Column("kind", string_enum(enums.OrgKind), nullable=False),
     Column("country", String(2), nullable=False),
     Column("address", Text, nullable=False, default=""),
     Column("parent_code", String(32), ForeignKey("organisations.code"), nullable=True),
@@ -120,8 +106,8 @@ analysis_requests = keyed_table(
     Column("importer", String(200), nullable=False, default=""),
     Column("declared_value", DecimalText, nullable=True),
     Column("currency", String(3), nullable=True),
-    Column("reason", _enum(enums.Reason), nullable=False),
-    Column("priority", _enum(enums.Priority), nullable=False),
+    Column("reason", string_enum(enums.Reason), nullable=False),
+    Column("priority", string_enum(enums.Priority), nullable=False),
     Column("due_date", Date, nullable=False),
     Column("requested_determinations", JSON, nullable=False, default=list),
     Column("question", Text, nullable=False, default=""),
@@ -150,7 +136,7 @@ samples = keyed_table(
     Column("description", Text, nullable=False),
     Column("quantity", DecimalText, nullable=False),
     Column("unit", String(20), nullable=False),
-    Column("state", _enum(enums.State), nullable=False),
+    Column("state", string_enum(enums.State), nullable=False),
     Column("registered_at", UTCDateTime, nullable=False),
     Column("seal_number", String(60), nullable=False, default=""),
     Column("condition_on_receipt", Text, nullable=False, default=""),
@@ -172,7 +158,7 @@ samples = keyed_table(
 custody_events = keyed_table(
     "custody_events",
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
-    Column("kind", _enum(enums.CustodyKind), nullable=False),
+    Column("kind", string_enum(enums.CustodyKind), nullable=False),
     Column("at", UTCDateTime, nullable=False),
     Column("by_user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("from_party", String(200), nullable=False, default=""),
@@ -188,7 +174,7 @@ tests = keyed_table(
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("determination", String(200), nullable=False),
     Column("method_ref", String(120), nullable=False),
-    Column("state", _enum(enums.State), nullable=False),
+    Column("state", string_enum(enums.State), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("analyst_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("return_reason", Text, nullable=False, default=""),
@@ -233,8 +219,8 @@ referrals = keyed_table(
     Column("sample_id", Integer, ForeignKey("samples.id"), nullable=False, index=True),
     Column("from_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
     Column("to_lab", String(32), ForeignKey("organisations.code"), nullable=False, index=True),
-    Column("kind", _enum(enums.ReferralKind), nullable=False),
-    Column("state", _enum(enums.ReferralState), nullable=False),
+    Column("kind", string_enum(enums.ReferralKind), nullable=False),
+    Column("state", string_enum(enums.ReferralState), nullable=False),
     Column("reason", Text, nullable=False, default=""),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from enum import Enum as PyEnum
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table
+from sqlalchemy import Column, Enum, Integer, MetaData, Table
 
 metadata = MetaData(
     naming_convention={
@@ -28,4 +29,17 @@ def keyed_table(name: str, *columns_and_constraints: Any) -> Table:
     every record the system numbers itself (the migrations create it the same way)."""
     return Table(
         name, metadata, Column("id", Integer, primary_key=True, autoincrement=True), *columns_and_constraints
+    )
+
+
+def string_enum(cls: type[PyEnum]) -> Enum:
+    """A column holding a domain enum by its value, as a plain string (no database enum type, no CHECK):
+    adding a value needs no migration."""
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [x.value for x in e],
+        validate_strings=True,
+        create_constraint=False,
     )
