@@ -3,6 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make demo PORT=8080` (or HOST=0.0.0.0 to be reached from other machines).
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: demo test lint typecheck pytest install screenshots bench-install clean
 
@@ -15,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/customslab demo
+	$(BIN)/customslab demo --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +36,7 @@ test: lint typecheck pytest
 
 screenshots: $(STAMP)
 	scripts/ensure-chromium.sh
+	scripts/ensure-cjk-fonts.sh
 	$(BIN)/customslab screenshots --out docs/screenshots
 
 bench-install: $(STAMP)

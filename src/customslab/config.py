@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INSECURE_SECRET = "changeme"
+AUDIT_KEY_REQUIRED = (
+    "CUSTOMSLAB_AUDIT_KEY_FILE must name the audit signing key (a PEM file kept off the "
+    "database's volume; `customslab audit new-key` creates one) outside demo, dev and test mode"
+)
 
 
 class Settings(BaseSettings):
@@ -72,6 +76,22 @@ class Settings(BaseSettings):
     worker_in_process: bool | None = None
     #: The worker looks for due messages this often (and again at once after a pass that sent some).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    #: The worker looks for work due within a day, and e-mails due notifications, this often.
+    notification_poll_seconds: float = Field(default=60.0, gt=0)
+
+    #: E-mail of notifications (optional): the SMTP server. Unset, nothing is e-mailed; each user still
+    #: sees their notifications in the application. Only the worker sends, never a request.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    #: Login to the SMTP server, when it wants one.
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    #: The sender's address (required with `smtp_host`).
+    smtp_from: str = ""
+    #: Upgrade the connection with STARTTLS (the server's certificate checked) before anything is sent;
+    #: turn off only for a relay on the same machine or a trusted network.
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
 
     def delivers_in_process(self) -> bool:
         """Whether the served application runs the outbox worker in a thread (see `worker_in_process`)."""
@@ -89,9 +109,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _require_audit_key_in_production(self) -> Settings:
         if self.mode == "production" and self.audit_key_file is None:
+            raise ValueError(AUDIT_KEY_REQUIRED)
+        return self
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if self.smtp_host and "@" not in self.smtp_from:
             raise ValueError(
-                "CUSTOMSLAB_AUDIT_KEY_FILE must name the audit signing key (a PEM file kept off the "
-                "database's volume; `customslab audit new-key` creates one) outside demo, dev and test mode"
+                "CUSTOMSLAB_SMTP_FROM must be the sender's e-mail address when CUSTOMSLAB_SMTP_HOST is set"
+            )
+        if self.mode == "production" and self.smtp_host and self.smtp_user and not self.smtp_starttls:
+            raise ValueError(
+                "CUSTOMSLAB_SMTP_STARTTLS=false would send the SMTP password in clear; keep STARTTLS on "
+                "outside demo, dev and test mode when CUSTOMSLAB_SMTP_USER is set"
             )
         return self
 
@@ -102,3 +132,27 @@ class Settings(BaseSettings):
     def audit_key_path(self) -> Path:
         """The audit signing key's file: the configured one, or audit-key.pem beside the file store."""
         return self.audit_key_file or self.file_store.parent / "audit-key.pem"
+
+    def default_library_path(self) -> Path:
+        """The default spectral library's folder: the configured one, or var/library/default (built from
+        `shared_data` on first use, or by `customslab demo` at set-up)."""
+        return self.library_path or Path("var/library/default")
+
+
+class CheckSettings(Settings):
+    """The settings of a read-only check (`report verify`, `audit verify`): it opens no session and signs
+    nothing, so production's secret key and audit key requirements are waived here, and only here. The
+    server and every command that writes keep `Settings`, which refuses them; `audit verify`, which needs
+    the audit key to check the checkpoints' signatures, asks for it itself (`audit_key_missing`)."""
+
+    @model_validator(mode="after")
+    def _refuse_insecure_defaults(self) -> CheckSettings:
+        return self
+
+    @model_validator(mode="after")
+    def _require_audit_key_in_production(self) -> CheckSettings:
+        return self
+
+    def audit_key_missing(self) -> str | None:
+        """Why the audit key cannot be found (production without CUSTOMSLAB_AUDIT_KEY_FILE), or None."""
+        return AUDIT_KEY_REQUIRED if self.mode == "production" and self.audit_key_file is None else None

@@ -101,8 +101,10 @@ def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
     central.get_by_role("button", name="Record receipt").click()
     central.wait_for_load_state("networkidle")
     expect(central.locator("#messages")).to_contain_text("received")
+    # No validated method version in this laboratory's catalogue: the manager names a non-catalogued one.
+    central.select_option("#method_version_id", "other")
+    central.get_by_label("Reference of the non-catalogued method").fill("KCL-M-050 GC-MS")
     central.get_by_label("Determination").fill("Identification of the substance")
-    central.get_by_label("Method").fill("KCL-M-050 GC-MS")
     central.select_option("#analyst_id", str(net["analyst"].user_id))
     central.get_by_role("button", name="Add the test").click()
     central.wait_for_load_state("networkidle")
@@ -119,9 +121,11 @@ def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
     assert "alpha-MethylBenzylamine" in top and "1.000" in top
     analyst.get_by_role("button", name="Attach to the test result").click()
     expect(analyst.locator("#messages")).to_contain_text("Identification attached")
+    # The result is the identity the kept hit list gives, with that list as its evidence.
     analyst.locator("summary", has_text="Enter a result").click()
-    analyst.get_by_label("Quantity measured").fill("identity")
-    analyst.get_by_label("Value", exact=True).fill("")
+    analyst.get_by_label("Kind of result").select_option("identity")
+    expect(analyst.get_by_label("Value", exact=True)).to_be_hidden()
+    analyst.get_by_label("Identification (evidence)").select_option(index=1)
     analyst.get_by_label("Observation").fill(
         "alpha-Methylbenzylamine identified by GC-MS (library match 1.000)"
     )
@@ -142,7 +146,9 @@ def test_a_request_travels_from_the_officer_through_two_laboratories_and_back(
 
     # The officer reads the approved result.
     officer.goto(request_url)
-    assert "alpha-Methylbenzylamine identified by GC-MS" in officer.locator("main").inner_text()
+    answer = officer.locator("main").inner_text()
+    assert "alpha-Methylbenzylamine identified by GC-MS" in answer
+    assert "alpha-MethylBenzylamine" in officer.locator("tr[data-kind='identity'] b").inner_text()
 
     # Another laboratory cannot open the sample: a 404 page that names nothing of it.
     outsider = as_user(browser, live, "outsider", violations)

@@ -269,7 +269,7 @@ def test_deleting_the_last_entries_is_detected_where_the_hash_chain_alone_saw_no
     assert verdict.problem.startswith(f"entries {head - 2} to {head} were deleted: the checkpoint of ")
     assert verdict.problem.endswith(f"vouches for entry {head}, but the trail ends at entry {head - 3}")
     code, output = deployment.cli("verify")
-    assert code == 1 and f"BROKEN at entry {head - 2}" in output
+    assert code == 3 and f"BROKEN at entry {head - 2}" in output
     # The application keeps working over a truncated trail; the next commit cannot hide the gap.
     make_network(deployment.uow)
     assert not deployment.verify().ok
@@ -289,7 +289,7 @@ def test_an_edited_entry_with_every_later_hash_recomputed_is_detected(deployment
         f"{after} no longer has the hash signed in the checkpoint of " in verdict.problem
     )
     code, output = deployment.cli("verify", "--json")
-    assert code == 1 and json.loads(output)["first_broken_seq"] == after
+    assert code == 3 and json.loads(output)["first_broken_seq"] == after
 
 
 def test_a_forged_checkpoint_row_is_reported(deployment: Deployment, tmp_path: Path):
@@ -408,7 +408,7 @@ def test_a_witness_detects_truncation_even_when_the_checkpoints_were_deleted_too
     code, output = deployment.cli("verify")
     assert code == 0, "without the witness this attack is the documented blind spot"
     code, output = deployment.cli("verify", "--witness", str(out))
-    assert code == 1
+    assert code == 3
     assert f"entries {head - 3} to {head} were deleted: the witness head signed at" in output
 
 
@@ -418,12 +418,12 @@ def test_a_witness_file_that_was_altered_is_refused(deployment: Deployment, tmp_
     document = json.loads(out.read_text())
     out.write_text(json.dumps(document | {"seq": document["seq"] - 1}))
     code, output = deployment.cli("verify", "--witness", str(out))
-    assert code == 2 and "The witness file was altered" in output
+    assert code == 4 and "The witness file was altered" in output
     out.write_text("{}")
     with pytest.raises(WitnessError, match="not an exported audit head"):
         read_witness(out)
     code, output = deployment.cli("verify", "--witness", str(out))
-    assert code == 2 and "not an exported audit head" in output and str(tmp_path) not in output
+    assert code == 4 and "not an exported audit head" in output and str(tmp_path) not in output
 
 
 def test_export_head_refuses_a_broken_trail(deployment: Deployment, tmp_path: Path):
@@ -437,7 +437,7 @@ def test_export_head_refuses_a_broken_trail(deployment: Deployment, tmp_path: Pa
 def test_the_commands_refuse_a_production_setup_without_its_key(tmp_path: Path):
     env = {"CUSTOMSLAB_MODE": "production", "CUSTOMSLAB_SECRET_KEY": "s" * 40}
     result = CliRunner().invoke(app, ["audit", "verify"], env=env)
-    assert result.exit_code == 2 and "CUSTOMSLAB_AUDIT_KEY_FILE must name" in result.output
+    assert result.exit_code == 4 and "CUSTOMSLAB_AUDIT_KEY_FILE must name" in result.output
     missing = tmp_path / "audit.pem"
     result = CliRunner().invoke(
         app, ["audit", "checkpoint"], env=env | {"CUSTOMSLAB_AUDIT_KEY_FILE": str(missing)}

@@ -51,7 +51,7 @@ def test_an_audit_entry_altered_in_the_database_is_named_by_verify(fresh_url: st
         "problems": ["entry 7 was altered after it was written"],
     }
     result = CliRunner().invoke(app, ["audit", "verify", "--database-url", fresh_url])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "BROKEN at entry 7" in result.output
     db.dispose()
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from customslab.config import Settings
 from customslab.domain.enums import OrgKind, Role
-from customslab.entrypoints.demo_setup import load_demo
+from customslab.entrypoints.demo_setup import load_demo, set_up_demo
 from customslab.services.demo_data import ADMINISTRATIONS, DEMO_USERS, ORGS
 
 
@@ -100,3 +103,49 @@ def test_a_reused_demo_database_gets_the_printed_demo_password_back(tmp_path: Pa
     finally:
         db.dispose()
     engine.dispose()
+
+
+def test_demo_set_up_loads_the_hs_nomenclature_and_builds_the_spectral_library_before_serving(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """The HS browser has headings and the first identification finds its library ready. A few MassBank
+    records stand in for the reference data, so that the build takes a moment, not 20 seconds."""
+    from customslab.entrypoints.web.app import create_web_app
+    from customslab.services.demo_data import DEMO_PASSWORD
+
+    shared = tmp_path / "shared"
+    (shared / "spectra" / "massbank-ei").mkdir(parents=True)
+    (shared / "hs").symlink_to(shared_data / "hs")
+    for record in sorted((shared_data / "spectra" / "massbank-ei").glob("MSBNK-*.txt"))[:5]:
+        shutil.copy(record, shared / "spectra" / "massbank-ei")
+    library = tmp_path / "library"
+    settings = Settings(
+        mode="demo",
+        database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        file_store=tmp_path / "files",
+        shared_data=shared,
+        library_path=library,
+    )
+    said: list[str] = []
+    done = set_up_demo(settings, n_requests=5, say=said.append)
+    assert done.created and done.library == library
+    assert (library / "manifest.json").is_file() and (library / "ms_rows.npy").is_file()
+    assert any(line.startswith("Loaded the HS nomenclature: 97 chapters") for line in said), said
+    assert any(line.startswith("Built the default spectral library: 5 EI-MS") for line in said), said
+
+    app = create_web_app(settings)
+    try:
+        client = TestClient(app)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None
+        data = {"username": "analyst", "password": DEMO_PASSWORD, "csrf_token": token.group(1), "next": "/"}
+        assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+        page = client.get("/hs?code=22").text
+        assert "not loaded" not in page and 'href="/hs?code=2208"' in page, "chapter 22 lists its headings"
+        assert app.state.libraries.open("default").counts == {"EI-MS": 5}
+    finally:
+        app.state.db.dispose()
+
+    said.clear()
+    assert set_up_demo(settings, n_requests=5, say=said.append).created is False
+    assert said == [], "a second set-up reuses the database, the nomenclature and the library"

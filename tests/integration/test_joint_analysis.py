@@ -118,7 +118,13 @@ def _story(uow_factory: UowFactory, net: Network) -> Story:
 
 
 def _measure(
-    uow_factory: UowFactory, manager: Actor, analyst: Actor, reviewer: Actor, sample: int, value: str
+    uow_factory: UowFactory,
+    manager: Actor,
+    analyst: Actor,
+    reviewer: Actor,
+    sample: int,
+    value: str,
+    screened: bool = False,
 ) -> None:
     test = analysis.add_test(
         uow_factory(),
@@ -130,6 +136,11 @@ def _measure(
         name="cocoa_defatted", value=value, unit="%", expanded_uncertainty="0.3", coverage_factor="2"
     )
     analysis.enter_result(uow_factory(), analyst, test.id, result)
+    if screened:  # a qualitative result beside the quantity: its outcome, with no value
+        melamine = ResultCreate(
+            name="melamine", kind="detection", text_value="not_detected", lod="0.5", unit="mg/kg"
+        )
+        analysis.enter_result(uow_factory(), analyst, test.id, melamine)
     analysis.submit_test(uow_factory(), analyst, test.id)
     analysis.review_test(uow_factory(), reviewer, test.id, ReviewDecision(approve=True))
 
@@ -138,7 +149,7 @@ def _measure_all(uow_factory: UowFactory, s: Story) -> None:
     net = s.net
     _measure(uow_factory, net["central_manager"], net["analyst"], net["reviewer"], s.kr_sample, "5.9")
     _measure(uow_factory, net["rcl_manager"], s.rcl_analyst, net["rcl_manager"], s.jp_sample, "6.4")
-    _measure(uow_factory, net["rcl_manager"], s.rcl_analyst, net["rcl_manager"], s.bt_sample, "6.5")
+    _measure(uow_factory, net["rcl_manager"], s.rcl_analyst, net["rcl_manager"], s.bt_sample, "6.5", True)
 
 
 def _opening(net: Network) -> dict[str, Any]:
@@ -238,7 +249,12 @@ def test_a_joint_analysis_runs_from_opening_to_the_document_for_the_hs_committee
     assert exported.status_code == 200, exported.text
     document = exported.json()
     parts = {p["administration_code"]: p for p in document["participants"]}
-    assert [m["value"] for m in parts[bt]["measurements"]] == ["6.5"]
+    measured = {(m["name"], m["value"], m["kind"], m["text_value"]) for m in parts[bt]["measurements"]}
+    # A qualitative result travels with its outcome, not as an empty value.
+    assert measured == {
+        ("cocoa_defatted", "6.5", "quantity", ""),
+        ("melamine", None, "detection", "not_detected"),
+    }
     assert parts[jp]["opinion"]["reasoning"] == JP_REASONING and parts[bt]["origin_country"] == "IN"
     assert not _keys(document) & set(DECLARATION_FIELDS)
     text = json.dumps(document)
@@ -259,7 +275,15 @@ def test_a_joint_analysis_runs_from_opening_to_the_document_for_the_hs_committee
     assert pdf.content.startswith(b"%PDF")
     printed = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     printed = " ".join(printed.split())
-    for expected in (ja["reference"], "WCO HS Committee", "1806.90", "1904.10", "6.4", "puffed cereal stays"):
+    for expected in (
+        ja["reference"],
+        "WCO HS Committee",
+        "1806.90",
+        "1904.10",
+        "6.4",
+        "puffed cereal stays",
+        "not detected",
+    ):
         assert expected in printed, expected
     assert "The Korean result (5.9 %)" in printed
     for secret in (BT_IMPORTER, s.bt_declaration, s.kr_declaration, "Hanbit"):

@@ -322,6 +322,24 @@ def test_an_uploaded_spectrum_is_identified_and_the_hits_are_kept(
     assert "Identification" in client.get(f"/samples/{sample_id}").text
 
 
+def test_the_identification_forms_show_that_the_library_is_being_searched_and_disable_their_button(
+    client: TestClient, app: Any, net: Network
+) -> None:
+    _, sample_id = a_received_sample(app, net)
+    test = analysis.add_test(
+        app.state.uow_factory(), net["analyst"], sample_id, TestCreate(determination="ID", method_ref="GC-MS")
+    )
+    sign_in(client, net, "analyst")
+    page = client.get(f"/tests/{test.id}/identify").text
+    forms = re.findall(r"<form[^>]*/identify(?:/upload)?\"[^>]*>", page)
+    assert len(forms) == 2
+    for form, busy in zip(forms, ("search-busy", "upload-busy"), strict=True):
+        assert 'hx-boost="true"' in form and f'hx-indicator="#{busy}"' in form, form
+        assert 'hx-disabled-elt="find button"' in form, form
+        assert f'id="{busy}" class="htmx-indicator busy"' in page
+    assert "Searching the library…" in page and " style=" not in page
+
+
 def test_a_file_that_is_not_a_spectrum_gets_a_plain_error(client: TestClient, app: Any, net: Network) -> None:
     _, sample_id = a_received_sample(app, net)
     test = analysis.add_test(

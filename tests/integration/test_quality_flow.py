@@ -181,7 +181,8 @@ def test_approval_is_refused_for_an_out_of_control_qc_batch_until_a_corrective_a
         ),
     )
     assert batch.status == "out of control" and batch.releasable is False
-    analysis.enter_result(uow_factory(), net["analyst"], tid, _with(qc_batch_id=batch.id))
+    result = _with(qc_batch_id=batch.id, equipment_id=_instrument(uow_factory, net))
+    analysis.enter_result(uow_factory(), net["analyst"], tid, result)
     analysis.submit_test(uow_factory(), net["analyst"], tid)
     with pytest.raises(ReviewerNotAuthorised, match="no reviewer authorisation has been granted"):
         analysis.review_test(uow_factory(), net["reviewer"], tid, APPROVE)
@@ -219,7 +220,7 @@ def test_a_report_is_issued_for_an_approved_sample_and_verifies_as_issued(uow_fa
         "CCL-M-022",  # method with version
         "Alcoholic strength by densimetry",
         "S-77, intact on receipt",  # seal
-        "alcohol_strength 40.20 %vol ± 0.2 (k = 2)",  # result with unit, U and k
+        "Alcoholic strength by volume 40.20 %vol ± 0.2 (k = 2)",  # result (as people read it), U and k
         "Guarded acceptance",  # decision rule
         "The results relate only to the item tested",
     ):

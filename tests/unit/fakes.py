@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Collection, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, BinaryIO, TypeVar
 
 from customslab.domain.access import Actor, Directory, Kind, can_see, sample_holding
@@ -28,9 +28,11 @@ from customslab.domain.model import (
     Administration,
     AnalysisRequest,
     AnalysisTest,
+    Attachment,
     ClassificationOpinion,
     DeclarationRelease,
     Identification,
+    Notification,
     Organisation,
     Referral,
     Sample,
@@ -38,15 +40,19 @@ from customslab.domain.model import (
     User,
 )
 from customslab.services.federation_ports import FederationRepository
+from customslab.services.notification_ports import DueWork, MailDue, NotificationRepository, due_work_key
 from customslab.services.ports import (
     AbstractUnitOfWork,
     DashboardRow,
     FileStore,
     QueueFilter,
     QueueRow,
+    ReferredOutFilter,
+    ReferredOutRow,
     ReleasedResult,
     ReportRenderer,
     Repository,
+    RequestFilter,
     StoredFile,
     UploadTooLarge,
 )
@@ -164,6 +170,9 @@ class FakeRepository(Repository):
     def test(self, test_id: int) -> AnalysisTest | None:
         return self._by_id(AnalysisTest, test_id)  # type: ignore[no-any-return]
 
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        return self._by_id(Attachment, attachment_id)  # type: ignore[no-any-return]
+
     def referrals_for(self, sample_id: int) -> Sequence[Referral]:
         return [r for r in self._all(Referral) if r.sample_id == sample_id]
 
@@ -255,14 +264,32 @@ class FakeRepository(Repository):
         return rows[flt.offset : flt.offset + flt.limit], len(rows)
 
     def requests_of(
-        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+        self,
+        requester_id: int,
+        limit: int,
+        offset: int,
+        org_code: str | None = None,
+        flt: RequestFilter | None = None,
     ) -> tuple[list[AnalysisRequest], int]:
+        # The priority filter only: the SQL adapter's searches and orders are tested against the database.
         mine = [
             r
             for r in self._all(AnalysisRequest)
-            if r.requester_id == requester_id or org_code in (r.office_code, r.lab_code)
+            if (r.requester_id == requester_id or org_code in (r.office_code, r.lab_code))
+            and (flt is None or flt.priority in (None, r.priority))
         ]
         return mine[offset : offset + limit], len(mine)
+
+    def referred_out(
+        self, actor: Actor, lab_code: str, flt: ReferredOutFilter
+    ) -> tuple[list[ReferredOutRow], int]:
+        rows = []
+        for r in reversed(self._all(Referral)):
+            sample = self.sample(r.sample_id)
+            req = self.request(sample.request_id or 0) if sample else None
+            if r.from_lab == lab_code and sample and req and self.can_see_sample(actor, sample):
+                rows.append(ReferredOutRow(r, sample, req))
+        return rows[flt.offset : flt.offset + flt.limit], len(rows)
 
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
         return [r for r in self._all(Referral) if (r.from_lab if outgoing else r.to_lab) == lab_code]
@@ -389,7 +416,14 @@ class FakeFederationRepository(FederationRepository):
         return next((m for m in self._all(OutboxMessage) if m.id == message_pk), None)
 
     def outbox(
-        self, state: OutboxState | None, partner_code: str | None, limit: int, offset: int
+        self,
+        state: OutboxState | None,
+        partner_code: str | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[OutboxMessage], int]:
         found = [
             m
@@ -476,7 +510,16 @@ class FakeFederationRepository(FederationRepository):
         exact = [r for r in found if r.pdf_sha256 == pdf_sha256]
         return (exact or found)[-1] if found else None
 
-    def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:
+    def shared_copies(
+        self,
+        kind: SharedKind | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        order: str = "received",
+        descending: bool = True,
+    ) -> tuple[list[SharedCopy], int]:
         found = [c for c in reversed(self._all(SharedCopy)) if kind in (None, c.kind)]
         return found[offset : offset + limit], len(found)
 
@@ -493,6 +536,73 @@ class FakeFederationRepository(FederationRepository):
         )
 
 
+class FakeNotificationRepository(NotificationRepository):
+    """Notifications in a list; the tests, samples, requests and users come from the case repository."""
+
+    def __init__(self, repo: FakeRepository) -> None:
+        self.repo = repo
+        self.items: list[Notification] = []
+        self.ids = itertools.count(1)
+
+    def add(self, notification: Notification) -> bool:
+        if self.of_key(notification.user_id, notification.key) is not None:
+            return False
+        notification.id = next(self.ids)
+        self.items.append(notification)
+        return True
+
+    def of_user(self, user_id: int, notification_id: int) -> Notification | None:
+        return next((n for n in self.items if (n.id, n.user_id) == (notification_id, user_id)), None)
+
+    def of_key(self, user_id: int, key: str) -> Notification | None:
+        return next((n for n in self.items if (n.user_id, n.key) == (user_id, key)), None)
+
+    def page(
+        self, user_id: int, unread_only: bool, limit: int, offset: int
+    ) -> tuple[list[Notification], int]:
+        mine = [n for n in self.items if n.user_id == user_id and not (unread_only and n.read_at)]
+        mine.sort(key=lambda n: (n.read_at is not None, -n.created_at.timestamp(), -(n.id or 0)))
+        return mine[offset : offset + limit], len(mine)
+
+    def unread_count(self, user_id: int) -> int:
+        return sum(1 for n in self.items if n.user_id == user_id and n.read_at is None)
+
+    def mark_all_read(self, user_id: int, at: datetime) -> int:
+        unread = [n for n in self.items if n.user_id == user_id and n.read_at is None]
+        for n in unread:
+            n.read_at = at
+        return len(unread)
+
+    def due_work(self, first_day: date, last_day: date) -> list[DueWork]:
+        waiting = (State.REGISTERED, State.RECEIVED, State.IN_ANALYSIS, State.RETEST)
+        found = []
+        for t in self.repo._all(AnalysisTest):
+            sample = self.repo.sample(t.sample_id or 0)
+            req = self.repo.request(sample.request_id or 0) if sample else None
+            if t.analyst_id is None or t.state not in waiting or sample is None or req is None:
+                continue
+            notified = self.of_key(t.analyst_id, due_work_key(t.id or 0, req.due_date))
+            if sample.state in OPEN_STATES and first_day <= req.due_date <= last_day and not notified:
+                assert t.id is not None and sample.id is not None
+                found.append(DueWork(t.id, t.analyst_id, sample.id, sample.lab_sample_id, req.due_date))
+        return sorted(found, key=lambda w: (w.due_date, w.test_id))
+
+    def due_for_email(self, since: datetime, limit: int) -> list[MailDue]:
+        due = []
+        for n in self.items:
+            user = self.repo.user(n.user_id)
+            if n.emailed_at or n.read_at or n.created_at < since or user is None:
+                continue
+            if user.email and user.active:
+                due.append(MailDue(n, user.email, user.full_name))
+        return due[:limit]
+
+    def stamp_emailed(self, notification_ids: Sequence[int], at: datetime) -> None:
+        for n in self.items:
+            if n.id in notification_ids:
+                n.emailed_at = at
+
+
 class FakeUnitOfWork(AbstractUnitOfWork):
     """Shares one repository across uses, like a database would; records commits."""
 
@@ -505,6 +615,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.repo = repo or FakeRepository()
         self.quality = quality or FakeQualityRepository()
         self.federation = FakeFederationRepository()
+        self.notifications = FakeNotificationRepository(self.repo)
         self.files = FakeFileStore()
         self.reports = FakeReportRenderer()
         self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -122,6 +122,17 @@ def test_a_received_referral_with_a_field_that_is_not_declaration_data_is_refuse
     assert fine.question == "Heading 2208?" and fine.declared_value == Decimal("12.5") and fine.importer == ""
 
 
+@pytest.mark.parametrize("sample_id", ["BT-1\r\nBcc: x@y.test", "BT-1\nsecond", "BT\t1", "BT\x1b[31m1"])
+def test_a_received_referral_whose_sample_id_holds_a_control_character_is_refused(sample_id: str) -> None:
+    body = referral_requested(_request(), _sample(), _referral(), {})
+    bad = replace(body, specimen=replace(body.specimen, lab_sample_id=sample_id))
+    with pytest.raises(ValidationFailed) as refused:
+        _incoming(bad)
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("lab_sample_id", "Lab sample id must be one line, without tabs or other control characters.")
+    ]
+
+
 def test_the_senders_copy_of_a_sample_follows_the_laboratory_forward_and_never_back() -> None:
     sample = _sample(State.RECEIVED)
     advance(sample, State.REPORTED, NOW)

@@ -39,6 +39,13 @@ NO_ANSWER = "no answer"
 O = federation_outbox.c  # noqa: E741 - the outbox's columns, read often below
 
 
+def _words_in(text: str | None, *columns: Any) -> list[Any]:
+    """One condition per word of `text`: the word is in one of the columns (case-insensitive)."""
+    return [
+        or_(*(func.lower(col).like(f"%{word}%") for col in columns)) for word in (text or "").lower().split()
+    ]
+
+
 class SqlFederationRepository(FederationRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -70,16 +77,25 @@ class SqlFederationRepository(FederationRepository):
         return self.session.get(OutboxMessage, message_pk)
 
     def outbox(
-        self, state: OutboxState | None, partner_code: str | None, limit: int, offset: int
+        self,
+        state: OutboxState | None,
+        partner_code: str | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[OutboxMessage], int]:
         conditions: list[Any] = []
         if state is not None:
             conditions.append(O.state == state)
         if partner_code is not None:
             conditions.append(O.partner_code == partner_code)
+        conditions += _words_in(text, O.message_id, O.stream, O.last_error)
         total = self.session.scalar(select(func.count()).select_from(federation_outbox).where(*conditions))
+        order = O.id.asc() if oldest_first else O.id.desc()
         rows = self.session.scalars(
-            select(OutboxMessage).where(*conditions).order_by(O.id.desc()).limit(limit).offset(offset)
+            select(OutboxMessage).where(*conditions).order_by(order).limit(limit).offset(offset)
         ).all()
         return list(rows), int(total or 0)
 
@@ -193,12 +209,24 @@ class SqlFederationRepository(FederationRepository):
                 return exact
         return self.session.scalars(stmt).first()
 
-    def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:
+    def shared_copies(
+        self,
+        kind: SharedKind | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        order: str = "received",
+        descending: bool = True,
+    ) -> tuple[list[SharedCopy], int]:
         c = federation_shared.c
-        conditions = [] if kind is None else [c.kind == kind]
+        conditions: list[Any] = [] if kind is None else [c.kind == kind]
+        conditions += _words_in(text, c.title, c.author_lab, c.partner_code, c.licence)
         total = self.session.scalar(select(func.count()).select_from(federation_shared).where(*conditions))
+        terms = {"published": [c.published_at, c.id], "title": [c.title, c.id]}.get(order, [c.id])
+        ordered = [t.desc() if descending else t.asc() for t in terms]
         rows = self.session.scalars(
-            select(SharedCopy).where(*conditions).order_by(c.id.desc()).limit(limit).offset(offset)
+            select(SharedCopy).where(*conditions).order_by(*ordered).limit(limit).offset(offset)
         ).all()
         return list(rows), int(total or 0)
 

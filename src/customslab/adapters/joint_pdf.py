@@ -71,7 +71,8 @@ def _measurements(doc: JointAnalysisDocument, s: Styles, width: float) -> list[A
             rows.append(
                 [
                     _p(m.name, s["body"]),
-                    _p(m.value or "—", s["label"]),
+                    # A qualitative result states its outcome ("not detected", the substance identified).
+                    _p(m.value or m.text_value.replace("_", " ") or "—", s["label"]),
                     _p(m.unit, s["body"]),
                     _p(u, s["body"]),
                 ]

@@ -92,6 +92,20 @@ sign_in_events = keyed_table(
     Column("outcome", String(16), nullable=False),
 )
 
+#: What needs each user (a referral, an assignment, an approval, work due); see domain Notification.
+notifications = keyed_table(
+    "notifications",
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", string_enum(enums.NotificationKind), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("link", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime, nullable=True),
+    Column("emailed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),
+)
+
 analysis_requests = keyed_table(
     "analysis_requests",
     Column("reference", String(40), nullable=False, unique=True),
@@ -201,6 +215,9 @@ results = keyed_table(
     Column("entered_at", UTCDateTime, nullable=False),
     Column("equipment_id", Integer, nullable=True),  # quality_equipment.id (0004_quality)
     Column("qc_batch_id", Integer, nullable=True),  # quality_qc_batches.id (0004_quality)
+    Column("kind", string_enum(enums.ResultKind), nullable=False, default=enums.ResultKind.QUANTITY),
+    Column("text_value", Text, nullable=False, default=""),
+    Column("identification_id", Integer, nullable=True),  # identifications.id (0009_working_day)
 )
 
 attachments = keyed_table(
@@ -383,6 +400,7 @@ def start_mappers() -> None:
     reg.map_imperatively(m.Referral, referrals, **_versioned(referrals))
     reg.map_imperatively(m.UserSession, sessions)
     reg.map_imperatively(m.SignInEvent, sign_in_events)
+    reg.map_imperatively(m.Notification, notifications)
     reg.map_imperatively(m.Share, shares)
     reg.map_imperatively(m.Identification, identifications)
     reg.map_imperatively(

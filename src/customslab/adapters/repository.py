@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from customslab.adapters import hs_store, joint_tables, orm
+from customslab.adapters import hs_store, joint_tables, list_queries, orm
 from customslab.adapters.audit_log import read_chain
 from customslab.domain.access import LAB_STAFF, Actor, Directory, Kind, Relation, relations_seen
 from customslab.domain.audit import AuditRecord
@@ -32,6 +32,7 @@ from customslab.domain.model import (
     Administration,
     AnalysisRequest,
     AnalysisTest,
+    Attachment,
     ClassificationOpinion,
     DeclarationRelease,
     Identification,
@@ -43,7 +44,16 @@ from customslab.domain.model import (
     User,
     UserSession,
 )
-from customslab.services.ports import DashboardRow, QueueFilter, QueueRow, ReleasedResult, Repository
+from customslab.services.ports import (
+    DashboardRow,
+    QueueFilter,
+    QueueRow,
+    ReferredOutFilter,
+    ReferredOutRow,
+    ReleasedResult,
+    Repository,
+    RequestFilter,
+)
 
 #: First key of the two-key PostgreSQL advisory locks that serialise sign-in attempts per username.
 SIGN_IN_LOCK_SPACE = 7_402_118
@@ -95,6 +105,9 @@ class SqlRepository(Repository):
 
     def test(self, test_id: int) -> AnalysisTest | None:
         return self.session.get(AnalysisTest, test_id)
+
+    def attachment(self, attachment_id: int) -> Attachment | None:
+        return self.session.get(Attachment, attachment_id)
 
     def referrals_for(self, sample_id: int) -> Sequence[Referral]:
         q = select(Referral).where(orm.referrals.c.sample_id == sample_id).order_by(orm.referrals.c.id)
@@ -287,6 +300,8 @@ class SqlRepository(Repository):
             "reference": [RQ.reference, S.id],
         }
         order = orders.get(flt.sort, orders["due"])
+        if flt.descending:
+            order = [list_queries.flipped(term) for term in order]
         where = and_(*conds)
         total = self.session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
         ids_q = select(S.id, RQ.id).select_from(joined).where(where).order_by(*order)
@@ -301,14 +316,21 @@ class SqlRepository(Repository):
         return [QueueRow(samples[sid], reqs[rid]) for sid, rid in pairs], int(total)
 
     def requests_of(
-        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+        self,
+        requester_id: int,
+        limit: int,
+        offset: int,
+        org_code: str | None = None,
+        flt: RequestFilter | None = None,
     ) -> tuple[list[AnalysisRequest], int]:
-        where = RQ.requester_id == requester_id
-        if org_code is not None:
-            where = or_(where, RQ.office_code == org_code, RQ.lab_code == org_code)
-        total = self.session.execute(select(func.count()).where(where)).scalar_one()
-        q = select(AnalysisRequest).where(where).order_by(RQ.created_at.desc(), RQ.id.desc())
-        return list(self.session.scalars(q.limit(limit).offset(offset)).all()), int(total)
+        flt = flt or RequestFilter()
+        return list_queries.requests_page(self.session, requester_id, limit, offset, org_code, flt)
+
+    def referred_out(
+        self, actor: Actor, lab_code: str, flt: ReferredOutFilter
+    ) -> tuple[list[ReferredOutRow], int]:
+        seen = self._declaration_number_seen(actor)
+        return list_queries.referred_out_page(self.session, self._visible(actor), seen, lab_code, flt)
 
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]:
         col = orm.referrals.c.from_lab if outgoing else orm.referrals.c.to_lab
@@ -350,13 +372,21 @@ class SqlRepository(Repository):
         t, r = orm.tests.c, orm.results.c
         released = [State.APPROVED.value, State.REPORTED.value, State.ARCHIVED.value]
         q = (
-            select(t.sample_id, r.name, r.value, r.unit, r.expanded_uncertainty)
+            select(t.sample_id, r.name, r.value, r.unit, r.expanded_uncertainty, r.kind, r.text_value)
             .select_from(orm.results.join(orm.tests, t.id == r.test_id))
             .where(t.sample_id.in_(list(sample_ids)), t.state.in_(released))
         )
         return [
-            ReleasedResult(sid, name, None if v is None else str(v), unit, None if u is None else str(u))
-            for sid, name, v, unit, u in self.session.execute(q)
+            ReleasedResult(
+                sid,
+                name,
+                None if v is None else str(v),
+                unit,
+                None if u is None else str(u),
+                getattr(kind, "value", kind) or "quantity",
+                text or "",
+            )
+            for sid, name, v, unit, u, kind, text in self.session.execute(q)
         ]
 
     # -- numbering, nomenclature, audit, sessions ---------------------------------------------

@@ -19,6 +19,7 @@ from customslab.adapters.audit_log import install_audit_hook
 from customslab.adapters.concurrency import conflict_for, install_version_hook
 from customslab.adapters.db import make_engine, session_factory
 from customslab.adapters.federation_repository import SqlFederationRepository
+from customslab.adapters.notification_repository import SqlNotificationRepository
 from customslab.adapters.quality_repository import SqlQualityRepository
 from customslab.adapters.report_pdf import PdfReportRenderer
 from customslab.adapters.repository import SqlRepository
@@ -114,6 +115,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.repo = SqlRepository(self.session)
         self.quality = SqlQualityRepository(self.session)
         self.federation = SqlFederationRepository(self.session)
+        self.notifications = SqlNotificationRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

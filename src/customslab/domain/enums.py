@@ -66,6 +66,30 @@ OPEN_STATES = frozenset(
 )
 
 
+class ResultKind(StrEnum):
+    """What a result states: a measured quantity, or one of the qualitative outcomes."""
+
+    QUANTITY = "quantity"  # a value with its unit (and U, k, LOD, LOQ)
+    DETECTION = "detection"  # detected / not detected
+    SCREENING = "screening"  # positive / negative
+    TEXT = "text"  # a free-text finding ("caffeine", "woven fabric of cotton")
+    IDENTITY = "identity"  # the substance identified, with a stored spectral identification as evidence
+
+
+#: The outcomes a qualitative result of each closed kind may take.
+QUALITATIVE_OUTCOMES: dict[ResultKind, tuple[str, ...]] = {
+    ResultKind.DETECTION: ("detected", "not_detected"),
+    ResultKind.SCREENING: ("positive", "negative"),
+}
+
+
+class NotificationKind(StrEnum):
+    NEW_REFERRAL = "new_referral"  # a sample referred to my laboratory
+    TEST_ASSIGNED = "test_assigned"  # a test given to me
+    RESULT_APPROVED = "result_approved"  # a sample of my request approved
+    WORK_DUE = "work_due"  # open work of mine due within a day
+
+
 class CustodyKind(StrEnum):
     REGISTERED = "registered"
     RECEIPT = "receipt"

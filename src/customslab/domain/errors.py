@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One fault of an input: the field it concerns (None for the form as a whole) and what to do."""
+
+    field: str | None
+    message: str
+
 
 class DomainError(Exception):
     """Base of every rule the domain enforces; the message is written for the person who acted.
 
-    `field` names the input at fault, when one is: the edges show the message next to it.
+    `field` names the input at fault, when one is: the edges show the message next to it. `errors` lists
+    every fault found at once (a form shows each next to its field); it holds at least this one.
     """
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors: list[FieldError] = [FieldError(field, message)]
+
+    @classmethod
+    def of(cls, errors: Sequence[FieldError]) -> Self:
+        """One error naming several faults: the message joins them; the first field named gets the focus."""
+        if not errors:
+            raise ValueError("An error needs at least one fault.")
+        first = next((e.field for e in errors if e.field), None)
+        error = cls(" ".join(e.message for e in errors), first)
+        error.errors = list(errors)
+        return error
 
 
 class ValidationFailed(DomainError):

@@ -13,11 +13,13 @@ from decimal import Decimal
 from customslab.domain.enums import (
     OPEN_STATES,
     CustodyKind,
+    NotificationKind,
     OrgKind,
     Priority,
     Reason,
     ReferralKind,
     ReferralState,
+    ResultKind,
     Role,
     State,
 )
@@ -193,6 +195,11 @@ class Result:
     test_id: int | None = None
     equipment_id: int | None = None  # the instrument used (quality records)
     qc_batch_id: int | None = None  # the QC batch the result was measured with
+    kind: ResultKind = ResultKind.QUANTITY
+    #: A qualitative result's outcome: detected / not_detected, positive / negative, a text, an identity.
+    text_value: str = ""
+    #: An identity result's evidence: the stored identification (hit list, library version).
+    identification_id: int | None = None
 
 
 @dataclass(eq=False)
@@ -332,6 +339,23 @@ class AnalysisRequest:
 
 def is_overdue(state: State, due_date: date, today: date) -> bool:
     return state in OPEN_STATES and today > due_date
+
+
+@dataclass(eq=False)
+class Notification:
+    """Something that needs a user: shown in their list until read, and e-mailed when SMTP is set up.
+
+    `key` names the event (`test:12:assigned`), so the same event never notifies a user twice."""
+
+    user_id: int
+    kind: NotificationKind
+    key: str
+    subject: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None = None
+    emailed_at: datetime | None = None
+    id: int | None = None
 
 
 @dataclass(eq=False)

@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from customslab.config import Settings
+from customslab.entrypoints.cli_checks import (
+    AUDIT_EXIT_HELP,
+    CheckCommand,
+    CheckExit,
+    check_settings,
+    database_to_read,
+    unusable,
+)
 from customslab.entrypoints.cli_common import DatabaseOption
 from customslab.entrypoints.cli_common import fail as _fail
 from customslab.entrypoints.cli_common import load_settings as _settings
@@ -124,7 +132,7 @@ def _verdict_lines(verdict: AuditVerdict) -> list[str]:
     return lines
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", cls=CheckCommand, epilog=AUDIT_EXIT_HELP)
 def audit_verify(
     database_url: DatabaseOption = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -132,29 +140,37 @@ def audit_verify(
         Path | None, typer.Option(help="A head written by `audit export-head`, kept outside this server")
     ] = None,
 ) -> None:
-    """Recompute the audit hash chain, check it against its signed checkpoints, name the first problem."""
-    from customslab.adapters.audit_anchor import SqlAuditAnchor, WitnessError, read_witness
-    from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
+    """Recompute the audit hash chain, check it against its signed checkpoints, name the first problem.
+
+    Read-only: it needs the audit key (CUSTOMSLAB_AUDIT_KEY_FILE in production), not the secret key.
+    """
+    from customslab.adapters.audit_anchor import AuditKeyError, SqlAuditAnchor, WitnessError, read_witness
+    from customslab.adapters.uow import LocalFileStore, SqlAlchemyUnitOfWork
+    from customslab.entrypoints import wiring
     from customslab.services import queries
 
-    settings = _settings(database_url)
-    signer = _audit_signer(settings)
+    settings = check_settings(database_url)
+    if problem := settings.audit_key_missing():
+        raise unusable(f"Configuration error: {problem}")
+    try:
+        signer = wiring.audit_signer(settings)
+        # Outside production the signer reads its key lazily: read it here, so an unusable key file is a
+        # configuration error (4) rather than an internal one inside the verification (5).
+        signer.existing_key()
+    except AuditKeyError as exc:
+        raise unusable(f"Configuration error: {exc}") from None
     try:
         pinned = read_witness(witness) if witness is not None else None
     except WitnessError as exc:
-        raise _fail(str(exc)) from None
-    db = Database(settings.database_url)  # verifying writes nothing, so it needs no signer
-    try:
+        raise unusable(str(exc)) from None
+    with database_to_read(settings) as db:  # verifying writes nothing, so the database needs no signer
         uow = SqlAlchemyUnitOfWork(db, LocalFileStore(settings.file_store))
         verdict = queries.verify_audit(uow, SqlAuditAnchor(db.engine, signer), pinned)
-    finally:
-        db.dispose()
     if as_json:
         typer.echo(verdict.model_dump_json())
     else:
         typer.secho("\n".join(_verdict_lines(verdict)), fg=None if verdict.ok else "red")
-    if not verdict.ok:
-        raise typer.Exit(1)
+    raise typer.Exit(CheckExit.INTACT if verdict.ok else CheckExit.ALTERED)
 
 
 @audit_app.command("checkpoint")
@@ -266,13 +282,17 @@ def serve(
 @app.command()
 def demo(
     database: Annotated[Path, typer.Option(help="Demo SQLite file")] = Path("var/demo.sqlite3"),
-    port: Annotated[int, typer.Option()] = 8000,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port to serve on (`make demo PORT=8080`)")
+    ] = 8000,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     requests: Annotated[int, typer.Option(help="How many requests to generate")] = 300,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Only create the database")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Only set up the database and the library")
+    ] = False,
 ) -> None:
-    """Create (or reuse) the demo network database and serve it."""
-    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, DEMO_USERS, load_demo
+    """Set up (or reuse) the demo: network database, HS nomenclature, spectral library; then serve it."""
+    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, DEMO_USERS, set_up_demo
 
     os.environ.setdefault("CUSTOMSLAB_MODE", "demo")
     settings = _settings(
@@ -282,8 +302,8 @@ def demo(
         host=host,
         port=port,
     )
-    created = load_demo(settings, n_requests=requests)
-    typer.echo(("Created" if created else "Reusing") + f" the demo database {database}")
+    done = set_up_demo(settings, n_requests=requests, say=typer.echo)
+    typer.echo(("Created" if done.created else "Reusing") + f" the demo database {database}")
     typer.echo(f"\n  customslab demo: http://{host}:{port}/   (API contract at /openapi.json)\n")
     typer.echo(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
     for username, org, roles, _name in DEMO_USERS:
@@ -356,6 +376,9 @@ def _register_engines() -> None:
     app.command("worker")(worker_command)
     federation_app.command("messages")(messages_command)
     federation_app.command("retry")(retry_command)
+    from customslab.entrypoints.cli_notifications import notifications_app
+
+    app.add_typer(notifications_app, name="notifications")
 
 
 _register_engines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -138,6 +139,13 @@ def show(
         typer.echo(f"{'  ' * len(chain)}{format_code(kid.code):<10} {kid.description}")
 
 
+class RulesLanguage(StrEnum):
+    """The languages the rules catalogue is written in (services.classification.Language)."""
+
+    EN = "en"
+    KO = "ko"
+
+
 @hs_app.command("evaluate")
 def evaluate_command(
     declared: Annotated[str, typer.Option("--declared", help="Declared code, 2–10 digits.")],
@@ -155,6 +163,9 @@ def evaluate_command(
         float | None, typer.Option("--quantity", min=0, help="Quantity in the tariff's unit (specific duty).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    lang: Annotated[
+        RulesLanguage, typer.Option("--lang", help="Language of the rules' titles, explanations and reasons.")
+    ] = RulesLanguage.EN,
 ) -> None:
     """Apply the measurement rules to a declared code and laboratory results (no database needed).
 
@@ -172,6 +183,7 @@ def evaluate_command(
             tariff=read_tariff_csv(tariff) if tariff is not None else None,
             customs_value=customs_value,
             quantity=quantity,
+            language="ko" if lang is RulesLanguage.KO else "en",
         )
     except HsError as error:
         raise _fail(str(error)) from None

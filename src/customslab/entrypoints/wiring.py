@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from customslab.adapters.audit_anchor import AuditSigner
 from customslab.adapters.uow import Database
 from customslab.config import Settings
+from customslab.services.notification_ports import Mailer
 from customslab.services.ports import AbstractUnitOfWork
 
 if TYPE_CHECKING:
@@ -34,6 +35,24 @@ def audit_signer(settings: Settings) -> AuditSigner:
 def database(settings: Settings) -> Database:
     """The configured database, with the audit signer."""
     return Database(settings.database_url, audit_signer=audit_signer(settings))
+
+
+def mailer(settings: Settings) -> Mailer | None:
+    """The SMTP mailer of the notifications, or None when no SMTP server is configured."""
+    from customslab.adapters.mailer import SmtpMailer
+
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpMailer(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_from,
+        user=settings.smtp_user,
+        password=password,
+        starttls=settings.smtp_starttls,
+        timeout=settings.smtp_timeout_seconds,
+    )
 
 
 def key_folder(settings: Settings) -> KeyFolder:

@@ -1,6 +1,7 @@
 """The outbox worker: delivers messages to partner deployments, in a thread of the server or on its own.
 
-`run_worker` loops over `services.federation_delivery.deliver_due` until told to stop. The served
+`run_worker` loops over `services.federation_delivery.deliver_due` until told to stop, and runs the
+notification chores (the due-work scan, e-mail) every `notification_poll_seconds`. The served
 application starts one in its lifespan (`lifespan`, when `Settings.delivers_in_process()`); `customslab
 worker` runs one in the foreground for deployments that turn the in-process one off. Any number may run
 against one PostgreSQL database: a message is locked by the worker sending it (rule 15 of the guide).
@@ -18,6 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from customslab.config import Settings
+from customslab.entrypoints.notification_worker import notification_chores
 from customslab.services.federation_delivery import DeliveryPass, UnitOfWorkFactory, deliver_due
 from customslab.services.federation_ports import Courier, MessageEncoder
 
@@ -84,10 +86,12 @@ def run_worker(
         uow_factory, close_db = default_uow_factory(settings)
     carrier = courier if courier is not None else HttpCourier(settings.federation_timeout_seconds)
     encode = encoder or message_encoder(settings, uow_factory)
+    chores = notification_chores(settings, uow_factory)
     errors = 0
     log.info("outbox worker started (every %.1f s)", settings.worker_poll_seconds)
     try:
         while not stop.is_set():
+            chores.tick()  # due-work scan and notification e-mail, at most every notification_poll_seconds
             try:
                 done = deliver_pass(settings, uow_factory, encode, carrier)
             except Exception:

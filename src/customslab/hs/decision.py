@@ -25,15 +25,28 @@ class DecisionRule(StrEnum):
 
     @property
     def statement(self) -> str:
-        if self is DecisionRule.SIMPLE:
-            return (
-                "Simple acceptance (ILAC-G8:09/2019 4.2.1, guard band w = 0): the measured value is "
-                "compared with the limit; the expanded uncertainty is reported but not applied."
-            )
-        return (
-            "Guarded acceptance (ILAC-G8:09/2019 4.2.2, guard band w = U): a conclusion is drawn only "
-            "when the interval value ± U lies wholly on one side of the limit; otherwise undecided."
-        )
+        return self.statement_in("en")
+
+    def statement_in(self, language: str) -> str:
+        """The rule as a report states it, in `language` (en, ko; English for any other)."""
+        return STATEMENTS.get(language, STATEMENTS["en"])[self.value]
+
+
+#: The statement of each decision rule, by language (the Korean pages show the "ko" one).
+STATEMENTS: dict[str, dict[str, str]] = {
+    "en": {
+        "simple": "Simple acceptance (ILAC-G8:09/2019 4.2.1, guard band w = 0): the measured value is "
+        "compared with the limit; the expanded uncertainty is reported but not applied.",
+        "guarded": "Guarded acceptance (ILAC-G8:09/2019 4.2.2, guard band w = U): a conclusion is drawn only "
+        "when the interval value ± U lies wholly on one side of the limit; otherwise undecided.",
+    },
+    "ko": {
+        "simple": "단순 판정(ILAC-G8:09/2019 4.2.1, 보호대역 w = 0): 측정값을 한도와 그대로 비교하며, "
+        "확장불확도는 보고하되 판정에 적용하지 않는다.",
+        "guarded": "보호대역 적용 판정(ILAC-G8:09/2019 4.2.2, 보호대역 w = U): 측정값 ± U 구간 전체가 "
+        "한도의 한쪽에 있을 때에만 결론을 내리며, 그렇지 않으면 판정 불가로 한다.",
+    },
+}
 
 
 def parse_decision_rule(value: DecisionRule | str) -> DecisionRule:

@@ -11,6 +11,10 @@ candidates it covers (scope) when its inputs were measured. Each outcome narrows
 Rules are tried in catalogue order, repeatedly, until none is left to fire: a code moved into a new
 heading may bring a further rule into scope (2208.40 at 85 % vol → 2207.10). A rule whose outcome is
 undecided stops the chain; the open codes are reported as determined, status "undecided".
+
+Each determined code also carries the code the rules actually decided for it (`decided`): a declaration
+of 2208.30 that stands because the rule places the goods in heading 22.08 is determined as 220830 but
+decided only as 2208; the subheading was never tested, and the verdict says so.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from typing import Any
 from customslab.hs.decision import DecisionRule, Tri, parse_decision_rule
 from customslab.hs.duty import DutyComparison, compare_duty
 from customslab.hs.kinds import KIND_EVALUATORS, Outcome, required_present
-from customslab.hs.nomenclature import HsError, Nomenclature, format_code, hs6, normalise_code
+from customslab.hs.levels import at_level, dotted, undecided_below
+from customslab.hs.nomenclature import HsError, Nomenclature, hs6, normalise_code
 from customslab.hs.quantities import Measurement, QuantityError, make_measurement, parse_result
 from customslab.hs.rules import Catalogue, Rule, default_catalogue
 from customslab.hs.tariff import TariffLine, line_for
@@ -44,6 +49,7 @@ class RuleFiring:
             "id": self.rule.id,
             "source": self.rule.source,
             "outcome": " or ".join(self.codes) if self.codes else "none",
+            "codes": list(self.codes),
             "status": self.status,
             "title": self.rule.title,
             "checked": self.rule.checked,
@@ -68,31 +74,81 @@ class Evaluation:
     unused: list[str] = field(default_factory=list)
     duty: DutyComparison | None = None
     descriptions: dict[str, str] = field(default_factory=dict)
+    #: For each determined code, the code the rules decided (at its level), or "" where none did.
+    decided: list[str] = field(default_factory=list)
+    #: The language of the rules' text (titles, explanations, reasons) and of the decision rule statement.
+    language: str = "en"
+
+    def _words(self, pairs: Iterable[tuple[str, str]], last: str = "or") -> str:
+        """Codes as decided, with their level ('heading 22.08'); a code no rule decided is named as the
+        declaration it is."""
+        words = list(dict.fromkeys(at_level(d) if d else f"the declared {dotted(c)}" for c, d in pairs))
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
     @property
     def message(self) -> str:
         if self.status == "no_rule":
             return "No measurement rule applies to this code and these results."
-        codes = ", ".join(format_code(c) for c in self.determined)
+        pairs = list(zip(self.determined, self.decided or self.determined, strict=True))
         if self.status == "undecided":
             rule = self.decision_rule.value
+            codes = self._words(pairs, "and")
             return f"Undecided: the results cannot tell apart {codes} under {rule} acceptance."
         if self.mismatch == "none":
-            return f"Declared {format_code(self.declared)} agrees with the measurement ({codes})."
+            return self._agreement(pairs)
         return (
-            f"Declared {format_code(self.declared)} ≠ determined {codes} (differs at {self.mismatch} level)."
+            f"Declared {dotted(self.declared)} ≠ determined {self._words(pairs)} "
+            f"(differs at {self.mismatch} level)."
         )
+
+    def _agreement(self, pairs: list[tuple[str, str]]) -> str:
+        """The declaration is consistent with a determined code: say at which level the rules decided it,
+        and what they left open below that level."""
+        declared, code = dotted(self.declared), hs6(self.declared)
+        consistent = [(c, d) for c, d in pairs if d and (code.startswith(d) or d.startswith(code))]
+        if not consistent:
+            measured = [(c, d) for c, d in pairs if d]
+            unmeasured = [(c, d) for c, d in pairs if not d and c != code]
+            if not measured or not unmeasured:
+                return f"The rules that apply to declared {declared} decide no code on these results."
+            # The declaration stands only through an exception the rules do not measure (stuffed pasta).
+            exceptions = ", ".join(at_level(c) for c, _ in unmeasured)
+            return (
+                f"The measurement decides {self._words(measured)} rather than declared {declared}, "
+                f"unless the goods fall in {exceptions}, which these rules do not measure."
+            )
+        # The decision that holds the declaration most precisely; else one below it, which narrows it.
+        holding = [p for p in consistent if code.startswith(p[1])]
+        chosen = max(holding, key=lambda p: len(p[1])) if holding else consistent[0]
+        decided = chosen[1]
+        if not code.startswith(decided):
+            text = f"Declared {declared} contains {at_level(decided)}, decided by the measurement."
+        elif len(decided) >= len(self.declared):
+            text = f"Declared {declared} agrees with {at_level(decided)}, decided by the measurement."
+        else:
+            left = undecided_below(decided, self.declared)
+            verb = "were" if " and " in left else "was"
+            text = (
+                f"Declared {declared} is consistent with {at_level(decided)}, decided by the measurement; "
+                f"{left} {verb} not decided by these rules."
+            )
+        others = [p for p in pairs if p != chosen]
+        return text + (f" The rules also leave open {self._words(others)}." if others else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "declared": self.declared,
             "status": self.status,
             "determined": list(self.determined),
+            "decided": list(self.decided),
             "mismatch": self.mismatch,
             "rules": [f.to_dict() for f in self.firings],
             "message": self.message,
             "edition": self.edition,
-            "decision_rule": {"name": self.decision_rule.value, "statement": self.decision_rule.statement},
+            "decision_rule": {
+                "name": self.decision_rule.value,
+                "statement": self.decision_rule.statement_in(self.language),
+            },
             "results": [m.to_dict() for m in self.results],
             "not_evaluated": self.not_evaluated,
             "unused_results": self.unused,
@@ -116,17 +172,19 @@ def mismatch_level(declared: str, determined: Iterable[str]) -> str:
     return min(levels, key=MISMATCH_LEVELS.index) if levels else "none"
 
 
-def _narrow(candidate: str, outcome: Outcome, exclusions: Sequence[str]) -> list[str]:
+def _narrow(candidate: str, outcome: Outcome, exclusions: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The codes the outcome moves or narrows the candidate to, and the exceptions it leaves possible."""
     if outcome.narrow and any(candidate.startswith(code) for code in outcome.codes):
-        return [candidate]
+        return [candidate], []
     for key, target in outcome.correspond.items():
         if candidate.startswith(key):
-            return [target]
+            return [target], []
     below = [code for code in outcome.codes if code.startswith(candidate)]
     if below and outcome.narrow:
-        return below
-    # A move out of the candidate; exceptions the rule skips (e.g. stuffed pasta) stay possible.
-    return list(outcome.codes) + [e for e in exclusions if e.startswith(candidate)]
+        return below, []
+    # A move out of the candidate; exceptions the rule skips (e.g. stuffed pasta) stay possible, but the
+    # rule measures nothing about them, so they are not decided by it.
+    return list(outcome.codes), [e for e in exclusions if e.startswith(candidate)]
 
 
 def _as_measurements(results: Mapping[str, Measurement] | Iterable[Measurement | str]) -> list[Measurement]:
@@ -168,9 +226,11 @@ def evaluate(
     tariff: Sequence[TariffLine] | None = None,
     customs_value: float | None = None,
     quantity: float | None = None,
+    language: str = "en",
 ) -> Evaluation:
-    """Evaluate the measurement rules for a declared code (2–10 digits) and laboratory results."""
-    catalogue = catalogue or default_catalogue()
+    """Evaluate the measurement rules for a declared code (2–10 digits) and laboratory results; the
+    rules' text comes in `language` (en, ko) when the shipped catalogue is used."""
+    catalogue = catalogue or default_catalogue(language)
     rule_kind = parse_decision_rule(decision_rule)
     full = normalise_code(declared, allow_national=True)
     code = hs6(full)
@@ -180,6 +240,8 @@ def evaluate(
     available = _with_derived({m.name: m for m in measured}, catalogue)
 
     candidates = [code]
+    # candidate → the code the rules decided for it; the declaration starts with nothing decided.
+    decided: dict[str, str] = {}
     firings: list[RuleFiring] = []
     skipped: dict[str, list[str]] = {}
     used: set[str] = set()
@@ -198,10 +260,12 @@ def evaluate(
                 skipped[rule.id] = missing
                 continue
             skipped.pop(rule.id, None)
-            firing, new_codes = _fire(rule, related, available, rule_kind)
+            firing, new_codes = _fire(rule, related, available, rule_kind, decided)
             firings.append(firing)
             used.update(m.name for m in firing.inputs)
-            candidates = _unique([c for c in candidates if c not in related] + new_codes)
+            unrelated = [c for c in candidates if c not in related]
+            decided = _merge_decided({c: decided.get(c, "") for c in unrelated}, new_codes)
+            candidates = _unique(unrelated + [c for c, _ in new_codes])
             progress = True
             if firing.status == "undecided":
                 status = "undecided"
@@ -227,6 +291,8 @@ def evaluate(
         unused=sorted(m.name for m in measured if m.name not in used and not _feeds(m.name, used, catalogue)),
         duty=_duty(full, determined, status, tariff, customs_value, quantity),
         descriptions=descriptions,
+        decided=[decided.get(c, "") for c in determined],
+        language=language,
     )
 
 
@@ -250,11 +316,34 @@ def _duty(
     return compare_duty(declared_line, determined_line, customs_value, quantity)
 
 
+def _decided_code(candidate: str, new: str, outcome: Outcome, before: str) -> str:
+    """The code a rule's outcome establishes for `new`: a code it moves to is decided in full; a
+    candidate that stands is decided only as far as the outcome's code that holds it (heading 2208 for
+    220830), or as an earlier rule decided it, whichever is more precise."""
+    if new != candidate:
+        return new
+    holding = max((c for c in outcome.codes if candidate.startswith(c)), key=len, default="")
+    return max(holding, before, key=len)
+
+
+def _merge_decided(kept: dict[str, str], new_codes: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Decided codes after a firing; a code reached along two paths keeps the less precise decision."""
+    out = dict(kept)
+    for code, level in new_codes:
+        out[code] = min(out[code], level, key=len) if code in out else level
+    return out
+
+
 def _fire(
-    rule: Rule, related: list[str], available: Mapping[str, Measurement], decision: DecisionRule
-) -> tuple[RuleFiring, list[str]]:
+    rule: Rule,
+    related: list[str],
+    available: Mapping[str, Measurement],
+    decision: DecisionRule,
+    decided: Mapping[str, str],
+) -> tuple[RuleFiring, list[tuple[str, str]]]:
+    """Fire a rule on the related candidates: the firing, and each new code with the code decided for it."""
     evaluator = KIND_EVALUATORS[rule.kind]
-    new_codes: list[str] = []
+    new_codes: list[tuple[str, str]] = []
     reasons: list[str] = []
     conditions: list[dict[str, Any]] = []
     truths: list[Tri] = []
@@ -264,24 +353,28 @@ def _fire(
         except ValueError as error:
             raise HsError(f"rule {rule.id}: {error}") from None
         live = [o for o in outcomes if o.truth is not Tri.FALSE]
+        before = decided.get(candidate, "")
         if not live:
-            new_codes.append(candidate)  # the rule concludes nothing for this candidate
+            new_codes.append((candidate, before))  # the rule concludes nothing for this candidate
             continue
         for outcome in live:
-            new_codes.extend(_narrow(candidate, outcome, rule.exclude))
+            moved, exceptions = _narrow(candidate, outcome, rule.exclude)
+            new_codes.extend((new, _decided_code(candidate, new, outcome, before)) for new in moved)
+            # An exception stays open only as far as the candidate was decided before: the rule did not
+            # measure it (whether pasta is stuffed), so it decides nothing more about it.
+            new_codes.extend((code, before) for code in exceptions)
             reasons.append(outcome.explanation)
             truths.append(outcome.truth)
         conditions.extend(c for o in outcomes for c in o.conditions)
     if not truths:
         state = "no_outcome"
-    elif len(live_codes := _unique(new_codes)) > 1 and Tri.UNDECIDED in truths:
+    elif len(live_codes := _unique(c for c, _ in new_codes)) > 1 and Tri.UNDECIDED in truths:
         state = "undecided"
     else:
         state = "decided" if live_codes else "no_outcome"
     inputs = tuple(m for name, m in available.items() if _is_input(rule, name))
-    return RuleFiring(
-        rule, state, tuple(_unique(new_codes)), tuple(reasons), tuple(conditions), inputs
-    ), new_codes
+    codes = tuple(_unique(c for c, _ in new_codes))
+    return RuleFiring(rule, state, codes, tuple(reasons), tuple(conditions), inputs), new_codes
 
 
 def _is_input(rule: Rule, name: str) -> bool:

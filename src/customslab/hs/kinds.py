@@ -100,6 +100,11 @@ def _leaf(codes: Iterable[str], explanation: str) -> Callable[[], list[Outcome]]
     return lambda: [Outcome(Tri.TRUE, tuple(codes), explanation)]
 
 
+def _say(rule: Rule, key: str, **values: str) -> str:
+    """A reason in the catalogue's words (and language): the rule's text `key`, placeholders filled in."""
+    return rule.texts[key].format(**values)
+
+
 def _any(label: str, checks: list[tuple[Tri, dict[str, Any]]]) -> tuple[Tri, dict[str, Any]]:
     truth = any_of(t for t, _ in checks)
     met = [d["condition"] for t, d in checks if t is not Tri.FALSE]
@@ -165,11 +170,11 @@ def ferrous(rule: Rule, candidate: str, results: Results, decision: DecisionRule
     def steel() -> list[Outcome]:
         return _split(
             stainless_cond,
-            _leaf(class_codes("stainless"), "Stainless steel (Note 1(e))."),
+            _leaf(class_codes("stainless"), _say(rule, "stainless")),
             lambda: _split(
                 alloy_cond,
-                _leaf(class_codes("alloy"), "Other alloy steel (Note 1(f))."),
-                _leaf(class_codes("non_alloy"), "Non-alloy steel: no element reaches its Note 1(f) limit."),
+                _leaf(class_codes("alloy"), _say(rule, "alloy")),
+                _leaf(class_codes("non_alloy"), _say(rule, "non_alloy")),
             ),
         )
 
@@ -177,15 +182,15 @@ def ferrous(rule: Rule, candidate: str, results: Results, decision: DecisionRule
         carbon_high = content("C", ">", pig["carbon_above"])
         if carbon_high[0] is Tri.FALSE or not candidate.startswith(("7201", "7202")):
             return steel()
-        return _split(ferro_cond, _leaf(class_codes("ferro_alloy"), "Ferro-alloy (Note 1(c))."), steel)
+        return _split(ferro_cond, _leaf(class_codes("ferro_alloy"), _say(rule, "ferro_alloy")), steel)
 
     if candidate.startswith("7202"):
         return _split(
             ferro_cond,
-            _leaf(class_codes("ferro_alloy"), "Ferro-alloy (Note 1(c))."),
-            lambda: _split(pig_cond, _leaf(class_codes("pig_iron"), "Pig iron (Note 1(a))."), steel),
+            _leaf(class_codes("ferro_alloy"), _say(rule, "ferro_alloy")),
+            lambda: _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), steel),
         )
-    return _split(pig_cond, _leaf(class_codes("pig_iron"), "Pig iron (Note 1(a))."), not_pig)
+    return _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), not_pig)
 
 
 def copper(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
@@ -222,8 +227,8 @@ def copper(rule: Rule, candidate: str, results: Results, decision: DecisionRule)
     }
     return _split(
         (refined, detail),
-        _leaf(family["refined"], "Refined copper (Note 1(a))."),
-        _leaf(family["alloy"], "Copper alloy (Note 1(b))."),
+        _leaf(family["refined"], _say(rule, "refined")),
+        _leaf(family["alloy"], _say(rule, "alloy")),
     )
 
 
@@ -237,15 +242,9 @@ def precious_metal(rule: Rule, candidate: str, results: Results, decision: Decis
         base = {s: m.value for s, m in el.items() if s in chapters}
         if not base:
             codes = sorted(set(chapters.values()))
-            return [
-                Outcome(
-                    Tri.TRUE, tuple(codes), "Base-metal alloy; report the base metals to find the chapter."
-                )
-            ]
+            return [Outcome(Tri.TRUE, tuple(codes), _say(rule, "base_metals_unreported"))]
         top = max(base, key=lambda s: base[s])
-        return [
-            Outcome(Tri.TRUE, (chapters[top],), f"Base-metal alloy; {top} predominates (Section XV, Note 5).")
-        ]
+        return [Outcome(Tri.TRUE, (chapters[top],), _say(rule, "base_metal", element=top))]
 
     def level(index: int) -> list[Outcome]:
         if index == len(metals):
@@ -255,7 +254,7 @@ def precious_metal(rule: Rule, candidate: str, results: Results, decision: Decis
         cond = _check(
             f"{metal['metal']} ({'+'.join(metal['elements'])})", value, u, ">=", p["threshold"], "%", decision
         )
-        leaf = _leaf(metal["codes"], f"Alloy of {metal['metal']} (Chapter 71, Note 5).")
+        leaf = _leaf(metal["codes"], _say(rule, metal["metal"]))
         return _split(cond, leaf, lambda: level(index + 1))
 
     return level(0)
@@ -303,20 +302,15 @@ def copolymer(rule: Rule, candidate: str, results: Results, decision: DecisionRu
         poly, poly_detail = _check(top, m.value, m.expanded_uncertainty, ">=", p["poly_min"], "%", decision)
         entry = table[top.split(".", 1)[1]]
         truth = Tri.TRUE if len(contenders) == 1 else Tri.UNDECIDED
+        monomer, poly_min = top.split(".", 1)[1], f"{p['poly_min']:g}"
         for sub_truth, codes, text in (
-            (
-                poly,
-                entry["poly"],
-                f"{top.split('.', 1)[1]} units ≥ {p['poly_min']:g} %: the 'poly' subheading",
-            ),
-            (poly.negate(), entry["copolymer"], "a copolymer within the heading"),
+            (poly, entry["poly"], _say(rule, "poly", heading=heading, monomer=monomer, poly_min=poly_min)),
+            (poly.negate(), entry["copolymer"], _say(rule, "copolymer", heading=heading)),
         ):
             if sub_truth is Tri.FALSE:
                 continue
             final = truth if sub_truth is Tri.TRUE else Tri.UNDECIDED
-            outcomes.append(
-                Outcome(final, tuple(codes), f"Heading {heading}; {text}.", (*details, poly_detail))
-            )
+            outcomes.append(Outcome(final, tuple(codes), text, (*details, poly_detail)))
     return outcomes
 
 

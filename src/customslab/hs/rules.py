@@ -1,8 +1,11 @@
-"""The measurement rules catalogue: load and validate `rules/catalogue.yaml` (shipped as package data)."""
+"""The measurement rules catalogue: load and validate `rules/catalogue.yaml` (shipped as package data),
+and lay its human text in another language over it (`rules/catalogue.<language>.yaml`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import string
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +18,18 @@ from customslab.hs.nomenclature import HsError, normalise_code
 from customslab.hs.quantities import QuantityError, spec_for
 
 RULE_KINDS = ("threshold", "copolymer", "ferrous", "copper", "precious_metal")
+#: Languages the catalogue's text is written in; "en" is catalogue.yaml itself.
+CATALOGUE_LANGUAGES = ("en", "ko")
+#: The `texts` each computed kind needs (hs.kinds words its reasons with them), given the rule's params.
+KIND_TEXTS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    "threshold": lambda p: [],
+    "ferrous": lambda p: ["pig_iron", "ferro_alloy", "stainless", "alloy", "non_alloy"],
+    "copper": lambda p: ["refined", "alloy"],
+    "precious_metal": lambda p: (
+        [m["metal"] for m in p.get("precious", [])] + ["base_metal", "base_metals_unreported"]
+    ),
+    "copolymer": lambda p: ["poly", "copolymer"],
+}
 
 
 class CatalogueError(HsError):
@@ -54,6 +69,8 @@ class Rule:
     branches: tuple[Branch, ...]
     params: dict[str, Any]
     example: Example | None
+    #: The sentences a computed kind gives as reasons, by key ({placeholders} filled in by hs.kinds).
+    texts: dict[str, str] = field(default_factory=dict)
 
     def covers(self, code: str) -> bool:
         """Does the rule discriminate between codes related to `code` (same line, wider or narrower)?"""
@@ -142,6 +159,11 @@ def _rule(raw: dict[str, Any], edition: str) -> Rule:
     if kind == "threshold" and not branches:
         raise CatalogueError(f"rule {rule_id}: a threshold rule needs branches")
     inputs = tuple(str(i) for i in raw["inputs"])
+    texts = {str(k): " ".join(str(v).split()) for k, v in (raw.get("texts") or {}).items()}
+    params = dict(raw.get("params") or {})
+    missing = [k for k in KIND_TEXTS[kind](params) if not texts.get(k)]
+    if missing:
+        raise CatalogueError(f"rule {rule_id}: 'texts' needs {', '.join(missing)} for a {kind} rule")
     example = raw.get("example")
     return Rule(
         id=rule_id,
@@ -156,7 +178,8 @@ def _rule(raw: dict[str, Any], edition: str) -> Rule:
         requires=tuple(str(i) for i in raw.get("requires") or [i for i in inputs if "<" not in i]),
         explanation=" ".join(str(raw["explanation"]).split()),
         branches=branches,
-        params=dict(raw.get("params") or {}),
+        params=params,
+        texts=texts,
         example=Example(
             declared=str(example["declared"]),
             results=tuple(example["results"]),
@@ -207,6 +230,97 @@ def load_catalogue(path: Path | str | None = None) -> Catalogue:
     return parse_catalogue(data)
 
 
-@lru_cache(maxsize=1)
-def default_catalogue() -> Catalogue:
-    return load_catalogue()
+def _shipped(name: str) -> Any:
+    text = resources.files("customslab.hs").joinpath(f"rules/{name}").read_text(encoding="utf-8")
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise CatalogueError(f"{name} is not valid YAML: {error}") from None
+
+
+@lru_cache(maxsize=len(CATALOGUE_LANGUAGES))
+def default_catalogue(language: str = "en") -> Catalogue:
+    """The shipped catalogue, its titles, explanations and reasons in `language` (en, ko)."""
+    if language not in CATALOGUE_LANGUAGES:
+        raise CatalogueError(
+            f"the catalogue is not written in {language!r}; it is in {', '.join(CATALOGUE_LANGUAGES)}"
+        )
+    if language == "en":
+        return load_catalogue()
+    return translate_catalogue(default_catalogue("en"), _shipped(f"catalogue.{language}.yaml"))
+
+
+# The translation layer. A translation is data in the catalogue's own shape, keyed by rule id (branches
+# by their number), and it must match the English catalogue exactly: a rule, branch or text it misses, or
+# one it names that the catalogue lacks, is refused at load, so the two files cannot drift apart.
+
+_RULE_TEXT_KEYS = {"title", "source", "explanation", "branches", "texts"}
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _words(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _same_keys(given: dict[Any, Any], expected: list[Any], where: str, errors: list[str]) -> None:
+    errors += [f"{where}: no text for {k}" for k in expected if not _words(given.get(k))]
+    errors += [f"{where}: {k} is not in the English catalogue" for k in given if k not in expected]
+
+
+def _translated_rule(rule: Rule, raw: Any, errors: list[str]) -> Rule:
+    where = f"rule {rule.id}"
+    if not isinstance(raw, dict):
+        errors.append(f"{where}: expected title, source, explanation (and branches or texts)")
+        return rule
+    errors += [f"{where}: unknown key {k!r}" for k in raw if k not in _RULE_TEXT_KEYS]
+    prose = ["title", "source", "explanation"]
+    _same_keys({k: raw.get(k) for k in prose}, prose, where, errors)
+    branches = raw.get("branches") or {}
+    texts = raw.get("texts") or {}
+    if not isinstance(branches, dict) or not isinstance(texts, dict):
+        errors.append(f"{where}: branches and texts map a number or a key to a sentence")
+        return rule
+    _same_keys(branches, list(range(1, len(rule.branches) + 1)), f"{where} branch", errors)
+    _same_keys(texts, list(rule.texts), f"{where} text", errors)
+    for key, english in rule.texts.items():
+        if key in texts and _placeholders(_words(texts[key])) != _placeholders(english):
+            errors.append(f"{where} text {key}: placeholders must be those of {english!r}")
+    return replace(
+        rule,
+        title=_words(raw.get("title")),
+        source=_words(raw.get("source")),
+        explanation=_words(raw.get("explanation")),
+        branches=tuple(
+            replace(b, explanation=_words(branches.get(i, b.explanation)))
+            for i, b in enumerate(rule.branches, start=1)
+        ),
+        texts={k: _words(texts.get(k, v)) for k, v in rule.texts.items()},
+    )
+
+
+def translate_catalogue(catalogue: Catalogue, data: Any) -> Catalogue:
+    """The catalogue with every title, legal source, explanation, branch explanation, reason text and
+    derived-quantity source replaced by the translation's; refused unless the two match exactly."""
+    if not isinstance(data, dict) or not data.get("language"):
+        raise CatalogueError("a catalogue translation names its language and maps rule ids to text")
+    language = str(data["language"])
+    rules_text = data.get("rules") or {}
+    derived_text = data.get("derived") or {}
+    errors: list[str] = []
+    ids = [r.id for r in catalogue.rules]
+    _same_keys(rules_text, ids, "rules", errors)
+    rules = tuple(
+        _translated_rule(r, rules_text.get(r.id), errors) for r in catalogue.rules if r.id in rules_text
+    )
+    names = [d.name for d in catalogue.derived]
+    sources = {k: v.get("source") if isinstance(v, dict) else None for k, v in derived_text.items()}
+    _same_keys(sources, names, "derived", errors)
+    if errors:
+        raise CatalogueError(
+            f"the {language} catalogue text does not match the catalogue: " + "; ".join(errors)
+        )
+    derived = tuple(replace(d, source=_words(sources[d.name])) for d in catalogue.derived)
+    return replace(catalogue, rules=rules, derived=derived)

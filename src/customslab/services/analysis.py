@@ -4,35 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, BinaryIO
 
-from pydantic import Field, ValidationInfo, field_validator
-
 from customslab.domain.access import Action, Actor
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import PermissionDenied, ValidationFailed
 from customslab.domain.federation import TaskStatus
-from customslab.domain.model import AnalysisTest, Attachment, Result, Sample
-from customslab.domain.quality.competence import assert_analyst_authorised, assert_reviewer_authorised
-from customslab.domain.quality.equipment import assert_usable
+from customslab.domain.model import AnalysisTest, Attachment, Sample
+from customslab.domain.quality.competence import assert_reviewer_authorised
+from customslab.domain.quality.errors import MethodNotValidated
 from customslab.domain.quality.methods import assert_usable_for_test
-from customslab.hs.quantities import QuantityError, check_result_unit
 from customslab.services.common import acting, acting_on_sample, held_test
-from customslab.services.contract import (
-    Amount,
-    Command,
-    Flag,
-    Id,
-    MeasurementUnit,
-    NonNegative,
-    Positive,
-    Text,
-    record_of,
-)
+from customslab.services.contract import Command, Flag, Id, Text
 from customslab.services.federation_referrals import notify_partner
+from customslab.services.notifications import notify_approved, notify_assigned
 from customslab.services.ports import AbstractUnitOfWork, UploadTooLarge
 from customslab.services.quality import assert_batch_entry_releasable, lab_authorisations, own_entry
-from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
+from customslab.services.quality_ports import MethodEntry
 from customslab.services.referrals import complete_referrals
+from customslab.services.result_entry import ResultCreate, add_result, check_result_controls
 from customslab.services.views import AttachmentView, ResultView, TestView
+
+__all__ = ["ResultCreate", "ReviewDecision", "TestAssign", "TestCreate", "TestProgress"]
 
 _EDITABLE = (State.REGISTERED, State.RECEIVED, State.IN_ANALYSIS, State.RETEST)
 
@@ -52,38 +43,6 @@ class TestAssign(Command):
     __test__ = False
 
     analyst_id: Id
-
-
-class ResultCreate(Command):
-    """A measured value with its unit and expanded uncertainty U (with k), or a plain observation."""
-
-    name: Annotated[str, Text(120)] = ""
-    value: Amount | None = None
-    unit: MeasurementUnit = Field(
-        default="",
-        description="Any unit pint reads (%, % m/m, %vol, mg/kg, g/L, °C, 1 for a ratio) or a laboratory "
-        "scale (EBC, pH...); for a named quantity (alcohol_strength, element.Cr...), one of its dimension.",
-    )
-    expanded_uncertainty: NonNegative | None = None
-    coverage_factor: Positive | None = None
-    lod: NonNegative | None = None
-    loq: NonNegative | None = None
-    observation: Annotated[str, Text(4000)] = ""
-    equipment_id: Id | None = None
-    qc_batch_id: Id | None = None
-
-    @field_validator("unit")
-    @classmethod
-    def _unit_of_the_quantity(cls, unit: str, info: ValidationInfo) -> str:
-        """A named quantity's unit has its dimension: %vol, not g/kg, for alcohol_strength."""
-        # `name` is declared before `unit`, so it has been validated (or refused) by now.
-        name = str(info.data.get("name") or "")
-        if unit and name:
-            try:
-                check_result_unit(unit, name)
-            except QuantityError as exc:
-                raise ValueError(str(exc)) from None
-        return unit
 
 
 class ReviewDecision(Command):
@@ -111,7 +70,9 @@ def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: TestCre
         method = cmd.method_ref
         if cmd.method_version_id is not None:
             # A catalogued method: only a validated, current version may start a test (17025 7.2).
-            entry = own_entry(uow, actor, MethodEntry, cmd.method_version_id, "Method version")
+            entry = own_entry(
+                uow, actor, MethodEntry, cmd.method_version_id, "Method version", "method_version_id"
+            )
             assert_usable_for_test(entry.method)
             method = f"{entry.method_code} v{entry.version}"
         if not method:
@@ -123,6 +84,7 @@ def add_test(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: TestCre
             test.analyst_id = cmd.analyst_id
         sample.tests.append(test)
         uow.repo.flush()
+        notify_assigned(uow, actor, test)
         uow.commit()
         return TestView.of(test, True)
 
@@ -143,6 +105,7 @@ def assign_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: TestAs
             )
         _check_analyst(uow, actor, cmd.analyst_id)
         test.analyst_id = cmd.analyst_id
+        notify_assigned(uow, actor, test)
         uow.commit()
         return TestView.of(test, True)
 
@@ -170,53 +133,14 @@ def own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[
 
 
 def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate) -> ResultView:
-    """An analyst enters a result with its unit and expanded uncertainty (and k, LOD/LOQ)."""
+    """An analyst enters a result: a quantity with its unit and U (k, LOD/LOQ), or a qualitative outcome."""
     with acting(uow, actor, Action.ENTER_RESULT):
-        _quality_checks_for_result(uow, actor, test_id, cmd)
+        test, _ = held_test(uow, actor, test_id)
+        check_result_controls(uow, actor, test, cmd)
         test, _ = own_open_test(uow, actor, test_id)
-        if cmd.value is None and not cmd.observation:
-            raise ValidationFailed("Value is required.", field="value")
-        if cmd.value is not None and not cmd.unit:
-            raise ValidationFailed("A numeric result needs its unit (use 1 for dimensionless).", field="unit")
-        if cmd.unit and not cmd.name:
-            # The result takes the test's determination as its name: its unit must suit that quantity.
-            try:
-                check_result_unit(cmd.unit, test.determination)
-            except QuantityError as exc:
-                raise ValidationFailed(str(exc), field="unit") from None
-        if cmd.expanded_uncertainty is not None and cmd.coverage_factor is None:
-            raise ValidationFailed(
-                "An expanded uncertainty needs its coverage factor k (often 2).", "coverage_factor"
-            )
-        result = record_of(
-            Result, cmd, name=cmd.name or test.determination, entered_by=actor.user_id, entered_at=uow.clock()
-        )
-        test.results.append(result)
-        uow.repo.flush()
+        result = add_result(uow, actor, test, cmd)
         uow.commit()
         return ResultView.of_record(result)
-
-
-def _quality_checks_for_result(
-    uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate
-) -> None:
-    """Authorisation, instrument and QC-batch checks (17025 6.2, 6.4, 7.7).
-
-    Tests planned with a free-text method reference keep the behaviour they had before the catalogue.
-    """
-    test, _ = held_test(uow, actor, test_id)
-    today = uow.clock().date()
-    if test.method_version_id is not None:
-        entry = uow.quality.get(MethodEntry, test.method_version_id)
-        if entry is not None:
-            auths = lab_authorisations(uow, actor.org_code)
-            assert_analyst_authorised(actor.username, entry.method_code, auths, today)
-    if cmd.equipment_id is not None:
-        equipment = own_entry(uow, actor, EquipmentEntry, cmd.equipment_id, "Equipment")
-        events = [c.event for c in uow.quality.find(CalibrationEntry, equipment_entry_id=equipment.id)]
-        assert_usable(equipment.equipment, events, today)
-    if cmd.qc_batch_id is not None:
-        own_entry(uow, actor, QcBatchEntry, cmd.qc_batch_id, "QC batch")
 
 
 def attach_file(
@@ -283,6 +207,7 @@ def review_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: Review
             test.move(State.RETEST, cmd.reason)
         sample.sync_with_tests(now)
         complete_referrals(uow, sample)
+        notify_approved(uow, sample)
         uow.commit()
         return _progress(test, sample)
 
@@ -298,5 +223,10 @@ def _quality_checks_for_approval(uow: AbstractUnitOfWork, actor: Actor, test: An
         if entry is not None:
             auths = lab_authorisations(uow, actor.org_code)
             assert_reviewer_authorised(actor.username, entry.method_code, auths, uow.clock().date())
+            try:
+                # Withdrawn or superseded after its results were entered: not approved on it (17025 7.2).
+                assert_usable_for_test(entry.method)
+            except MethodNotValidated as exc:
+                raise ValidationFailed(str(exc), field="decision") from None
     for batch_id in sorted({r.qc_batch_id for r in test.results if r.qc_batch_id is not None}):
         assert_batch_entry_releasable(uow, batch_id)

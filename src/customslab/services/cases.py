@@ -247,29 +247,37 @@ def receive_sample(
     """Receipt: condition, storage location and whether the seal is intact go into the custody chain."""
     with acting_on_sample(uow, actor, Action.RECEIVE_SAMPLE, sample_id) as sample:
         now = uow.clock()
-        sample.move(State.RECEIVED, now)
-        sample.condition_on_receipt = cmd.condition or "as described"
-        sample.storage_location = cmd.storage_location
-        _into_laboratory(
-            sample,
-            CustodyKind.RECEIPT,
-            now,
-            actor,
-            cmd.seal_number,
-            location=sample.storage_location,
-            seal_intact=cmd.seal_intact,
-            note=cmd.note,
-        )
-        for referral in uow.repo.referrals_for(sample.id or 0):
-            if referral.to_lab == actor.org_code and referral.accepted_at is None:
-                referral.state = ReferralState.ACCEPTED
-                referral.accepted_at = now
-        note = "; ".join(p for p in (f"condition: {sample.condition_on_receipt}", cmd.note) if p)
-        notify_partner(uow, sample, TaskStatus.ACCEPTED, seal_intact=cmd.seal_intact, custody_note=note)
+        record_receipt(uow, actor, sample, cmd, now)
         uow.commit()
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
         return SampleSummary.of(sample, req, now.date(), now)
+
+
+def record_receipt(
+    uow: AbstractUnitOfWork, actor: Actor, sample: Sample, cmd: SampleReceipt, now: datetime
+) -> None:
+    """The receipt of a sample the actor's laboratory holds, inside the caller's unit of work (which
+    commits): one sample here, several at once in services/bulk_receipt.py."""
+    sample.move(State.RECEIVED, now)
+    sample.condition_on_receipt = cmd.condition or "as described"
+    sample.storage_location = cmd.storage_location
+    _into_laboratory(
+        sample,
+        CustodyKind.RECEIPT,
+        now,
+        actor,
+        cmd.seal_number,
+        location=sample.storage_location,
+        seal_intact=cmd.seal_intact,
+        note=cmd.note,
+    )
+    for referral in uow.repo.referrals_for(sample.id or 0):
+        if referral.to_lab == actor.org_code and referral.accepted_at is None:
+            referral.state = ReferralState.ACCEPTED
+            referral.accepted_at = now
+    note = "; ".join(p for p in (f"condition: {sample.condition_on_receipt}", cmd.note) if p)
+    notify_partner(uow, sample, TaskStatus.ACCEPTED, seal_intact=cmd.seal_intact, custody_note=note)
 
 
 def record_custody(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: CustodyCreate) -> CustodyCount:

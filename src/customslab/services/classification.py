@@ -25,6 +25,8 @@ from customslab.services.views import RELEASED
 
 Mismatch = Literal["none", "subheading", "heading", "chapter"]
 OpinionState = Literal["draft", "approved"]
+#: The languages the rules' text (titles, explanations, reasons, decision rule) is written in.
+Language = Literal["en", "ko"]
 
 
 def _lower(value: Any) -> Any:
@@ -114,6 +116,7 @@ class RuleFiringView(View):
     id: str
     source: str = Field(description="The legal text the rule applies (chapter note, subheading note...).")
     outcome: str
+    codes: list[str] = Field(default_factory=list, description="The codes the rule's outcome names.")
     status: Literal["decided", "undecided", "no_outcome"]
     title: str
     checked: str
@@ -154,6 +157,11 @@ class EvaluationView(View):
     declared: str
     status: Literal["decided", "undecided", "no_rule"]
     determined: list[str]
+    decided: list[str] = Field(
+        default_factory=list,
+        description="Each determined code at the level the rules decided it ('2208' when only the heading "
+        "is decided, though the declared 220830 stands); '' where no rule decided one.",
+    )
     mismatch: Mismatch
     rules: list[RuleFiringView]
     message: str
@@ -235,6 +243,7 @@ def evaluate_values(
     tariff: Sequence[TariffLine] | None = None,
     customs_value: float | None = None,
     quantity: float | None = None,
+    language: Language = "en",
 ) -> EvaluationView:
     """Evaluate results against the catalogue for a declared code (with a tariff: the duty difference)."""
     try:
@@ -246,6 +255,7 @@ def evaluate_values(
             tariff=tariff,
             customs_value=customs_value,
             quantity=quantity,
+            language=language,
         )
     except HsError as exc:
         raise ValidationFailed(str(exc), field="results") from None
@@ -276,6 +286,7 @@ def evaluate_sample(
     actor: Actor,
     sample_id: int,
     decision_rule: DecisionRule = DecisionRule.GUARDED,
+    language: Language = "en",
 ) -> SampleEvaluation:
     """The HS evaluation panel of a sample: its results, the rules that fire, declared vs determined."""
     with uow:
@@ -285,7 +296,7 @@ def evaluate_sample(
         in_progress = actor.sees_work_in_progress
         measurements, skipped = sample_measurements(sample, released_only=not in_progress)
         try:
-            outcome = evaluate(req.declared_hs, measurements, decision_rule)
+            outcome = evaluate(req.declared_hs, measurements, decision_rule, language=language)
         except HsError as exc:
             raise ValidationFailed(str(exc), field="results") from None
         return SampleEvaluation.model_validate(

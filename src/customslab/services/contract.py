@@ -33,7 +33,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.json_schema import JsonSchemaValue
 
 from customslab.domain.codes import normalise_country, normalise_currency
-from customslab.domain.errors import ValidationFailed
+from customslab.domain.errors import FieldError, ValidationFailed
 from customslab.hs.quantities import QuantityError, check_result_unit, sample_unit
 
 #: The largest id or count PostgreSQL's INTEGER and SQLite's rowid both hold.
@@ -125,11 +125,12 @@ def _sentence(e: Mapping[str, Any], label: str) -> str:
     if kind == "string_pattern_mismatch":
         if "\x00" in str(value):
             return f"{name} must not contain a NUL character."
-        return (
-            f"{name} is required."
-            if not str(value).strip()
-            else f"{name} '{value}' is not in the expected form."
-        )
+        if not str(value).strip():
+            return f"{name} is required."
+        if any(c < " " or c == "\x7f" for c in str(value)):
+            # The value stays out of the sentence: its line breaks would break the message too.
+            return f"{name} must be one line, without tabs or other control characters."
+        return f"{name} '{value}' is not in the expected form."
     if kind == "extra_forbidden":
         return f"'{label}' is not a field here."
     msg = str(e.get("msg", "is not valid")).removeprefix("Value error, ")
@@ -141,15 +142,15 @@ def _sentence(e: Mapping[str, Any], label: str) -> str:
 
 def validation_failed(errors: list[Any]) -> ValidationFailed:
     """One ValidationFailed naming every field at fault; the first field is the one to focus."""
-    parts: list[str] = []
-    first: str | None = None
+    faults: list[FieldError] = []
     for e in errors:
         loc = tuple(p for p in e.get("loc", ()) if p not in ("body", "query", "path", "form"))
         # A constrained or annotated type adds its own name to the location; the field is what matters.
         label = ".".join(str(p) for p in loc if not str(p).startswith(("function-", "constrained-")))
-        first = first or label or None
-        parts.append(_sentence(e, label.rsplit(".", 1)[-1] if label else ""))
-    return ValidationFailed(" ".join(parts) or "The input is not valid.", first)
+        faults.append(FieldError(label or None, _sentence(e, label.rsplit(".", 1)[-1] if label else "")))
+    if not faults:
+        return ValidationFailed("The input is not valid.")
+    return ValidationFailed.of(faults)
 
 
 def _domain_rule(fn: Any) -> Any:
@@ -167,15 +168,19 @@ def _domain_rule(fn: Any) -> Any:
 @dataclass(frozen=True)
 class Text(GroupedMetadata):
     """Bounds of a text field, used as `Annotated[str, Text(200)]`: surrounding white space is dropped,
-    the length is checked on what remains, and NUL characters are refused."""
+    the length is checked on what remains, and NUL characters are refused. A `single_line` text (an id
+    that ends up in a file name, an e-mail subject or a label) refuses every control character."""
 
     max_length: int
     min_length: int = 0
+    single_line: bool = False
 
     def __iter__(self) -> Iterator[object]:
-        # The pattern states in the schema what the validators enforce: no NUL, and a required text
-        # must hold more than white space (it is stripped before its length is checked).
-        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$" if self.min_length else r"^[^\x00]*$"
+        # The pattern states in the schema what the validators enforce: no NUL (no control character at
+        # all on a single line), and a required text must hold more than white space (it is stripped
+        # before its length is checked).
+        bad = r"\x00-\x1f\x7f" if self.single_line else r"\x00"
+        pattern = rf"^[^{bad}]*[^\s{bad}][^{bad}]*$" if self.min_length else rf"^[^{bad}]*$"
         yield from StringConstraints(
             strip_whitespace=True, max_length=self.max_length, min_length=self.min_length, pattern=pattern
         )

@@ -92,7 +92,7 @@ class AdministrationFigures(View):
 
     code: str
     name: str
-    labs: int = Field(description="Laboratories with cases in the figures.")
+    labs: int = Field(description="Laboratories in the figures: with cases, or samples they referred out.")
     cases: int | None = Field(description="Null when hidden as a small cell (see suppressed_below).")
     open: int | None
     overdue: int | None
@@ -114,7 +114,15 @@ class Dashboard(View):
         "administration; or the reader's laboratory's code (with the laboratories under it)."
     )
     labs: list[str]
-    cases_per_lab: list[int | None]
+    cases_per_lab: list[int | None] = Field(
+        description="Samples each laboratory holds: a referred sample counts at the laboratory it went to."
+    )
+    referred_out_per_lab: list[int | None] = Field(
+        description="Samples each laboratory referred to another laboratory (counted in the receiving "
+        "laboratory's cases); suppressed with the laboratory's other figures, and, for another "
+        "administration's laboratory, when fewer than suppressed_below or when one of its referral "
+        "flows is hidden."
+    )
     open_per_lab: list[int | None]
     overdue_per_lab: list[int | None]
     median_turnaround_per_lab: list[float | None]
@@ -223,7 +231,10 @@ def _suppressed(
     for code in {admin_of.get(lab) for lab in hidden}:
         members = [lab for lab in labs if admin_of.get(lab) == code]
         shown = sorted((cases[lab], lab) for lab in members if lab not in hidden)
-        if len(members) - len(shown) == 1 and shown:
+        # A laboratory listed for the samples it referred out, with no case of its own, hides nothing:
+        # it does not keep a lone small cell from being recovered by subtraction.
+        with_cases = [lab for lab in members if lab in hidden and cases[lab]]
+        if len(with_cases) == 1 and shown:
             hidden.add(shown[0][1])
     return hidden
 
@@ -272,11 +283,18 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
     labels = [f"{a}–{b}" for a, b in itertools.pairwise(TURNAROUND_BINS)] + [f"≥{TURNAROUND_BINS[-1]}"]
     flows: Counter[tuple[str, str]] = Counter(pairs)
     flows = Counter({k: v for k, v in flows.items() if set(k) & scope_orgs})
-    labs = sorted(cases)
+    # A referred sample counts at the laboratory that holds it; the referring one counts it here, so
+    # that a laboratory which refers most of its intake does not look idle.
+    referred_out: Counter[str] = Counter(src for src, _ in pairs if src in scope_orgs)
+    labs = sorted(set(cases) | set(referred_out))
     suppressed = _suppressed(labs, admin_of, mine, cases)
+    every_flow = flows
     flows = Counter(
         {k: n for k, n in flows.items() if n >= SMALL_CELL or any(admin_of.get(lab) == mine for lab in k)}
     )
+    # Another administration's laboratory with a hidden outgoing flow shows no referred-out total: the
+    # total less the flows shown would give the hidden one away (6 shown to Y, 8 in all: 2 to Z).
+    hidden_flow_from = {src for src, _ in every_flow.keys() - flows.keys()}
 
     def shown(figure: Counter[str]) -> list[int | None]:
         return [None if lab in suppressed else figure[lab] for lab in labs]
@@ -291,6 +309,13 @@ def network_dashboard(uow: AbstractUnitOfWork, actor: Actor, today: date | None 
         scope=scope,
         labs=labs,
         cases_per_lab=shown(cases),
+        referred_out_per_lab=[
+            None
+            if lab in suppressed
+            or (admin_of.get(lab) != mine and (0 < referred_out[lab] < SMALL_CELL or lab in hidden_flow_from))
+            else referred_out[lab]
+            for lab in labs
+        ],
         open_per_lab=shown(open_by),
         overdue_per_lab=shown(overdue_by),
         median_turnaround_per_lab=[

@@ -34,6 +34,7 @@ from customslab.services.contract import MAX_INT, Command, View
 from customslab.services.federation_outbox import home_code
 from customslab.services.federation_partners import admin_or_operator as _acting
 from customslab.services.federation_ports import Courier, DeliveryAnswer, MessageEncoder
+from customslab.services.listing import EXPORT_LIMIT
 from customslab.services.ports import AbstractUnitOfWork
 
 log = logging.getLogger("customslab.federation")
@@ -108,11 +109,15 @@ class OutboxPage(View):
 
 
 class OutboxQuery(Command):
-    """Which messages to list: a state, a partner (administration code), and the page."""
+    """Which messages to list: a state, a partner (administration code), words of the message id, stream
+    or last error, the order (newest first unless `oldest_first`), and the page."""
 
     state: OutboxState | None = None
     partner: Annotated[str | None, Field(max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")] = None
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    text: Annotated[str | None, Field(max_length=100)] = None
+    oldest_first: bool = False
+    #: Up to a whole export's rows (the pages ask for 50; the API and the CLI bound their own).
+    limit: Annotated[int, Field(ge=1, le=EXPORT_LIMIT)] = 50
     offset: Annotated[int, Field(ge=0, le=MAX_INT)] = 0
 
 
@@ -380,7 +385,14 @@ def outbox_page(uow: AbstractUnitOfWork, actor: Actor | None, query: OutboxQuery
     """The outbox, newest first, filtered by state and partner (administrators, or the operator: None)."""
     with _acting(uow, actor, "list the outbox"):
         partner = query.partner.upper() if query.partner else None
-        found, total = uow.federation.outbox(query.state, partner, query.limit, query.offset)
+        found, total = uow.federation.outbox(
+            query.state,
+            partner,
+            query.limit,
+            query.offset,
+            text=query.text,
+            oldest_first=query.oldest_first,
+        )
         return OutboxPage(
             total=total,
             limit=query.limit,

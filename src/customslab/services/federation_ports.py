@@ -56,9 +56,17 @@ class FederationRepository(abc.ABC):
 
     @abc.abstractmethod
     def outbox(
-        self, state: OutboxState | None, partner_code: str | None, limit: int, offset: int
+        self,
+        state: OutboxState | None,
+        partner_code: str | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        oldest_first: bool = False,
     ) -> tuple[list[OutboxMessage], int]:
-        """Messages, newest first, and how many match in all."""
+        """Messages, newest first (or oldest), whose id, stream or last error holds every word of `text`;
+        and how many match in all."""
 
     @abc.abstractmethod
     def claim_due(self, now: datetime, limit: int, exclude: Collection[str] = ()) -> list[OutboxMessage]:
@@ -112,8 +120,19 @@ class FederationRepository(abc.ABC):
         the newest with the code (two partners may print the same code)."""
 
     @abc.abstractmethod
-    def shared_copies(self, kind: SharedKind | None, limit: int, offset: int) -> tuple[list[SharedCopy], int]:
-        """Copies received from partners, newest first, and how many match in all."""
+    def shared_copies(
+        self,
+        kind: SharedKind | None,
+        limit: int,
+        offset: int,
+        *,
+        text: str | None = None,
+        order: str = "received",
+        descending: bool = True,
+    ) -> tuple[list[SharedCopy], int]:
+        """Copies received from partners whose title, laboratory, partner or licence holds every word of
+        `text`, by `order` (received | published | title; `descending` reverses it), and how many match
+        in all."""
 
     @abc.abstractmethod
     def shared_copy(self, copy_id: int) -> SharedCopy | None: ...

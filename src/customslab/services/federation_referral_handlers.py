@@ -75,6 +75,7 @@ from customslab.services.federation_referral_replies import (
     referral_link,
 )
 from customslab.services.federation_referrals import ENDED, IN, home_administration, service_user
+from customslab.services.notifications import notify_referral
 from customslab.services.ports import AbstractUnitOfWork
 
 #: How long a sample that came from a partner is kept after registration, as a local one by default.
@@ -89,7 +90,7 @@ class IncomingReferral(Command):
     from_org: Annotated[str, Text(32, 1)]
     to_lab: Annotated[str, Text(32, 1)]
     reason: Annotated[str, Text(2000, 1)]
-    request_reference: Annotated[str, Text(40, 1)]
+    request_reference: Annotated[str, Text(40, 1, single_line=True)]
     goods_description: Annotated[str, Text(4000, 1)]
     declared_hs: Annotated[str, Text(20, 1)]
     origin_country: Country
@@ -97,7 +98,7 @@ class IncomingReferral(Command):
     priority: Priority
     due_date: Day
     requested_determinations: list[Annotated[str, Text(200, 1)]] = Field(default_factory=list, max_length=50)
-    lab_sample_id: Annotated[str, Text(40, 1)]
+    lab_sample_id: Annotated[str, Text(40, 1, single_line=True)]
     description: Annotated[str, Text(2000)] = ""
     quantity: Positive
     unit: SampleUnit
@@ -244,6 +245,7 @@ def referral_requested(uow: AbstractUnitOfWork, partner: Partner, envelope: Enve
         updated_at=now,
     )
     uow.federation.add(link)
+    notify_referral(uow, referral, sample)
 
 
 def task_status_changed(uow: AbstractUnitOfWork, partner: Partner, envelope: Envelope) -> None:

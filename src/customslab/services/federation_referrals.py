@@ -41,6 +41,7 @@ from customslab.domain.model import (
     User,
 )
 from customslab.domain.quality.report import DecisionRule, ReportData
+from customslab.domain.quality.report_text import report_text
 from customslab.services.common import acting, visible_sample
 from customslab.services.federation_outbox import enqueue, home_code, partner_for
 from customslab.services.ports import AbstractUnitOfWork
@@ -281,7 +282,9 @@ def decision_rule_of(data: ReportData) -> str:
     """The decision rule a report states (its conformity statements', else the one its remarks explain)."""
     if data.conformity:
         return data.conformity[0].decision_rule.value
-    return next((r.value for r in DecisionRule if f"Decision rule: {r.explain()}" in data.remarks), "")
+    lang = data.language
+    remarks = {r.value: report_text(lang, "decision_rule_remark", rule=r.explain(lang)) for r in DecisionRule}
+    return next((value for value, remark in remarks.items() if remark in data.remarks), "")
 
 
 def conclusion_of(data: ReportData) -> str:

@@ -229,12 +229,23 @@ class _Reader:
 
 
 def list_shared_copies(
-    uow: UoW, actor: Actor, kind: SharedKind | None = None, limit: int = 50, offset: int = 0
+    uow: UoW,
+    actor: Actor,
+    kind: SharedKind | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    text: str | None = None,
+    order: str = "received",
+    descending: bool = True,
 ) -> SharedCopyPage:
-    """Knowledge partners shared with this deployment, newest first, with its provenance."""
+    """Knowledge partners shared with this deployment, with its provenance: newest received first unless
+    `order` (received | published | title) and `descending` say otherwise, searched for `text`."""
     with uow:
         require(actor, Action.READ_SHARED_KNOWLEDGE)
-        copies, total = uow.federation.shared_copies(kind, limit, offset)
+        copies, total = uow.federation.shared_copies(
+            kind, limit, offset, text=text, order=order, descending=descending
+        )
         reader = _Reader(uow, actor)
         items = [SharedCopySummary.of_record(c, **reader.fields(c)) for c in copies]
         return SharedCopyPage(items=items, total=total, limit=limit, offset=offset)

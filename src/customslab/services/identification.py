@@ -13,13 +13,15 @@ import numpy as np
 from pydantic import AfterValidator, Field
 
 from customslab.domain.access import Action, Actor, require
+from customslab.domain.enums import ResultKind
 from customslab.domain.errors import NotFound, ValidationFailed
-from customslab.domain.model import Identification
+from customslab.domain.model import AnalysisTest, Identification
 from customslab.services.analysis import own_open_test
 from customslab.services.common import acting, held_test
 from customslab.services.contract import Command, Flag, Text, View
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.views import IdentificationView, SpectralHit
+from customslab.services.result_entry import ResultCreate, add_result, check_result_controls
+from customslab.services.views import IdentificationView, ResultView, SpectralHit
 from customslab.spectra.formats import read_spectra
 from customslab.spectra.library_store import Library, LibraryError
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
@@ -227,22 +229,47 @@ def record_identification(
 ) -> IdentificationView:
     """Keep a spectral search's hit list and library version with the test it supports."""
     with acting(uow, actor, Action.ENTER_RESULT):
-        test, _ = own_open_test(uow, actor, test_id)
-        if not any(a.sha256 == attachment_sha256 for a in test.attachments):
-            raise ValidationFailed(
-                "Attach the spectrum file to the test before identifying it.", "attachment"
-            )
-        ident = Identification(
-            test_id=test_id,
-            attachment_sha256=attachment_sha256,
-            technique=found.technique,
-            library_id=found.library_id,
-            library_version=found.library_version,
-            hits=[h.model_dump() for h in found.hits],
-            created_by=actor.user_id,
-            created_at=uow.clock(),
-        )
-        uow.repo.add(ident)
-        uow.repo.flush()
+        ident, _ = _keep(uow, actor, test_id, attachment_sha256, found)
         uow.commit()
         return IdentificationView.of_record(ident)
+
+
+def record_identity_result(
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    test_id: int,
+    attachment_sha256: str,
+    found: SearchResult,
+    substance: str = "",
+) -> ResultView:
+    """Keep the hit list with the test and record its best hit (or `substance`, another hit of the list)
+    as the test's identity result, at once: the identification is the result's evidence."""
+    with acting(uow, actor, Action.ENTER_RESULT):
+        ident, test = _keep(uow, actor, test_id, attachment_sha256, found)
+        cmd = ResultCreate(kind=ResultKind.IDENTITY, identification_id=ident.id, text_value=substance)
+        check_result_controls(uow, actor, test, cmd)
+        result = add_result(uow, actor, test, cmd)
+        uow.commit()
+        return ResultView.of(result, [ident])
+
+
+def _keep(
+    uow: AbstractUnitOfWork, actor: Actor, test_id: int, attachment_sha256: str, found: SearchResult
+) -> tuple[Identification, AnalysisTest]:
+    """Inside the caller's unit of work: the identification stored with the actor's open test."""
+    test, _ = own_open_test(uow, actor, test_id)
+    if not any(a.sha256 == attachment_sha256 for a in test.attachments):
+        raise ValidationFailed("Attach the spectrum file to the test before identifying it.", "attachment")
+    ident = Identification(
+        test_id=test_id,
+        attachment_sha256=attachment_sha256,
+        technique=found.technique,
+        library_id=found.library_id,
+        library_version=found.library_version,
+        hits=[h.model_dump() for h in found.hits],
+        created_by=actor.user_id,
+        created_at=uow.clock(),
+    )
+    uow.repo.add(ident)
+    uow.repo.flush()
+    return ident, test

@@ -83,12 +83,14 @@ class JointConsolidation(Command):
 
 
 class JointMeasurement(View):
-    """An approved result of a participant's sample."""
+    """An approved result of a participant's sample: a quantity, or a qualitative outcome (text_value)."""
 
     name: str
     value: str | None
     unit: str
     expanded_uncertainty: str | None
+    kind: str = "quantity"
+    text_value: str = ""
 
 
 class JointRuleFired(View):

@@ -13,12 +13,13 @@ from typing import Any, BinaryIO, Protocol
 
 from customslab.domain.access import Actor, Directory, Kind
 from customslab.domain.audit import AuditCheckpoint, AuditRecord
-from customslab.domain.enums import Priority, Reason, State
+from customslab.domain.enums import Priority, Reason, ReferralState, State
 from customslab.domain.joint_analysis import JointAnalysis
 from customslab.domain.model import (
     Administration,
     AnalysisRequest,
     AnalysisTest,
+    Attachment,
     ClassificationOpinion,
     DeclarationRelease,
     Identification,
@@ -32,6 +33,7 @@ from customslab.domain.model import (
 )
 from customslab.domain.quality.report import ReportData
 from customslab.services.federation_ports import FederationRepository
+from customslab.services.notification_ports import NotificationRepository
 from customslab.services.quality_ports import QualityRepository
 
 
@@ -50,6 +52,44 @@ class QueueFilter:
     sort: str = "due"  # due | priority | registered | reference
     limit: int = 50
     offset: int = 0
+    #: The sort's order reversed (registered: oldest first).
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """What a request list asks for besides its page; every field is optional. The natural orders are
+    ascending (filed: oldest first), `descending` reverses them; the default is newest first."""
+
+    text: str | None = None
+    #: Requests with a sample in this state; `waiting`: requests with no sample registered yet.
+    state: State | None = None
+    waiting: bool = False
+    priority: Priority | None = None
+    sort: str = "filed"  # filed | due | reference | priority
+    descending: bool = True
+    #: The reader's administration: the declaration number is searched only where it may read it.
+    reader_administration: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferredOutFilter:
+    """What the list of samples a laboratory referred out asks for; the default is newest first."""
+
+    text: str | None = None
+    referral_state: ReferralState | None = None
+    sample_state: State | None = None
+    sort: str = "referred"  # referred | due | reference | to_lab | state
+    descending: bool = True
+    limit: int = 50
+    offset: int = 0
+
+
+@dataclass
+class ReferredOutRow:
+    referral: Referral
+    sample: Sample
+    request: AnalysisRequest
 
 
 @dataclass
@@ -81,6 +121,9 @@ class ReleasedResult:
     value: str | None
     unit: str
     expanded_uncertainty: str | None
+    #: A qualitative result (detection, screening, text, identity) has no value: its outcome is text_value.
+    kind: str = "quantity"
+    text_value: str = ""
 
 
 @dataclass
@@ -170,6 +213,9 @@ class Repository(abc.ABC):
     def test(self, test_id: int) -> AnalysisTest | None: ...
 
     @abc.abstractmethod
+    def attachment(self, attachment_id: int) -> Attachment | None: ...
+
+    @abc.abstractmethod
     def referrals_for(self, sample_id: int) -> Sequence[Referral]: ...
 
     @abc.abstractmethod
@@ -227,10 +273,22 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def requests_of(
-        self, requester_id: int, limit: int, offset: int, org_code: str | None = None
+        self,
+        requester_id: int,
+        limit: int,
+        offset: int,
+        org_code: str | None = None,
+        flt: RequestFilter | None = None,
     ) -> tuple[list[AnalysisRequest], int]:
         """Requests the user filed, or, with `org_code`, also those the organisation filed or was sent;
-        newest first."""
+        searched, filtered and sorted by `flt` (newest first without one)."""
+
+    @abc.abstractmethod
+    def referred_out(
+        self, actor: Actor, lab_code: str, flt: ReferredOutFilter
+    ) -> tuple[list[ReferredOutRow], int]:
+        """The referrals the laboratory sent, of samples the actor may see, with each sample and its
+        request, filtered, sorted and paged by `flt`; and how many match in all."""
 
     @abc.abstractmethod
     def referrals_between(self, lab_code: str, outgoing: bool) -> Sequence[Referral]: ...
@@ -302,6 +360,7 @@ class AbstractUnitOfWork(abc.ABC):
     repo: Repository = field(init=False)
     quality: QualityRepository = field(init=False)
     federation: FederationRepository = field(init=False)
+    notifications: NotificationRepository = field(init=False)
     files: FileStore = field(init=False)
     reports: ReportRenderer = field(init=False)
     clock: Callable[[], datetime] = field(init=False)

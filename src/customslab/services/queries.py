@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,7 @@ from customslab.services.federation_referral_views import (
     external_referrals_of_request,
     external_referrals_of_sample,
 )
-from customslab.services.ports import AbstractUnitOfWork, AuditAnchor, QueueFilter
+from customslab.services.ports import AbstractUnitOfWork, AuditAnchor, QueueFilter, RequestFilter
 from customslab.services.views import (
     CustodyView,
     OrganisationView,
@@ -94,6 +95,8 @@ class RequestListItem(RequestView):
 class RequestPage(View):
     total: int
     items: list[RequestListItem]
+    limit: int = 50
+    offset: int = 0
 
 
 class HistoryEntry(View):
@@ -186,8 +189,8 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
         now = uow.clock()
-        staff = not actor.is_requester_only
         files = _sees_files(uow, actor, sample)
+        names = people_of_tests(uow, sample)
         return SampleDetail.of(
             sample,
             req,
@@ -200,14 +203,26 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
                     results_visible_to(actor, t),
                     list(uow.repo.identifications_for(t.id or 0)),
                     show_files=files,
+                    names=names,
                 )
                 for t in sample.tests
             ],
-            custody=[CustodyView.of(e) for e in sample.custody] if staff else [],
+            # The chain of custody is part of the sample (from the customs office that sealed it to the
+            # laboratory's store): whoever the table lets see the sample sees it. The audit history is
+            # work in progress, for laboratory staff only (entity_history).
+            custody=[CustodyView.of(e) for e in sample.custody],
             referrals=[ReferralView.of_record(r) for r in uow.repo.referrals_for(sample_id)],
             held_by_me=sample.lab_code == actor.org_code,
             external_referrals=external_referrals_of_sample(uow, actor, sample_id),
         )
+
+
+def people_of_tests(uow: AbstractUnitOfWork, sample: Sample) -> dict[int, str]:
+    """The names of the analysts and approvers of the sample's tests, by user id, wherever they work (a
+    test done before a referral keeps its analyst of the referring laboratory)."""
+    ids = {i for t in sample.tests for i in (t.analyst_id, t.approved_by) if i is not None}
+    users = (uow.repo.user(i) for i in sorted(ids))
+    return {u.id: u.full_name or u.username for u in users if u is not None and u.id is not None}
 
 
 def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> RequestDetail:
@@ -242,16 +257,24 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
         )
 
 
-def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: int = 0) -> RequestPage:
-    """The officer's own requests, newest first, with where each stands; a supervisor's or a member
-    focal point's list holds every request its organisation filed or was sent."""
+def my_requests(
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    limit: int = 50,
+    offset: int = 0,
+    flt: RequestFilter | None = None,
+) -> RequestPage:
+    """The officer's own requests, newest first unless `flt` sorts them otherwise, searched and filtered
+    by it, with where each stands; a supervisor's or a member focal point's list holds every request its
+    organisation filed or was sent."""
     with uow:
         # Filed by or sent to the organisation: the table's "own" relation of a request, which these
         # roles see (domain.access.VISIBILITY).
         org = actor.org_code if actor.has(*ORGANISATION_LISTS) else None
-        reqs, total = uow.repo.requests_of(actor.user_id, limit, offset, org_code=org)
-        today = uow.clock().date()
         viewer = administration_of(uow, actor)
+        flt = replace(flt or RequestFilter(), reader_administration=viewer)
+        reqs, total = uow.repo.requests_of(actor.user_id, limit, offset, org_code=org, flt=flt)
+        today = uow.clock().date()
         items = [
             RequestListItem.of(
                 r,
@@ -261,7 +284,7 @@ def my_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 50, offset: 
             )
             for r in reqs
         ]
-        return RequestPage(total=total, items=items)
+        return RequestPage(total=total, items=items, limit=limit, offset=offset)
 
 
 def entity_history(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> list[HistoryEntry]:

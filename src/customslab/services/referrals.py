@@ -13,6 +13,7 @@ from customslab.services import federation_referrals
 from customslab.services.cases import active_org
 from customslab.services.common import acting, acting_on_sample, held_sample, next_lab_sample_id
 from customslab.services.contract import Command, Positive, SampleUnit, Text, View
+from customslab.services.notifications import notify_referral
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import ReferralView
 
@@ -80,6 +81,7 @@ def refer_sample(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Ref
         uow.repo.add(referral)
         uow.repo.flush()
         federation_referrals.referral_sent(uow, target, referral)
+        notify_referral(uow, referral, target)
         uow.commit()
         return ReferralView.of_record(referral, lab_sample_id=target.lab_sample_id)
 

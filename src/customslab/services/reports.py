@@ -16,20 +16,20 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from customslab.domain.access import Action, Actor, Kind
-from customslab.domain.enums import CustodyKind, Role, State
-from customslab.domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from customslab.domain.enums import State
+from customslab.domain.errors import InvalidTransition, NotFound, PermissionDenied
 from customslab.domain.model import AnalysisRequest, Sample
 from customslab.domain.quality import report as r
 from customslab.domain.quality.report import ReportData, short_code
+from customslab.domain.quality.report_text import ReportLanguage
 from customslab.services.common import acting, visible_sample
-from customslab.services.confidentiality import WITHHELD_NOTE, declaration_view_for, fields_seen_at
-from customslab.services.contract import Command, Text, View
+from customslab.services.confidentiality import declaration_view_for, fields_seen_at
+from customslab.services.contract import Command, Flag, Text, View
 from customslab.services.federation_received import ReceivedCheck, ReportSignatureCheck, check_received
 from customslab.services.federation_referrals import report_issued
 from customslab.services.ports import AbstractUnitOfWork
-from customslab.services.quality_ports import IssuedReport, MethodEntry
-
-_REPORTABLE = (State.APPROVED, State.REPORTED)
+from customslab.services.quality_ports import IssuedReport
+from customslab.services.report_content import PRINTED_DECLARATION, build_report_data
 
 
 class Conformity(Command):
@@ -50,6 +50,17 @@ class ReportIssue(Command):
     remarks: list[Annotated[str, Text(2000, 1)]] = Field(default_factory=list, max_length=20)
     conformity: list[Conformity] = Field(default_factory=list, max_length=20)
     verify_url_base: Annotated[str, Text(300)] = ""
+    leave_out_draft_opinion: Flag = Field(
+        default=False,
+        description="Issue the report without a classification opinion while the sample's opinion is "
+        "still a draft. Without it, a draft opinion refuses the report; an approved one is printed.",
+    )
+    language: ReportLanguage = Field(
+        default="en",
+        description="The language of the report's headings, labels and statements (English or Korean); "
+        "the case data (goods, reasoning, names) is printed as it was written. An amendment keeps the "
+        "language of the version it supersedes unless this is given.",
+    )
 
 
 class ReportAmend(ReportIssue):
@@ -122,124 +133,6 @@ class Verdict(View):
     )
 
 
-def _num(v: object) -> str:
-    return "" if v is None else str(v)
-
-
-def _seal(sample: Sample) -> str:
-    receipts = [e for e in sample.custody if e.kind is CustodyKind.RECEIPT]
-    intact = receipts[-1].seal_intact if receipts else None
-    state = {True: "intact on receipt", False: "broken on receipt", None: "state not recorded"}[intact]
-    return f"{sample.seal_number or 'no seal number'}, {state}"
-
-
-def _org_name(uow: AbstractUnitOfWork, code: str) -> str:
-    org = uow.repo.org(code)
-    return org.name if org else code
-
-
-#: The declaration fields a report prints (in the customer's reference).
-PRINTED_DECLARATION = frozenset({"declaration_number", "item_number"})
-
-
-def _customer_reference(req: AnalysisRequest, withheld: frozenset[str]) -> str:
-    """The request, and the declaration as far as the issuing laboratory may read it: a laboratory of
-    another administration prints only what the sender released to it."""
-    if "declaration_number" in withheld:
-        return f"Request {req.reference}; declaration {WITHHELD_NOTE}"
-    if "item_number" in withheld:
-        return f"Request {req.reference}; declaration {req.declaration_number} (item {WITHHELD_NOTE})"
-    return f"Request {req.reference}; declaration {req.declaration_number}, item {req.item_number}"
-
-
-def build_report_data(
-    uow: AbstractUnitOfWork, actor: Actor, sample: Sample, req: AnalysisRequest, cmd: ReportIssue
-) -> ReportData:
-    """Everything 7.8.2.1 asks for, taken from the case as stored; quantities printed as entered."""
-    issuer = actor.org_code
-    lab = uow.repo.org(issuer)
-    requester = uow.repo.user(req.requester_id)
-    methods: dict[str, r.MethodUsed] = {}
-    lines: list[r.ResultLine] = []
-    tests = [t for t in sample.tests if t.state in _REPORTABLE]
-    for t in tests:
-        entry = uow.quality.get(MethodEntry, t.method_version_id) if t.method_version_id else None
-        if entry is not None:
-            used = r.MethodUsed(entry.method_code, entry.method.title, entry.version)
-        else:
-            used = r.MethodUsed(t.method_ref, t.determination, "not catalogued")
-        methods.setdefault(used.method_id, used)
-        analyst = uow.repo.user(t.analyst_id) if t.analyst_id else None
-        external = "" if analyst is None or analyst.org_code == issuer else _org_name(uow, analyst.org_code)
-        for res in t.results:
-            value = _num(res.value) if res.value is not None else res.observation
-            lines.append(
-                r.ResultLine(
-                    res.name,
-                    value,
-                    res.unit,
-                    used.method_id,
-                    _num(res.expanded_uncertainty),
-                    _num(res.coverage_factor),
-                    _num(res.lod),
-                    _num(res.loq),
-                    external,
-                )
-            )
-    if not lines:
-        raise ValidationFailed("The sample has no approved results to report.", field="sample")
-    opinions = [o for o in uow.repo.opinions_for(sample.id or 0) if o.state == "approved"]
-    opinion = max(opinions, key=lambda o: o.reviewed_at or o.created_at) if opinions else None
-    now = uow.clock()
-    received = sample.received_at or sample.registered_at
-    ends = [t.approved_at or t.submitted_at or now for t in tests]
-    rule = r.DecisionRule.SIMPLE if cmd.decision_rule == "simple" else r.DecisionRule.GUARDED
-    remarks = (f"Decision rule: {rule.explain()}", *cmd.remarks)
-    conformity = tuple(r.ConformityStatement(c.specification, rule, c.statement) for c in cmd.conformity)
-    signatory = uow.repo.user(actor.user_id)
-    function = "Reviewer (technical manager)" if actor.has(Role.REVIEWER) else "Laboratory manager"
-    return ReportData(
-        title=cmd.title or f"Test report: {req.goods_description}",
-        laboratory=r.Laboratory(
-            lab.name if lab else issuer,
-            (lab.address or lab.country) if lab else "",
-            cmd.accreditation,
-        ),
-        tests_performed_at=_org_name(uow, sample.lab_code),
-        report_id="",
-        version=1,
-        customer=r.Customer(
-            _org_name(uow, req.office_code),
-            requester.full_name if requester else str(req.requester_id),
-            _customer_reference(req, declaration_view_for(uow, actor, req).withheld),
-        ),
-        methods=tuple(methods.values()),
-        item=r.ItemTested(
-            sample.lab_sample_id,
-            sample.description or req.goods_description,
-            sample.condition_on_receipt or "No remarks on receipt.",
-            _seal(sample),
-            f"Declared HS {req.declared_hs}",
-        ),
-        received_on=received.date(),
-        analysis_from=(sample.analysis_started_at or received).date(),
-        analysis_to=max(ends).date(),
-        issued_on=now.date(),
-        results=tuple(lines),
-        authorised_by=(
-            r.Signatory(signatory.full_name if signatory else actor.username, function, now.date()),
-        ),
-        conformity=conformity,
-        classification=None
-        if opinion is None
-        else r.ClassificationOpinion(
-            opinion.declared_code, opinion.determined_code, opinion.reasoning, tuple(opinion.references)
-        ),
-        remarks=remarks,
-        verify_url_base=cmd.verify_url_base,
-    )
-
-
 def _reporting_sample(
     uow: AbstractUnitOfWork, actor: Actor, sample_id: int
 ) -> tuple[Sample, AnalysisRequest]:
@@ -307,6 +200,8 @@ def amend_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int, cmd: Repo
                 "amend the latest version."
             )
         sample, req = _reporting_sample(uow, actor, old.sample_id)
+        if "language" not in cmd.model_fields_set:
+            cmd = cmd.model_copy(update={"language": old.data.language})
         data = build_report_data(uow, actor, sample, req, cmd)
         data = replace(
             data,
@@ -333,7 +228,7 @@ def _readable_report(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> Is
     return entry
 
 
-def _check_printed_declaration(uow: AbstractUnitOfWork, actor: Actor, entry: IssuedReport) -> None:
+def check_printed_declaration(uow: AbstractUnitOfWork, actor: Actor, entry: IssuedReport) -> None:
     """Refuse the document when it prints declaration data its reader's administration may not see (a
     report issued inside the sending administration, read by a laboratory it was shared with). What the
     issuer printed is what its administration saw when it issued: releases are append-only and dated."""
@@ -364,7 +259,7 @@ def report_pdf(uow: AbstractUnitOfWork, actor: Actor, entry_id: int) -> tuple[st
     """The issued PDF exactly as it was stored: (file name, bytes)."""
     with uow:
         entry = _readable_report(uow, actor, entry_id)
-        _check_printed_declaration(uow, actor, entry)
+        check_printed_declaration(uow, actor, entry)
         with uow.files.open(entry.pdf_sha256) as fh:
             return f"{entry.report_id}-v{entry.version}.pdf", fh.read()
 

@@ -6,6 +6,7 @@ only what is derived: where a case stands, and what its reader may see.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Self
@@ -21,6 +22,7 @@ from customslab.domain.enums import (
     Reason,
     ReferralKind,
     ReferralState,
+    ResultKind,
     Role,
     State,
 )
@@ -29,6 +31,7 @@ from customslab.domain.model import (
     AnalysisTest,
     CustodyEvent,
     Identification,
+    Result,
     Sample,
     is_overdue,
 )
@@ -36,20 +39,6 @@ from customslab.services.confidentiality import DeclarationSight
 from customslab.services.contract import View
 
 RELEASED = frozenset({State.APPROVED, State.REPORTED, State.ARCHIVED})
-
-
-class ResultView(View):
-    id: int
-    name: str
-    value: Decimal | None
-    unit: str
-    expanded_uncertainty: Decimal | None
-    coverage_factor: Decimal | None
-    lod: Decimal | None
-    loq: Decimal | None
-    observation: str
-    entered_by: int | None
-    entered_at: datetime | None
 
 
 class AttachmentView(View):
@@ -91,16 +80,67 @@ class IdentificationView(View):
     created_at: datetime | None
 
 
+class IdentityEvidence(View):
+    """The identification an identity result cites: the library and version searched, its best hits."""
+
+    identification_id: int
+    technique: str
+    library_id: str
+    library_version: str
+    top_hits: list[SpectralHit] = Field(description="The best hits of the stored list (three at most).")
+
+    @classmethod
+    def of(cls, i: Identification) -> IdentityEvidence:
+        return cls.of_record(i, identification_id=i.id, top_hits=i.hits[:3])
+
+
+class ResultView(View):
+    id: int
+    name: str
+    kind: ResultKind = ResultKind.QUANTITY
+    value: Decimal | None
+    unit: str
+    expanded_uncertainty: Decimal | None
+    coverage_factor: Decimal | None
+    lod: Decimal | None
+    loq: Decimal | None
+    observation: str
+    text_value: str = Field(
+        default="",
+        description="A qualitative result's outcome: detected / not_detected, positive / negative, the "
+        "finding, or the substance identified.",
+    )
+    identification_id: int | None = None
+    evidence: IdentityEvidence | None = Field(
+        default=None, description="An identity result's identification: its library, version and best hits."
+    )
+    equipment_id: int | None = None
+    qc_batch_id: int | None = None
+    entered_by: int | None
+    entered_at: datetime | None
+
+    @classmethod
+    def of(cls, r: Result, identifications: Iterable[Identification] = ()) -> ResultView:
+        """The result, with its identification's evidence when it is an identity among `identifications`."""
+        cited = next((i for i in identifications if i.id is not None and i.id == r.identification_id), None)
+        return cls.of_record(r, evidence=IdentityEvidence.of(cited) if cited is not None else None)
+
+
 class TestView(View):
     __test__ = False  # not a pytest class, despite its name
 
     id: int
     determination: str
     method_ref: str
+    method_version_id: int | None = Field(
+        default=None, description="The catalogued method version; none for a non-catalogued method."
+    )
     state: State
     analyst_id: int | None
+    analyst_name: str | None = None
     return_reason: str | None
     approved_by: int | None
+    approved_by_name: str | None = None
     approved_at: datetime | None
     results: list[ResultView]
     results_released: bool
@@ -115,15 +155,21 @@ class TestView(View):
         identifications: list[Identification] | None = None,
         *,
         show_files: bool = True,
+        names: Mapping[int, str] | None = None,
     ) -> TestView:
         # Results, files and identifications stay hidden until the officer may see them; the raw
         # instrument files also need the visibility table's leave (Kind.RESULT_FILE): `show_files`.
+        # `names` gives the people of the test by their user id, shown instead of the bare number.
+        idents = identifications or []
+        names = names or {}
         return cls.of_record(
             t,
-            results=t.results if show_results else [],
+            results=[ResultView.of(r, idents) for r in t.results] if show_results else [],
             results_released=show_results,
             attachments=t.attachments if show_results and show_files else [],
-            identifications=(identifications or []) if show_results else [],
+            identifications=idents if show_results else [],
+            analyst_name=names.get(t.analyst_id) if t.analyst_id is not None else None,
+            approved_by_name=names.get(t.approved_by) if t.approved_by is not None else None,
         )
 
 

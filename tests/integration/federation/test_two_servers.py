@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from customslab.entrypoints.cli import app as cli_app
 from tests.federation_pair import Server, eventually, federation_pair
 from tests.federation_story import (
     Referred,
@@ -139,7 +141,8 @@ def test_two_servers_carry_the_whole_referral_across_the_rcls_crash(
     assert "signed by JPC key" in said and ": valid" in said and report["report_id"] in said
     tampered = tmp_path / "tampered.pdf"
     tampered.write_bytes(pdf.content + b"\n% appended\n")
-    assert "the file differs from the one issued" in member.cli("report", "verify", str(tampered))
+    altered = CliRunner().invoke(cli_app, ["report", "verify", str(tampered)], env=member.env)
+    assert altered.exit_code == 3 and "the file differs from the one issued" in altered.output
 
     # The RCL rejects the second sample: the rejection travels back.
     manager = rcl.client("manager.jp")

@@ -7,7 +7,9 @@ printed text keeps the verification code independent of float formatting in any 
 
 Verification code: sha256 (hex) of `canonical_json()`, which is UTF-8 JSON with keys sorted, no
 whitespace, non-ASCII characters kept as-is, dates in ISO 8601 and enums by value. Anyone holding the
-report data can recompute it; any edit to the data changes it.
+report data can recompute it; any edit to the data changes it. Fields added after reports were first
+issued (`later`) are left out of the JSON while they hold their default, so the data of a report issued
+before them still hashes to the code printed on it; once set, they are covered like any other.
 """
 
 from __future__ import annotations
@@ -15,15 +17,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum, StrEnum
 from typing import Any
 
-ONLY_ITEM_TESTED = "The results relate only to the item tested, as received."
-SAMPLED_BY_CUSTOMER = (
-    "Sampling was performed by the customer (customs) and is outside the laboratory's responsibility."
-)
+from customslab.domain.quality.report_text import ReportLanguage, report_text
+
+#: Marks a field added after reports were first issued: hashed only when it differs from its default.
+LATER = {"later": True}
+
+ONLY_ITEM_TESTED = report_text("en", "only_item_tested")
+SAMPLED_BY_CUSTOMER = report_text("en", "sampled_by_customer")
 
 
 class DecisionRule(StrEnum):
@@ -32,16 +37,8 @@ class DecisionRule(StrEnum):
     SIMPLE = "simple acceptance"
     GUARDED = "guarded acceptance"
 
-    def explain(self) -> str:
-        if self is DecisionRule.SIMPLE:
-            return (
-                "Simple acceptance (ILAC-G8:09/2019 4.2.1): the measured value is compared with the "
-                "limit; w = 0."
-            )
-        return (
-            "Guarded acceptance (ILAC-G8:09/2019 4.2.2): the limit is narrowed by a guard band w = U, so "
-            "conformity is stated only when the result lies inside the limit by more than U."
-        )
+    def explain(self, language: str = "en") -> str:
+        return report_text(language, "rule.simple" if self is DecisionRule.SIMPLE else "rule.guarded")
 
 
 @dataclass(frozen=True)
@@ -76,8 +73,31 @@ class ItemTested:
 
 
 @dataclass(frozen=True)
+class LibraryHit:
+    """One library spectrum a search ranked, as printed: its name and its similarity score."""
+
+    name: str
+    score: str
+
+
+@dataclass(frozen=True)
+class IdentityEvidence:
+    """What an identity rests on: the spectral library searched (and its version) and the best hits."""
+
+    library_id: str
+    library_version: str
+    technique: str
+    hits: tuple[LibraryHit, ...] = ()
+
+
+@dataclass(frozen=True)
 class ResultLine:
-    """One reported result. `external_provider` names the referral laboratory that produced it."""
+    """One reported result. `external_provider` names the referral laboratory that produced it.
+
+    `parameter` is the result's name as stored (a measurand key such as alcohol_strength, which partner
+    laboratories read); `label` is how the report prints it ("Alcoholic strength by volume"). `kind` is
+    "quantity" (a value with its unit) or a qualitative kind (detection, screening, text, identity)
+    whose `value` holds the outcome in words; an identity carries its `evidence`."""
 
     parameter: str
     value: str
@@ -88,6 +108,13 @@ class ResultLine:
     lod: str = ""
     loq: str = ""
     external_provider: str = ""
+    kind: str = field(default="quantity", metadata=LATER)
+    evidence: IdentityEvidence | None = field(default=None, metadata=LATER)
+    label: str = field(default="", metadata=LATER)
+
+    @property
+    def printed_name(self) -> str:
+        return self.label or self.parameter
 
 
 @dataclass(frozen=True)
@@ -99,10 +126,18 @@ class ConformityStatement:
 
 @dataclass(frozen=True)
 class ClassificationOpinion:
+    """The laboratory's approved opinion (7.8.7). `determined_level` says how far the determined code
+    goes (heading, subheading...); `measurement_verdict` is what the HS measurement rules decide on the
+    reported results, at the level they decide it."""
+
     declared_hs_code: str
     determined_hs_code: str
     reasoning: str
     references: tuple[str, ...] = ()
+    determined_level: str = field(default="", metadata=LATER)
+    approved_by: str = field(default="", metadata=LATER)
+    approved_on: date | None = field(default=None, metadata=LATER)
+    measurement_verdict: str = field(default="", metadata=LATER)
 
 
 @dataclass(frozen=True)
@@ -111,10 +146,13 @@ class Amendment:
     supersedes_version: int
     reason: str
 
-    def statement(self) -> str:
-        return (
-            f"This report supersedes report {self.supersedes_report_id} version {self.supersedes_version}. "
-            f"Reason: {self.reason}"
+    def statement(self, language: str = "en") -> str:
+        return report_text(
+            language,
+            "amendment",
+            id=self.supersedes_report_id,
+            version=self.supersedes_version,
+            reason=self.reason,
         )
 
 
@@ -148,6 +186,8 @@ class ReportData:
     only_item_tested_statement: str = ONLY_ITEM_TESTED
     sampling_statement: str = SAMPLED_BY_CUSTOMER
     verify_url_base: str = ""
+    #: The language of the report's fixed text (report_text.py); case data stays as people wrote it.
+    language: ReportLanguage = field(default="en", metadata=LATER)
 
     def canonical_json(self) -> str:
         """Sorted-key, whitespace-free JSON of every field; the input of the verification hash."""
@@ -176,7 +216,11 @@ def short_code(code: str) -> str:
 
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("later") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date):

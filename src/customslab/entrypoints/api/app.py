@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -30,15 +28,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     from customslab.entrypoints import wiring, worker
     from customslab.entrypoints.api import (
         routes_admin,
+        routes_attachments,
         routes_auth,
         routes_cases,
         routes_directory,
         routes_federation,
         routes_hs,
         routes_joint,
+        routes_notifications,
         routes_outbox,
         routes_proficiency,
         routes_quality,
+        routes_receipts,
         routes_reports,
         routes_shared,
         routes_tests,
@@ -66,9 +67,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.audit_anchor = SqlAuditAnchor(database.engine, database.audit_signer or signer)
     app.state.files = files
     app.state.uow_factory = lambda: SqlAlchemyUnitOfWork(database, files)
-    app.state.libraries = LocalSpectralLibraries(
-        settings.library_path or Path("var/library/default"), settings.shared_data
-    )
+    app.state.libraries = LocalSpectralLibraries(settings.default_library_path(), settings.shared_data)
     install_error_handlers(app)
 
     # Added innermost first: the guard wraps the limit, and the web app's middleware wraps them both.
@@ -79,6 +78,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_auth,
         routes_cases,
         routes_tests,
+        routes_attachments,
+        routes_receipts,
         routes_hs,
         routes_admin,
         routes_directory,
@@ -86,6 +87,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_reports,
         routes_proficiency,
         routes_joint,
+        routes_notifications,
         routes_outbox,
         routes_federation,
         routes_shared,

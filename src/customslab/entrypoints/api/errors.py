@@ -20,7 +20,14 @@ from customslab.domain.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
-from customslab.domain.quality.errors import QualityError
+from customslab.domain.quality.errors import (
+    AnalystNotAuthorised,
+    BatchOutOfControl,
+    EquipmentNotUsable,
+    MethodNotValidated,
+    QualityError,
+    ReviewerNotAuthorised,
+)
 from customslab.services.contract import validation_failed
 
 log = logging.getLogger("customslab")
@@ -58,6 +65,22 @@ STATUS = {
     Conflict: 409,
     TooManyAttempts: 429,
 }
+
+
+#: The input a quality refusal concerns, so a form shows it next to that field (and the API names it).
+#: The analyst's authorisation concerns the analyst (the planning form's select, the analyst shown on the
+#: result form); the reviewer's, and a QC batch out of control, refuse the review decision itself.
+QUALITY_FIELDS: dict[type[QualityError], str] = {
+    MethodNotValidated: "method_version_id",
+    EquipmentNotUsable: "equipment_id",
+    AnalystNotAuthorised: "analyst_id",
+    ReviewerNotAuthorised: "decision",
+    BatchOutOfControl: "decision",
+}
+
+
+def quality_field(exc: QualityError) -> str | None:
+    return next((name for cls, name in QUALITY_FIELDS.items() if isinstance(exc, cls)), None)
 
 
 def status_of(exc: Exception) -> int:
@@ -116,7 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(QualityError)
     async def _quality(_: Request, exc: QualityError) -> JSONResponse:
-        return error_response(409, str(exc))
+        return error_response(409, str(exc), quality_field(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -21,6 +21,7 @@ from customslab.services.classification import (
     HsChild,
     HsCodeView,
     HsSearchHit,
+    Language,
     OpinionCreate,
     OpinionSearch,
     OpinionView,
@@ -30,6 +31,11 @@ from customslab.services.contract import MAX_INT, parse
 from customslab.services.ports import AbstractUnitOfWork
 
 router = APIRouter(prefix="/api", tags=["hs"])
+
+#: The language of the rules' titles, explanations and reasons in an evaluation (codes stay codes).
+LangQuery = Annotated[
+    Language, Query(description="Language of the rules' text: en (default) or ko. The verdict stays English.")
+]
 
 
 def _conn(uow: AbstractUnitOfWork) -> Connection:
@@ -71,9 +77,9 @@ def hs_show(
 
 
 @router.post("/hs/evaluate")
-def hs_evaluate(body: EvaluationRequest, actor: CurrentActor) -> EvaluationView:
+def hs_evaluate(body: EvaluationRequest, actor: CurrentActor, lang: LangQuery = "en") -> EvaluationView:
     """Evaluate results (NAME=VALUE[UNIT][±U]) against the legal-note rules for a declared code."""
-    return classification.evaluate_values(body)
+    return classification.evaluate_values(body, language=lang)
 
 
 @router.get("/samples/{sample_id}/hs-evaluation")
@@ -81,9 +87,10 @@ def sample_evaluation(
     sample_id: PathId,
     caller: SignedIn,
     decision_rule: DecisionRule = DecisionRule.GUARDED,
+    lang: LangQuery = "en",
 ) -> SampleEvaluation:
     """The sample's results evaluated against the rules, with the opinions written so far."""
-    return classification.evaluate_sample(caller.uow, caller.actor, sample_id, decision_rule)
+    return classification.evaluate_sample(caller.uow, caller.actor, sample_id, decision_rule, lang)
 
 
 @router.post("/samples/{sample_id}/opinions", status_code=201)

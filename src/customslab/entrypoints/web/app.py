@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -18,25 +19,44 @@ from starlette.types import Message, Receive, Scope, Send
 
 from customslab.adapters.uow import Database
 from customslab.config import Settings
-from customslab.domain.errors import DomainError
+from customslab.domain.errors import DomainError, FieldError, TooManyAttempts
+from customslab.domain.quality.errors import QualityError
 from customslab.entrypoints.api.app import create_app
-from customslab.entrypoints.api.errors import retry_after, status_of
+from customslab.entrypoints.api.errors import quality_field, retry_after, status_of
 from customslab.entrypoints.limits import HttpMiddleware
 from customslab.entrypoints.web import (
     routes_admin,
+    routes_attachments,
     routes_auth,
+    routes_exports,
     routes_federation,
     routes_hs,
     routes_ident,
     routes_joint,
     routes_lab,
     routes_network,
+    routes_notifications,
     routes_officer,
     routes_outbox,
     routes_quality,
+    routes_quality_equipment,
+    routes_quality_methods,
+    routes_quality_pt,
+    routes_quality_qc,
+    routes_quality_staff,
+    routes_receive,
+    routes_referred_out,
     routes_shared,
 )
-from customslab.entrypoints.web.common import HERE, CsrfRefused, LoginRequired, is_htmx, render, translations
+from customslab.entrypoints.web.common import (
+    HERE,
+    N_,
+    CsrfRefused,
+    LoginRequired,
+    is_htmx,
+    render,
+    translations,
+)
 from customslab.services.contract import validation_failed
 
 SESSION_COOKIE = "customslab_session"
@@ -121,6 +141,32 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
+#: The most errors one refused form gets back: 200 bad codes of a bulk receipt would make the HX-Trigger
+#: header tens of kilobytes, and proxies refuse headers past 4-8 KB (a 502 instead of the errors).
+MOST_FORM_ERRORS = 20
+
+
+def _form_errors(request: Request, errors: list[FieldError]) -> Response:
+    """A refused htmx form: every fault goes back as a `form-errors` event, which static/js/page.js shows
+    next to the input of the same name in the submitting form (or atop the form); the page stays as it
+    was, with what the user typed. The JSON is ASCII-escaped, as a header must be."""
+    tr = translations(str(request.session.get("lang", "en")))
+    detail: list[dict[str, str | None]] = [
+        {"field": e.field, "message": tr.gettext(e.message)} for e in errors[:MOST_FORM_ERRORS]
+    ]
+    if len(errors) > MOST_FORM_ERRORS:
+        more = tr.gettext(N_("… and {n} more.")).format(n=len(errors) - MOST_FORM_ERRORS)
+        detail.append({"field": None, "message": more})
+    return Response(
+        status_code=200,
+        headers={"HX-Reswap": "none", "HX-Trigger": json.dumps({"form-errors": {"errors": detail}})},
+    )
+
+
+def _is_form_post(request: Request) -> bool:
+    return is_htmx(request) and request.method == "POST" and not _is_api(request)
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -136,6 +182,7 @@ def _install_page_handlers(app: FastAPI) -> None:
     api_domain = app.exception_handlers[DomainError]
     api_http = app.exception_handlers[StarletteHTTPException]
     api_invalid = app.exception_handlers[RequestValidationError]
+    api_quality = app.exception_handlers[QualityError]
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _: LoginRequired) -> Response:
@@ -156,9 +203,19 @@ def _install_page_handlers(app: FastAPI) -> None:
     async def _domain(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return await _call(api_domain, request, exc)
+        if _is_form_post(request) and not isinstance(exc, TooManyAttempts):
+            return _form_errors(request, exc.errors)
         page = _error_page(request, status_of(exc), exc.message)
         page.headers.update(retry_after(exc))
         return page
+
+    @app.exception_handler(QualityError)
+    async def _quality(request: Request, exc: QualityError) -> Response:
+        if _is_api(request):
+            return await _call(api_quality, request, exc)
+        if _is_form_post(request):
+            return _form_errors(request, [FieldError(quality_field(exc), str(exc))])
+        return _error_page(request, 409, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -167,7 +224,10 @@ def _install_page_handlers(app: FastAPI) -> None:
         if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in exc.errors()):
             # `/samples/0` or an id past the database's integers: no such page, as for any unknown id.
             return _error_page(request, 404, "This page does not exist.")
-        return _error_page(request, 422, validation_failed(list(exc.errors())).message)
+        failed = validation_failed(list(exc.errors()))
+        if _is_form_post(request):
+            return _form_errors(request, failed.errors)
+        return _error_page(request, 422, failed.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -199,14 +259,24 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_admin,
         routes_officer,
         routes_lab,
+        routes_receive,
+        routes_attachments,
         routes_ident,
         routes_hs,
         routes_network,
         routes_quality,
+        routes_quality_methods,
+        routes_quality_equipment,
+        routes_quality_staff,
+        routes_quality_qc,
+        routes_quality_pt,
         routes_joint,
+        routes_notifications,
         routes_outbox,
         routes_federation,
         routes_shared,
+        routes_referred_out,
+        routes_exports,
     ):
         app.include_router(module.router)
     return app

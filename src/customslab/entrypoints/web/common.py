@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gettext
+import logging
 import secrets
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,10 +20,12 @@ from customslab.domain.access import Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound
 from customslab.entrypoints.api.deps import policy_of
+from customslab.entrypoints.web.measurands import FILTERS as MEASURAND_FILTERS
 from customslab.hs.nomenclature import format_code
-from customslab.services import auth
+from customslab.services import auth, notifications
 from customslab.services.ports import AbstractUnitOfWork
 
+log = logging.getLogger("customslab.web")
 HERE = Path(__file__).parent
 LOCALE_DIR = HERE / "locale"
 LANGUAGES = {"en": "English", "ko": "한국어"}
@@ -33,6 +37,8 @@ CSRF_HEADER = "x-csrf-token"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 #: HS codes as people read them: '180690' → '1806.90'.
 templates.env.filters["hs"] = format_code
+#: A result's measurand, kind and outcome in the page's language (`{{ r.name|measurand }}`).
+templates.env.filters.update(MEASURAND_FILTERS)
 
 
 class LoginRequired(Exception):
@@ -138,13 +144,20 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         links += [("/requests", N_("My requests")), ("/requests/new", N_("New request"))]
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR):
         links.append(("/queue", N_("Laboratory queue")))
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER):
+        links.append(("/receive", N_("Receive samples")))
     if actor.has(Role.ANALYST):
         links.append(("/my-work", N_("My work")))
     if actor.has(Role.REVIEWER):
         links.append(("/queue?state=to_be_reviewed", N_("To review")))
+    if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.FOCAL_POINT):
+        links.append(("/referred-out", N_("Referred out")))
     links.append(("/hs", N_("HS nomenclature")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER):
         links.append(("/quality", N_("Quality registers")))
+    elif actor.has(Role.NETWORK_COORDINATOR):
+        # A coordinator opens and evaluates the network's PT rounds; the registers are the laboratories'.
+        links.append(("/quality/pt", N_("Proficiency testing")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.FOCAL_POINT):
         links.append(("/joint-analyses", N_("Joint analyses")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR):
@@ -161,6 +174,18 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
 def say(request: Request, message: str, **values: Any) -> str:
     """A message in the session's language, its {placeholders} filled in after translation."""
     return translations(language(request)).gettext(message).format(**values)
+
+
+def _unread(request: Request, actor: Actor | None) -> int:
+    """The bell's count: one COUNT for a signed-in user's full page (an htmx fragment has no top bar)."""
+    if actor is None or is_htmx(request):
+        return 0
+    try:
+        return notifications.unread_count(uow_of(request), actor)
+    # The count is a courtesy: an error page rendered while the database is away must still render.
+    except Exception:
+        log.warning("the unread notifications could not be counted", exc_info=True)
+        return 0
 
 
 def render(
@@ -183,6 +208,8 @@ def render(
         "path": request.url.path,
     }
     ctx.update(context or {})
+    if "unread_notifications" not in ctx:
+        ctx["unread_notifications"] = _unread(request, actor)
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
@@ -190,8 +217,18 @@ def flash_redirect(request: Request, url: str, message: str) -> Response:
     """After a change: say what happened on the next page (POST/redirect/GET)."""
     request.session["flash"] = message
     if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": url})
+        headers = {"HX-Redirect": url}
+        if _same_page(request, url):
+            # htmx sets location.href, and a change of the #fragment alone does not reload the page.
+            headers["HX-Refresh"] = "true"
+        return Response(status_code=204, headers=headers)
     return RedirectResponse(url, status_code=303)
+
+
+def _same_page(request: Request, url: str) -> bool:
+    """Whether `url` is the page the htmx request came from, give or take its #fragment."""
+    target, current = urlsplit(url), urlsplit(request.headers.get("hx-current-url", ""))
+    return bool(target.fragment) and (target.path, target.query) == (current.path, current.query)
 
 
 def is_htmx(request: Request) -> bool:

@@ -16,7 +16,9 @@ from customslab.domain.enums import OrgKind, Role
 from customslab.domain.errors import DomainError, ValidationFailed
 from customslab.entrypoints.api.deps import PathId, policy_of
 from customslab.entrypoints.api.errors import status_of
+from customslab.entrypoints.web import lists_admin
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import listing, read_query
 from customslab.services import contact_list, organisations, users_admin
 from customslab.services.contract import validation_failed
 from customslab.services.organisations import (
@@ -87,12 +89,16 @@ def _organisations_page(
     request: Request, actor: Any, error: DomainError | None = None, values: Any = None
 ) -> Response:
     uow = uow_of(request)
-    listing = organisations.organisations(uow, actor)
+    every = organisations.organisations(uow, actor)
+    query = read_query(request.query_params, lists_admin.ORGANISATIONS)
+    rows, total = lists_admin.organisations_rows(request, actor, query, every)
     return render(
         request,
         "admin_organisations.html",
         {
-            "orgs": listing,
+            "orgs": every,
+            "rows": rows,
+            "listing": listing(request, lists_admin.ORGANISATIONS, query, total, "/admin/organisations"),
             "administration": organisations.my_administration(uow_of(request), actor),
             "kinds": KINDS,
             "error": error,
@@ -254,13 +260,15 @@ def activate_contact_point(
 def _users_page(
     request: Request, actor: Any, error: DomainError | None = None, values: Any = None
 ) -> Response:
-    listing = users_admin.users(uow_of(request), actor)
+    query = read_query(request.query_params, lists_admin.USERS)
+    rows, total = lists_admin.users_rows(request, actor, query)
     orgs = [o for o in organisations.organisations(uow_of(request), actor) if o.active]
     return render(
         request,
         "admin_users.html",
         {
-            "users": listing,
+            "users": rows,
+            "listing": listing(request, lists_admin.USERS, query, total, "/admin/users"),
             "orgs": orgs,
             "roles": ROLES,
             "error": error,

@@ -9,8 +9,23 @@ from customslab.adapters import hs_store
 from customslab.domain.enums import Role
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.api.deps import PathId
-from customslab.entrypoints.web.common import N_, Form, PageActor, flash_redirect, render, say, uow_of
-from customslab.entrypoints.web.hs_panel import DECISION_RULES, NO_RESULTS
+from customslab.entrypoints.web.common import (
+    N_,
+    Form,
+    PageActor,
+    flash_redirect,
+    language,
+    render,
+    say,
+    uow_of,
+)
+from customslab.entrypoints.web.hs_panel import (
+    DECISION_RULES,
+    FIRING_STATES,
+    NO_RESULTS,
+    determined_codes,
+    rules_language,
+)
 from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification, queries
@@ -49,11 +64,17 @@ def browser(request: Request, actor: PageActor, q: str = "", code: str = "") -> 
 def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str = "guarded") -> Response:
     """The sample's results through the HS measurement rules: what fires, and declared vs determined."""
     if rule not in DECISION_RULES:
-        raise ValidationFailed(f"Choose a decision rule among: {', '.join(DECISION_RULES)}.", "rule")
+        choices = ", ".join(DECISION_RULES)
+        raise ValidationFailed(
+            say(request, N_("Choose a decision rule among: {choices}."), choices=choices), "rule"
+        )
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
-    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, DecisionRule(rule))
+    lang = rules_language(language(request))
+    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, DecisionRule(rule), lang)
     # With no usable result the rules' "no rule applies" would mislead; the page says why instead.
-    status, message = (ev.status, ev.message) if ev.measurements_used else ("no_results", NO_RESULTS)
+    status, message = (
+        (ev.status, ev.message) if ev.measurements_used else ("no_results", say(request, NO_RESULTS))
+    )
     if request.headers.get("accept", "").startswith("application/json"):
         skipped = [{"name": s.name, "why": s.reason} for s in ev.skipped_results]
         extra = {"status": status, "message": message, "skipped": skipped, "decision_rule_choice": rule}
@@ -66,7 +87,9 @@ def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str 
             "s": detail,
             "ev": ev,
             "verdict": {"status": status, "message": message},
+            "determined": determined_codes(ev),
             "rules": DECISION_RULES,
+            "firing_states": FIRING_STATES,
             "rule": rule,
             "can": {
                 "write": can_write,

@@ -169,3 +169,21 @@ def record(request: Request, actor: PageActor, test_id: PathId, form: Form) -> R
             score=best.score,
         ),
     )
+
+
+@router.post("/tests/{test_id}/identify/result")
+def record_as_result(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
+    """Keep the hit list and record the chosen hit as the test's identity result, in one step."""
+    test, sample = _test_and_sample(request, actor, test_id)
+    sha = str(form.get("attachment", ""))
+    _, result = _search(request, test, sha, str(form.get("library", "default")))
+    rank = str(form.get("hit") or "1").strip()
+    if not rank.isdigit():
+        raise ValidationFailed(f"'{rank}' is not the rank of a hit.", field="hit")
+    chosen = _chosen(result.hits, int(rank))
+    out = identification.record_identity_result(uow_of(request), actor, test_id, sha, result, chosen.name)
+    return flash_redirect(
+        request,
+        f"/samples/{sample.id}#test-{test_id}",
+        say(request, "Identity result recorded: {name}.", name=out.text_value),
+    )

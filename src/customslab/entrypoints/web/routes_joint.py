@@ -11,6 +11,8 @@ from customslab.domain.access import LAB_STAFF, Actor
 from customslab.domain.enums import Role
 from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import Format, check_whole, export, listing, read_query
+from customslab.entrypoints.web.lists_admin import JOINT, joint_rows
 from customslab.services import joint_analysis as joint
 from customslab.services.contract import parse
 from customslab.services.joint_analysis import JointAnalysisCreate, JointConsolidation, JointSampleLink
@@ -27,13 +29,25 @@ def _is_coordinator(actor: Actor) -> bool:
 
 @router.get("/joint-analyses")
 def joint_list(request: Request, actor: PageActor) -> Response:
-    """The joint analyses the organisation runs or takes part in; coordinators open new ones here."""
+    """The joint analyses the organisation runs or takes part in, searched, filtered, sorted and paged;
+    coordinators open new ones here."""
+    query = read_query(request.query_params, JOINT)
+    rows, total = joint_rows(request, actor, query)
     context = {
-        "analyses": joint.list_joint_analyses(uow_of(request), actor),
+        "analyses": rows,
+        "listing": listing(request, JOINT, query, total, "/joint-analyses"),
         "choices": joint.joint_choices(uow_of(request)) if _is_coordinator(actor) else None,
         "rows": range(PARTICIPANT_ROWS),
     }
     return render(request, "joint_list.html", context)
+
+
+@router.get("/joint-analyses.{fmt}")
+def export_joint_list(request: Request, actor: PageActor, fmt: Format) -> Response:
+    """Every joint analysis of the list's search and filter, in its order, as CSV or XLSX."""
+    rows, total = joint_rows(request, actor, read_query(request.query_params, JOINT).whole())
+    check_whole(total)
+    return export(request, JOINT, fmt, rows)
 
 
 @router.post("/joint-analyses")

@@ -2,104 +2,66 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-from urllib.parse import urlencode
-
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
 from customslab.domain.access import PERMISSIONS, Action, Actor
-from customslab.domain.enums import OrgKind, Priority, Reason, Role, State
+from customslab.domain.enums import OrgKind, Role
 from customslab.domain.errors import NotFound, ValidationFailed
 from customslab.domain.workflow import referable_states
 from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
+from customslab.entrypoints.web import analysis_forms, lists_cases
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import listing
 from customslab.services import analysis, cases, dashboard, federation_referrals, queries, referrals, reports
-from customslab.services.analysis import ResultCreate, ReviewDecision, TestAssign, TestCreate
+from customslab.services.analysis import ReviewDecision, TestAssign
 from customslab.services.cases import CustodyCreate, SampleReceipt
-from customslab.services.contract import MAX_INT, parse
+from customslab.services.contract import parse
 from customslab.services.ports import QueueFilter
 from customslab.services.referrals import ReferralCreate, ShareCreate
 
 router = APIRouter(include_in_schema=False)
 
-SORTS = ("due", "priority", "registered", "reference")
 PAGE = 50
 
 
 def _queue_filter(params: dict[str, str], analyst_id: int | None = None) -> QueueFilter:
     """Translate the query string into a QueueFilter; a bad value is a plain-language error."""
-
-    def pick(enum: Any, key: str) -> Any:
-        value = params.get(key) or None
-        if value is None:
-            return None
-        try:
-            return enum(value)
-        except ValueError:
-            raise ValidationFailed(f"'{value}' is not a valid {key}.", key) from None
-
-    state = pick(State, "state")
-    due = params.get("due_before") or None
-    try:
-        due_before = date.fromisoformat(due) if due else None
-    except ValueError:
-        raise ValidationFailed(f"Due date '{due}' is not a date (YYYY-MM-DD).", "due_before") from None
-    sort = params.get("sort") or "due"
-    return QueueFilter(
-        states=frozenset({state}) if state else None,
-        priority=pick(Priority, "priority"),
-        reason=pick(Reason, "reason"),
-        due_before=due_before,
-        hs_chapter=(params.get("hs_chapter") or "").strip()[:2] or None,
-        analyst_id=analyst_id,
-        text=(params.get("q") or "").strip() or None,
-        sort=sort if sort in SORTS else "due",
-        limit=PAGE,
-        offset=_offset(params.get("offset")),
-    )
-
-
-def _offset(raw: str | None) -> int:
-    """A page offset from the query string, within the database's integer range."""
-    text = (raw or "0").strip()
-    if not text.isdigit() or int(text) > MAX_INT:
-        raise ValidationFailed(f"'{raw}' is not a page offset.", "offset")
-    return int(text)
+    return lists_cases.queue_filter(params, analyst_id)
 
 
 def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | None) -> Response:
     params = dict(request.query_params)
+    partial = bool(request.headers.get("hx-request"))
+    status = 200
     try:
         flt = _queue_filter(params, analyst_id)
         lab = params.get("lab") or None
         data = queries.lab_queue(uow_of(request), actor, flt, lab_code=lab)
         error = None
     except ValidationFailed as exc:
+        flt = QueueFilter(limit=PAGE)
         data = queries.QueuePage(lab_code=actor.org_code, total=0, limit=PAGE, offset=0, items=[])
-        error = exc
+        # htmx swaps only a 2xx answer: the fragment with the message comes as 200, the page as 422.
+        error, status = exc, 200 if partial else 422
+    export_path = "/queue" if analyst_id is None else "/my-work"
     context = {
         # New requests are the actor's own laboratory's to take in, not an overseen laboratory's.
         "incoming": dashboard.incoming_requests(uow_of(request), actor)
         if analyst_id is None and data.lab_code == actor.org_code
         else [],
-        "qs": urlencode({k: v for k, v in params.items() if k != "offset"}),
+        "listing": listing(request, lists_cases.QUEUE, lists_cases.queue_query(flt), data.total, export_path),
         "title": title,
         "data": data,
         "params": params,
         "error": error,
-        "states": [s.value for s in State],
-        "reasons": [r.value for r in Reason],
-        "sorts": SORTS,
     }
-    partial = bool(request.headers.get("hx-request"))
     # A partial answer also swaps the heading's laboratory, which the chooser may have changed.
     context["partial"] = partial
-    return render(request, "_queue_rows.html" if partial else "queue.html", context)
+    return render(request, "_queue_rows.html" if partial else "queue.html", context, status)
 
 
 @router.get("/queue")
@@ -185,6 +147,7 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
             and may(Action.REFER),
         },
     }
+    context |= analysis_forms.analysis_context(request, actor, context["can"])
     return render(request, "sample.html", context)
 
 
@@ -208,10 +171,8 @@ def receive(request: Request, actor: PageActor, sample_id: PathId, form: Form) -
 
 @router.post("/samples/{sample_id}/tests")
 def add_test(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
-    """Plan a test, optionally assigned to an analyst."""
-    keys = ("determination", "method_ref", "analyst_id")
-    cmd = parse(TestCreate, {k: str(form.get(k, "")) for k in keys})
-    out = analysis.add_test(uow_of(request), actor, sample_id, cmd)
+    """Plan a test by a catalogued method version (or a non-catalogued method), optionally assigned."""
+    out = analysis.add_test(uow_of(request), actor, sample_id, analysis_forms.test_command(form))
     return flash_redirect(
         request, f"/samples/{sample_id}", say(request, "Test '{name}' added.", name=out.determination)
     )
@@ -239,10 +200,9 @@ def assign(request: Request, actor: PageActor, test_id: PathId, form: Form) -> R
 
 @router.post("/tests/{test_id}/results")
 def enter_result(request: Request, actor: PageActor, test_id: PathId, form: Form) -> Response:
-    """A result with its unit and expanded uncertainty."""
+    """A result of any kind: a quantity with its unit and expanded uncertainty, or an outcome."""
     sample_id = _sample_of_test(request, actor, test_id)
-    keys = ("name", "value", "unit", "expanded_uncertainty", "coverage_factor", "lod", "loq", "observation")
-    cmd = parse(ResultCreate, {k: str(form.get(k, "")).strip() for k in keys})
+    cmd = analysis_forms.result_command(request, form)
     out = analysis.enter_result(uow_of(request), actor, test_id, cmd)
     return flash_redirect(
         request, f"/samples/{sample_id}", say(request, "Result '{name}' recorded.", name=out.name)
@@ -355,8 +315,12 @@ def share(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> 
 
 @router.post("/samples/{sample_id}/report")
 def issue_report(request: Request, actor: PageActor, sample_id: PathId, form: Form) -> Response:
-    """Issue the ISO/IEC 17025 test report of an approved sample."""
-    out = reports.issue_report(uow_of(request), actor, sample_id)
+    """Issue the test report of an approved sample, in the language chosen; a draft opinion is left out
+    only when ticked."""
+    data = {"leave_out_draft_opinion": form.get("leave_out_draft_opinion") or "no"}
+    if form.get("language"):
+        data["language"] = str(form.get("language"))
+    out = reports.issue_report(uow_of(request), actor, sample_id, parse(reports.ReportIssue, data))
     return flash_redirect(
         request, f"/samples/{sample_id}#reports", say(request, "Report {id} issued.", id=out.report_id)
     )

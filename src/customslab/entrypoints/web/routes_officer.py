@@ -5,17 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from markupsafe import escape
 
 from customslab.adapters import hs_store
 from customslab.domain.access import PERMISSIONS, Action, Actor
 from customslab.domain.enums import OrgKind, Priority, Reason
 from customslab.domain.errors import ValidationFailed
-from customslab.entrypoints.api.deps import Offset, PathId
+from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import Format, check_whole, export, listing, read_query
+from customslab.entrypoints.web.lists_cases import REQUESTS, request_filter
 from customslab.hs.nomenclature import HsError
-from customslab.services import cases, confidentiality, federation_referral_views, queries
+from customslab.services import cases, confidentiality, federation_referral_views, queries, request_answer
 from customslab.services.cases import RequestCreate, SampleCreate
 from customslab.services.confidentiality import ReleaseCreate
 from customslab.services.contract import parse
@@ -112,19 +114,36 @@ def hs_suggest(request: Request, actor: PageActor, declared_hs: str = "") -> HTM
 
 
 @router.get("/requests")
-def my_requests(request: Request, actor: PageActor, offset: Offset = 0) -> Response:
-    """The officer's requests with where each stands (a focal point's: its organisation's)."""
-    data = queries.my_requests(uow_of(request), actor, limit=50, offset=max(offset, 0))
-    return render(request, "my_requests.html", {"data": data, "offset": offset})
+def my_requests(request: Request, actor: PageActor) -> Response:
+    """The officer's requests with where each stands (a focal point's: its organisation's), searched,
+    filtered, sorted and paged; a bad value in the query string is a 422 with the message."""
+    query = read_query(request.query_params, REQUESTS)
+    flt = request_filter(query)
+    data = queries.my_requests(uow_of(request), actor, query.limit, query.offset, flt)
+    context = {"data": data, "listing": listing(request, REQUESTS, query, data.total, "/requests")}
+    return render(request, "my_requests.html", context)
+
+
+@router.get("/requests.{fmt}")
+def export_my_requests(request: Request, actor: PageActor, fmt: Format) -> Response:
+    """Every request of the list's search and filter, in its order, as CSV or XLSX."""
+    query = read_query(request.query_params, REQUESTS).whole()
+    data = queries.my_requests(uow_of(request), actor, query.limit, 0, request_filter(query))
+    check_whole(data.total)
+    return export(request, REQUESTS, fmt, data.items)
 
 
 @router.get("/requests/{request_id}")
 def request_page(request: Request, actor: PageActor, request_id: PathId) -> Response:
-    """One request: declaration data, samples and, once approved, the results."""
+    """One request: declaration data, samples and, once approved, the results; the answer (where it
+    stands, the classification decided, the approved opinion, the report) also as JSON."""
+    answer = request_answer.request_answer(uow_of(request), actor, request_id)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse(answer.model_dump(mode="json"))
     data = queries.request_detail(uow_of(request), actor, request_id)
     can_register = data.lab_code == actor.org_code and bool(actor.roles & PERMISSIONS[Action.REGISTER_SAMPLE])
     release = confidentiality.release_panel(uow_of(request), actor, request_id)
-    context = {"req": data, "can_register": can_register, "release": release}
+    context = {"req": data, "can_register": can_register, "release": release, "answer": answer}
     return render(request, "request.html", context)
 
 

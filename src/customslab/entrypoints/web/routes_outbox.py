@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -9,29 +10,32 @@ from fastapi.responses import Response
 
 from customslab.domain.errors import DomainError
 from customslab.domain.federation import OutboxState
-from customslab.entrypoints.api.deps import Offset, PathId
+from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.api.errors import status_of
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import Format, check_whole, export, listing, read_query
+from customslab.entrypoints.web.lists_admin import MESSAGES, messages_rows
 from customslab.services import federation_delivery
-from customslab.services.federation_delivery import OutboxQuery
 
 router = APIRouter(include_in_schema=False)
-PAGE = 50
+
+#: A partner's administration code, as the outbox stores it.
+Partner = Annotated[str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9_.-]*$")]
 
 
 def _page(
-    request: Request, actor: PageActor, query: OutboxQuery, error: DomainError | None = None
+    request: Request, actor: PageActor, partner: str | None = None, error: DomainError | None = None
 ) -> Response:
-    data = federation_delivery.outbox_page(uow_of(request), actor, query)
-    params = {k: v for k, v in (("state", query.state), ("partner", query.partner)) if v}
+    query = read_query(request.query_params, MESSAGES)
+    data = messages_rows(request, actor, query, partner)
     return render(
         request,
         "admin_messages.html",
         {
             "data": data,
             "states": [s.value for s in OutboxState],
-            "params": params,
-            "qs": urlencode(params),
+            "listing": listing(request, MESSAGES, query, data.total, "/admin/messages"),
+            "qs": urlencode({k: v for k, v in request.query_params.items() if v}),
             "error": error,
         },
         status_code=200 if error is None else status_of(error),
@@ -39,16 +43,17 @@ def _page(
 
 
 @router.get("/admin/messages")
-def messages_page(
-    request: Request,
-    actor: PageActor,
-    state: OutboxState | None = None,
-    partner: str | None = Query(None, max_length=32, pattern=r"^[A-Za-z0-9_.-]*$"),
-    offset: Offset = 0,
-) -> Response:
-    """Messages to partner deployments, newest first, filtered by state and partner."""
-    query = OutboxQuery(state=state, partner=partner or None, limit=PAGE, offset=offset)
-    return _page(request, actor, query)
+def messages_page(request: Request, actor: PageActor, partner: Partner = None) -> Response:
+    """Messages to partner deployments, newest first, searched and filtered by state and partner."""
+    return _page(request, actor, partner)
+
+
+@router.get("/admin/messages.{fmt}")
+def export_messages(request: Request, actor: PageActor, fmt: Format, partner: Partner = None) -> Response:
+    """Every message of the list's search and filters, in its order, as CSV or XLSX."""
+    data = messages_rows(request, actor, read_query(request.query_params, MESSAGES).whole(), partner)
+    check_whole(data.total)
+    return export(request, MESSAGES, fmt, data.items)
 
 
 @router.post("/admin/messages/{message_pk}/retry")
@@ -60,7 +65,7 @@ def retry_message(request: Request, actor: PageActor, message_pk: PathId, form: 
     try:
         entry = federation_delivery.retry_message(uow_of(request), actor, message_pk)
     except DomainError as exc:
-        return _page(request, actor, OutboxQuery(limit=PAGE), exc)
+        return _page(request, actor, error=exc)
     return flash_redirect(
         request, back, say(request, "Message {id} will be sent again now.", id=entry.message_id)
     )

@@ -1,7 +1,8 @@
 """The laboratory's ISO/IEC 17025 registers on one page: equipment, methods, authorisations, QC, PT.
 
-Read-only here; records are written through the API (`/api/quality/...`, `/api/pt/...`), whose
-use cases check the same roles.
+An overview, read-only; each register's own page (routes_quality_methods, _equipment, _staff, _qc,
+_pt) adds and changes its records through the use cases the API (`/api/quality/...`, `/api/pt/...`)
+calls, which check the roles.
 """
 
 from __future__ import annotations

@@ -5,26 +5,31 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from customslab.domain.federation import SharedKind
 from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.listing import Format, check_whole, export, listing, read_query
+from customslab.entrypoints.web.lists_admin import SHARED, shared_rows
 from customslab.services import federation_shared
 
 router = APIRouter(include_in_schema=False)
 
-#: Copies on one page; older ones through ?offset=.
-PAGE_SIZE = 50
-
 
 @router.get("/shared-knowledge")
-def shared_knowledge(request: Request, actor: PageActor, kind: str = "", offset: int = 0) -> Response:
-    """Methods, spectra and opinions partners shared, with their provenance; managers adopt methods."""
-    chosen = SharedKind(kind) if kind in {k.value for k in SharedKind} else None
-    page = federation_shared.list_shared_copies(
-        uow_of(request), actor, chosen, PAGE_SIZE, max(0, min(offset, 2**31 - 1))
-    )
-    context = {"page": page, "kind": chosen.value if chosen else "", "kinds": [k.value for k in SharedKind]}
+def shared_knowledge(request: Request, actor: PageActor) -> Response:
+    """Methods, spectra and opinions partners shared, with their provenance, searched, filtered by kind,
+    sorted and paged; managers adopt methods."""
+    query = read_query(request.query_params, SHARED)
+    page = shared_rows(request, actor, query)
+    context = {"page": page, "listing": listing(request, SHARED, query, page.total, "/shared-knowledge")}
     return render(request, "shared_knowledge.html", context)
+
+
+@router.get("/shared-knowledge.{fmt}")
+def export_shared_knowledge(request: Request, actor: PageActor, fmt: Format) -> Response:
+    """Every shared copy of the list's search and filter, in its order, as CSV or XLSX."""
+    page = shared_rows(request, actor, read_query(request.query_params, SHARED).whole())
+    check_whole(page.total)
+    return export(request, SHARED, fmt, page.items)
 
 
 @router.post("/shared-knowledge/{copy_id:int}/adopt")

@@ -64,8 +64,7 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
     """Build the demo database in a temporary folder, serve it, and save PNGs of the main pages."""
     from playwright.sync_api import sync_playwright
 
-    from customslab.adapters import hs_store
-    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, load_demo
+    from customslab.entrypoints.demo_setup import DEMO_PASSWORD, set_up_demo
     from customslab.entrypoints.web.app import create_web_app
 
     out = Path(out_dir)
@@ -79,11 +78,8 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
             file_store=Path(tmp) / "files",
             shared_data=shared,
         )
-        load_demo(settings, n_requests)
+        set_up_demo(settings, n_requests)  # with the HS nomenclature and the default spectral library
         app = create_web_app(settings)
-        if (shared / "hs").is_dir():
-            with app.state.db.engine.begin() as conn:
-                hs_store.load_nomenclature(conn, shared / "hs")
         with live_server(app) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -101,12 +97,18 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
             shot("sample")
             _identification(page, base, shared)
             shot("identification")
+            _attachment_preview(page, base)
+            shot("attachment-preview")
+            _receive(page, base)
+            shot("receive")
             page.goto(f"{base}/hs?q=rum")
             shot("hs-nomenclature")
             _hs_evaluation(page, base)
             shot("hs-evaluation")
             page.goto(f"{base}/quality")
             shot("quality")
+            page.goto(f"{base}/quality/equipment")
+            shot("quality-equipment")
             page.context.clear_cookies()
             sign_in(page, base, "coordinator", DEMO_PASSWORD)
             page.goto(f"{base}/dashboard")
@@ -116,7 +118,7 @@ def take_screenshots(out_dir: Path | str = Path("docs/screenshots"), n_requests:
             sign_in(page, base, "officer", DEMO_PASSWORD)
             page.goto(f"{base}/requests")
             shot("officer-requests")
-            page.locator("main table a").first.click()
+            _answered_request(page, base)
             shot("officer-request")
             page.goto(f"{base}/requests")
             page.select_option("#lang-select", "ko")
@@ -140,6 +142,36 @@ def _identification(page: Any, base: str, shared: Path) -> None:
     page.get_by_role("button", name="Upload and identify").click()
     page.wait_for_selector("#mirror canvas")
     page.get_by_role("link", name=re.compile("alpha-MethylBenzylamine")).first.scroll_into_view_if_needed()
+
+
+def _attachment_preview(page: Any, base: str) -> None:
+    """The spectrum just uploaded, drawn on its attachment's preview page."""
+    test = re.search(r"/tests/(\d+)/identify", page.url)
+    assert test is not None, page.url
+    page.locator("main a[href^='/samples/']").first.click()
+    page.locator(f"#test-{test[1]} a[href$='/preview']").last.click()
+    page.wait_for_selector("#preview figure.spectrum")
+
+
+def _receive(page: Any, base: str, lab: str = "KCS-CCL") -> None:
+    """The receiving bench with the labels of the demo analyst's laboratory scanned (typed as a hand
+    scanner types); the waiting list also shows the local laboratories' samples, which it cannot receive."""
+    page.goto(f"{base}/receive")
+    codes = [a.inner_text().strip() for a in page.locator("main table a[href^='/samples/']").all()]
+    for code in [c for c in codes if c.startswith(f"{lab}-")][:2]:
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    page.get_by_label("Storage location").fill("Cold room 1")
+
+
+def _answered_request(page: Any, base: str) -> None:
+    """One of the officer's requests the laboratory has answered with a report, else the first."""
+    hrefs = [a.get_attribute("href") for a in page.locator("main table a[href^='/requests/']").all()]
+    for href in hrefs[:40]:
+        page.goto(f"{base}{href}")
+        if page.locator("p.report-download a").count():
+            return
+    page.goto(f"{base}{hrefs[0]}")
 
 
 def _hs_evaluation(page: Any, base: str) -> None:

@@ -24,7 +24,7 @@
     const u = new uPlot(opts, [x].concat(series.map((s) => s.data)), el);
     window.addEventListener("resize", () => u.setSize({ width: el.clientWidth, height: 260 }));
   }
-  bars("ch-cases", d.labs, [{ label: "cases", data: d.cases_per_lab }]);
+  bars("ch-cases", d.labs, [{ label: "cases held", data: d.cases_per_lab }, { label: "referred out", data: d.referred_out_per_lab }]);
   bars("ch-open", d.labs, [{ label: "open", data: d.open_per_lab }, { label: "overdue", data: d.overdue_per_lab }]);
   bars("ch-tat", d.turnaround_days.bins, [{ label: "samples", data: d.turnaround_days.counts }]);
   bars("ch-referrals", d.referrals.map((r) => r.from + "\n→ " + r.to), [{ label: "referrals", data: d.referrals.map((r) => r.count) }], 64);
