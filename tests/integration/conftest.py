@@ -141,6 +141,30 @@ def api(database: Database, tmp_path: Path) -> Iterator[tuple[TestClient, Networ
         yield client, net
 
 
+@pytest.fixture
+def app(database: Database, tmp_path: Path) -> Any:
+    """The API and the pages over the test database (a module that needs the reference library or other
+    settings defines its own)."""
+    from customslab.entrypoints.web.app import create_web_app
+
+    settings = Settings(
+        mode="test", database_url=database.url, file_store=tmp_path / "files", shared_data=shared_data_dir()
+    )
+    return create_web_app(settings, db=database)
+
+
+@pytest.fixture
+def net(app: Any) -> Network:
+    """A fresh network of organisations and one user per role, in `app`'s database."""
+    return make_network(app.state.uow_factory)
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
 def bearer_client(base: str, username: str, password: str) -> httpx.Client:
     """An HTTP client to the server at `base`, signed in as `username` through the API."""
     token = httpx.post(f"{base}/api/auth/token", json={"username": username, "password": password})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,9 @@ import segno
 from fastapi.testclient import TestClient
 from reportlab.pdfgen import canvas
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import analysis, attachments, referrals
 from customslab.services.referrals import ShareCreate
-from tests.factories import PASSWORD, Network, assigned_test, make_network, received_sample
+from tests.factories import PASSWORD, Network, assigned_test, received_sample
 from tests.integration.test_pages import sign_in
 
 MASSBANK = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
@@ -27,23 +23,6 @@ ATR = "spectra/mpx-polymers/spectra/LCG_01-LDPE_nobio_ATR_00f95e21.csv"
 JCAMP = Path(__file__).resolve().parents[1] / "fixtures" / "spectra" / "dif.jdx"
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(mode="test", database_url=database.url, file_store=tmp_path / "files")
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture

@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
 from customslab.domain.errors import PermissionDenied, ValidationFailed
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import bulk_receipt, cases, queries, referrals
 from customslab.services.bulk_receipt import BulkReceipt
 from customslab.services.cases import SampleCreate
 from customslab.services.referrals import ReferralCreate
 from customslab.services.views import SampleSummary
-from tests.factories import PASSWORD, Network, make_network, received_sample, request_command
+from tests.factories import PASSWORD, Network, received_sample, request_command
 from tests.integration.test_pages import post, sign_in
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(mode="test", database_url=database.url, file_store=tmp_path / "files")
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def registered(app: Any, net: Network, lab: str = "central", count: int = 1) -> list[SampleSummary]:

@@ -3,46 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import analysis
 from customslab.services.analysis import ResultCreate, TestCreate
-from tests.conftest import shared_data_dir
-from tests.factories import Network, make_network, received_sample
+from tests.factories import Network, received_sample
 from tests.integration.conftest import signed_in
 from tests.integration.test_pages import post, sign_in
 
 #: The Korean branch of ch22-ethyl-alcohol-80 that a rum of 40.1 % vol takes, and its English.
 KOREAN_REASON = "80 % vol 미만이므로 제2208호이다."
 ENGLISH_REASON = "Less than 80 % vol, so heading 22.08."
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(
-        mode="test", database_url=database.url, file_store=tmp_path / "files", shared_data=shared_data_dir()
-    )
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def a_measured_rum(app: Any, net: Network, strength: str = "40.1", u: str = "0.2") -> int:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -17,39 +15,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from customslab.adapters.tabular_export import Cell, to_csv, to_xlsx
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import cases, dashboard, referrals
 from customslab.services.listing import ListQuery, page_in_memory
 from customslab.services.referrals import ReferralCreate
-from tests.conftest import shared_data_dir
-from tests.factories import Network, make_network, received_sample, request_command
+from tests.factories import Network, received_sample, request_command
 from tests.integration.test_pages import post, sign_in
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REQUEST_LINK = re.compile(r'href="/requests/(\d+)"')
 SAMPLE_LINK = re.compile(r'href="/samples/(\d+)"')
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(
-        mode="test", database_url=database.url, file_store=tmp_path / "files", shared_data=shared_data_dir()
-    )
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def file_requests(app: Any, net: Network, n: int, **overrides: Any) -> list[Any]:

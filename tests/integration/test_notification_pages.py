@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
-from tests.factories import PASSWORD, Network, assigned_test, make_network, received_sample
+from tests.factories import PASSWORD, Network, assigned_test, received_sample
 from tests.integration.conftest import signed_in
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(mode="test", database_url=database.url, file_store=tmp_path / "files")
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def an_assigned_test(app: Any, net: Network) -> int:

@@ -5,44 +5,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import proficiency
 from customslab.services import quality_control as qc
 from customslab.services import quality_equipment as equipment
 from customslab.services import quality_methods as methods
-from tests.conftest import shared_data_dir
-from tests.factories import PASSWORD, Network, make_network
+from tests.factories import PASSWORD, Network
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Any:
-    settings = Settings(
-        mode="test", database_url=database.url, file_store=tmp_path / "files", shared_data=shared_data_dir()
-    )
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def sign_in(client: TestClient, net: Network, who: str) -> TestClient:
