@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import analysis
 from customslab.services import quality_control as qc
 from customslab.services import quality_equipment as equipment
@@ -22,34 +16,16 @@ from customslab.services import quality_methods as methods
 from customslab.services.analysis import ResultCreate, TestCreate
 from customslab.services.cases import SampleCreate, SampleReceipt
 from tests.conftest import shared_data_dir
-from tests.factories import Network, assigned_test, make_network, received_sample
+from tests.factories import Network, assigned_test, received_sample
+from tests.integration import test_pages as pages
 from tests.integration.test_pages import post, sign_in
 from tests.integration.test_quality_flow import VALIDATION, _authorise, _instrument, _method, _test
 
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def app(database: Database, tmp_path: Path, reference_library: Path) -> Any:
-    settings = Settings(
-        mode="test",
-        database_url=database.url,
-        file_store=tmp_path / "files",
-        shared_data=shared_data_dir(),
-        library_path=reference_library,
-    )
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
+# The pages' fixtures with the reference library (the identification page searches it).
+app, client, net = pages.app, pages.client, pages.net
 
 
 SPECTRUM = "spectra/massbank-ei/MSBNK-GL_Sciences_Inc-GLS00001.txt"
