@@ -144,6 +144,11 @@ def rum_request(lab_code: str, declaration_number: str) -> dict[str, Any]:
     }
 
 
+#: Undenatured ethyl alcohol declared in heading 22.07: the goods the 80 % vol rule of chapter 22 reads
+#: (a rum of 2208.40 stays in heading 22.08 whatever its strength). Overrides of `rum_request`.
+ETHANOL = {"declared_hs": "2207.10", "goods_description": "Ethanol (undenatured) in 200 L drums"}
+
+
 def rum_result(value: str) -> dict[str, str]:
     """The analyst's alcoholic strength of the rum with its expanded uncertainty, as the API and the
     result form take it."""
@@ -162,11 +167,14 @@ def received_sample(
     lab: str = "central",
     sample: SampleCreate | None = None,
     receipt: SampleReceipt | None = None,
+    **request: Any,
 ) -> SampleSummary:
     """The officer's request to the `lab` ("central" or "local") with one sample, which that laboratory's
-    manager registers and receives; the summary carries the request id too."""
+    manager registers and receives; the summary carries the request id too. `request` overrides fields
+    of the rum's request (e.g. ``**ETHANOL``: ethyl alcohol declared 2207.10)."""
     manager = net[f"{lab}_manager"]
-    req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=getattr(net, lab)))
+    command = request_command(net, lab_code=getattr(net, lab), **request)
+    req = cases.file_request(uow_factory(), net["officer"], command)
     created = cases.register_sample(
         uow_factory(), manager, req.id, sample or SampleCreate(quantity="1", unit="L")
     )

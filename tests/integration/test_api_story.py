@@ -178,9 +178,24 @@ def test_the_hs_routes_search_show_and_evaluate(server: tuple[str, Any]):
     node = analyst.get("/api/hs/codes/2208").json()
     assert "220840" in [c["code"] for c in node["children"]]
     out = analyst.post(
-        "/api/hs/evaluate", json={"declared": "220840", "results": ["alcohol_strength=85%vol±0.3"]}
+        "/api/hs/evaluate", json={"declared": "220710", "results": ["alcohol_strength=40%vol±0.3"]}
     )
-    assert out.status_code == 200 and out.json()["determined"] == ["220710"]
+    assert out.status_code == 200 and out.json()["determined"] == ["220890"]
+    assert (out.json()["mismatch"], out.json()["level"]) == ("heading", "")
+    # A rum stays a rum whatever its strength, but the only rule (Chapter 22 Note 3: 22.03 to 22.06 or 22.08)
+    # confirms only chapter 22, not its heading or subheading.
+    rum = analyst.post(
+        "/api/hs/evaluate", json={"declared": "220840", "results": ["alcohol_strength=85%vol±0.3"]}
+    ).json()
+    assert (rum["determined"], rum["decided"], rum["level"], rum["open_levels"]) == (
+        ["220840"],
+        ["22"],
+        "chapter",
+        ["heading", "subheading"],
+    )
     bad = analyst.post("/api/hs/evaluate", json={"declared": "220840", "results": ["alcohol_strength=lots"]})
-    assert bad.status_code == 422 and "NAME=VALUE" in bad.json()["error"]
+    assert bad.status_code == 422
+    assert bad.json()["error"] == "alcohol_strength is a measured quantity; give a value and unit, not 'lots'"
+    garbled = analyst.post("/api/hs/evaluate", json={"declared": "220840", "results": ["strength 40"]})
+    assert garbled.status_code == 422 and "NAME=VALUE" in garbled.json()["error"]
     assert analyst.get("/api/hs/codes/7799").status_code == 404

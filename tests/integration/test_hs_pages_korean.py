@@ -10,19 +10,21 @@ from fastapi.testclient import TestClient
 
 from customslab.services import analysis
 from customslab.services.analysis import ResultCreate, TestCreate
-from tests.factories import Network, received_sample
+from tests.factories import ETHANOL, Network, received_sample
 from tests.integration.conftest import signed_in
 from tests.integration.test_pages import post, sign_in
 
-#: The Korean branch of ch22-ethyl-alcohol-80 that a rum of 40.1 % vol takes, and its English.
-KOREAN_REASON = "80 % vol 미만이므로 제2208호이다."
-ENGLISH_REASON = "Less than 80 % vol, so heading 22.08."
+#: The Korean branch of ch22-ethyl-alcohol-80 that ethyl alcohol declared 2207.10 takes at 40.1 % vol,
+#: and its English.
+KOREAN_REASON = "80 % vol 미만이므로 제2207.10호가 아닌 제2208.90호의 변성하지 않은 에틸알코올이다."
+ENGLISH_REASON = "Less than 80 % vol, so undenatured ethyl alcohol of 2208.90, not 2207.10."
 
 
-def a_measured_rum(app: Any, net: Network, strength: str = "40.1", u: str = "0.2") -> int:
-    """The central laboratory's rum sample with its alcoholic strength entered (40.1 % vol ± 0.2)."""
+def a_measured_ethanol(app: Any, net: Network, strength: str = "40.1", u: str = "0.2") -> int:
+    """The central laboratory's sample of ethyl alcohol declared 2207.10 (the goods the 80 % vol rule
+    reads; a rum stays in 22.08) with its alcoholic strength entered (40.1 % vol ± 0.2)."""
     uow = app.state.uow_factory
-    sample = received_sample(uow, net)
+    sample = received_sample(uow, net, **ETHANOL)
     test = analysis.add_test(
         uow(), net["analyst"], sample.id, TestCreate(determination="Alcohol", method_ref="M")
     )
@@ -42,10 +44,10 @@ def a_measured_rum(app: Any, net: Network, strength: str = "40.1", u: str = "0.2
     return sample.id
 
 
-def test_the_hs_evaluation_of_a_rum_explains_the_rules_in_korean(
+def test_the_hs_evaluation_of_ethyl_alcohol_explains_the_rules_in_korean(
     client: TestClient, app: Any, net: Network
 ) -> None:
-    sample_id = a_measured_rum(app, net)
+    sample_id = a_measured_ethanol(app, net)
     sign_in(client, net, "analyst")
     english = client.get(f"/samples/{sample_id}/hs").text
     assert ENGLISH_REASON in english and KOREAN_REASON not in english
@@ -55,7 +57,8 @@ def test_the_hs_evaluation_of_a_rum_explains_the_rules_in_korean(
     assert KOREAN_REASON in page.text and ENGLISH_REASON not in page.text
     # The rule's title, its legal text, its source and the decision rule, all in Korean.
     assert "변성하지 않은 에틸알코올" in page.text
-    assert "소호 제2207.10호로 분류한다" in page.text
+    assert "80 % vol 한도는 변성하지 않은 에틸알코올만을 구분한다" in page.text
+    assert "신고 2207.10 ≠ 판정 소호 제2208.90호 (호 단위에서 다름)." in page.text
     assert "HS 2022 제2207호 및 제2208호(호의 용어)" in page.text
     assert "보호대역 적용 판정(ILAC-G8:09/2019 4.2.2" in page.text
     assert "Guarded acceptance" not in page.text and "Undenatured ethyl alcohol" not in page.text
@@ -64,8 +67,8 @@ def test_the_hs_evaluation_of_a_rum_explains_the_rules_in_korean(
 def test_an_undecided_evaluation_names_the_open_codes_as_not_told_apart_never_as_decided(
     client: TestClient, app: Any, net: Network
 ) -> None:
-    # 79.9 % vol ± 0.5 straddles the 80 % vol limit: subheading 2207.10 and heading 22.08 stay open.
-    sample_id = a_measured_rum(app, net, strength="79.9", u="0.5")
+    # 79.9 % vol ± 0.5 straddles the 80 % vol limit: subheadings 2207.10 and 2208.90 stay open.
+    sample_id = a_measured_ethanol(app, net, strength="79.9", u="0.5")
     sign_in(client, net, "analyst")
     page = client.get(f"/samples/{sample_id}/hs").text
     assert "Codes the results cannot tell apart:" in page
@@ -76,19 +79,26 @@ def test_an_undecided_evaluation_names_the_open_codes_as_not_told_apart_never_as
 
 
 def test_the_api_explains_the_rules_in_korean_when_asked(client: TestClient, app: Any, net: Network) -> None:
-    sample_id = a_measured_rum(app, net)
+    sample_id = a_measured_ethanol(app, net)
     headers = signed_in(client, net, "analyst")
     path = f"/api/samples/{sample_id}/hs-evaluation"
     korean = client.get(path, params={"lang": "ko"}, headers=headers).json()
     english = client.get(path, headers=headers).json()
     assert [KOREAN_REASON] in [r["reasons"] for r in korean["rules"]]
     assert [ENGLISH_REASON] in [r["reasons"] for r in english["rules"]]
-    assert korean["determined"] == english["determined"]
+    assert korean["determined"] == english["determined"] == ["220890"]
+    assert korean["message"] == "신고 2207.10 ≠ 판정 소호 제2208.90호 (호 단위에서 다름)."
+    assert (
+        english["message"] == "Declared 2207.10 ≠ determined subheading 2208.90 (differs at heading level)."
+    )
     assert client.get(path, params={"lang": "fr"}, headers=headers).status_code == 422
-    body = {"declared": "220840", "results": ["alcohol_strength=85%vol±0.3"]}
+    body = {"declared": "220710", "results": ["alcohol_strength=85%vol±0.3"]}
     values = client.post("/api/hs/evaluate", params={"lang": "ko"}, json=body, headers=headers).json()
     reasons = [why for r in values["rules"] for why in r["reasons"]]
-    assert "80 % vol 이상이므로 소호 제2207.10호의 변성하지 않은 에틸알코올이다." in reasons
+    assert any(
+        why.startswith("80 % vol 이상이므로 제2207.10호의 변성하지 않은 에틸알코올이다.") for why in reasons
+    )
+    assert values["message"] == "신고 2207.10은(는) 소호 단위에서 일치한다."
 
 
 def test_the_nomenclature_browser_says_its_descriptions_are_english_to_a_korean_reader(

@@ -218,14 +218,13 @@ def test_an_approved_opinion_is_printed_on_the_report_with_its_level_and_reviewe
         "Declared HS code 2208.40",
         "Determined HS code 2208.40 (subheading)",
         "Rum of 40.1 %vol, below 80 %vol: heading 22.08",
-        "Declared 2208.40 is consistent with heading 22.08, decided by the measurement; the subheading "
-        "was not decided by these rules.",
+        "Declared 2208.40 agrees at chapter 22; heading and subheading not determined by these results.",
         "Opinion approved by reviewer",
     ):
         assert printed in text, printed
 
 
-def test_the_officer_sees_the_timeline_the_heading_decided_and_downloads_the_report(
+def test_the_officer_sees_the_timeline_the_chapter_decided_and_downloads_the_report(
     client: TestClient, app: Any, net: Network
 ) -> None:
     request_id, sample_id = approved_rum(app, net)
@@ -237,15 +236,17 @@ def test_the_officer_sees_the_timeline_the_heading_decided_and_downloads_the_rep
     assert [e for e in events if e in steps] == steps
     determined = re.search(r'<dd class="determined"[^>]*>.*?</dd>', page, re.S)
     assert determined is not None
-    assert 'data-code="2208"' in determined.group(0) and 'data-level="heading"' in determined.group(0)
-    assert 'data-by="rules"' in determined.group(0) and "22.08" in determined.group(0)
-    assert "2208.40" not in determined.group(0)  # the subheading was not decided
+    # The only rule that fires (Chapter 22 Note 3: 22.03 to 22.06 or 22.08) decides chapter 22 alone.
+    assert 'data-code="22"' in determined.group(0) and 'data-level="chapter"' in determined.group(0)
+    assert 'data-by="rules"' in determined.group(0) and "chapter 22" in determined.group(0)
+    assert "22.08" not in determined.group(0)  # the heading was not decided
+    assert "2208.40" not in determined.group(0)  # nor the subheading
     link = re.search(r'href="(/reports/\d+\.pdf)" data-report="([^"]+)"', page)
     assert link is not None and link.group(2) == issued.report_id
     pdf = client.get(link.group(1))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     answer = client.get(f"/requests/{request_id}", headers={"Accept": "application/json"}).json()
-    assert answer["samples"][0]["determined"] == {"code": "2208", "level": "heading", "dotted": "22.08"}
+    assert answer["samples"][0]["determined"] == {"code": "22", "level": "chapter", "dotted": "22"}
     assert answer["samples"][0]["report"]["url"] == link.group(1)
     client.cookies.clear()
     _sign_in_as(client, _officer_of_another_office(app, net).username)
@@ -308,14 +309,18 @@ def test_a_rejected_sample_shows_when_and_why_on_the_timeline(
     assert rejected is not None and "seal number does not match" in rejected.group(0)
 
 
-def test_the_hs_page_names_the_heading_the_rules_decided_not_the_declared_subheading(
+def test_the_hs_page_names_the_chapter_the_rules_decided_not_the_declared_heading_or_subheading(
     client: TestClient, app: Any, net: Network
 ) -> None:
     _, sample_id = approved_rum(app, net)
     sign_in(client, net, "reviewer")
     page = client.get(f"/samples/{sample_id}/hs").text
     decided = re.search(r'<p id="determined">.*?</p>', page, re.S)
-    assert decided is not None and 'data-code="2208"' in decided.group(0) and "22.08" in decided.group(0)
-    assert "2208.40" not in decided.group(0)
-    assert "is consistent with heading 22.08, decided by the measurement" in page
-    assert 'name="determined_code" required value="2208"' in page
+    assert decided is not None and 'data-code="22"' in decided.group(0) and "chapter 22" in decided.group(0)
+    assert "22.08" not in decided.group(0) and "2208.40" not in decided.group(0)
+    assert (
+        "Declared 2208.40 agrees at chapter 22; heading and subheading not determined by these results."
+        in page
+    )
+    # A chapter is no opinion's code: the form is not prefilled with it.
+    assert 'name="determined_code" required value=""' in page

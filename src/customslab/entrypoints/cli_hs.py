@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from customslab.adapters import hs_store
 from customslab.domain.errors import ValidationFailed
+from customslab.hs.coverage import coverage_report, render_text, write_coverage_docs
 from customslab.hs.decision import DecisionRule
 from customslab.hs.docs import write_docs
 from customslab.hs.nomenclature import DEFAULT_EDITION, HsError, cached_nomenclature, format_code
@@ -231,10 +232,54 @@ def load(
 @hs_app.command()
 def docs(
     out: Annotated[Path, typer.Option("--out", help="Where to write the page.")] = Path("docs/hs-rules.md"),
+    coverage_out: Annotated[
+        Path | None,
+        typer.Option("--coverage-out", help="Where to write the coverage page (default: next to --out)."),
+    ] = None,
 ) -> None:
-    """Regenerate the rules catalogue documentation, evaluating every worked example."""
+    """Regenerate the rules catalogue documentation, evaluating every worked example, and the page of
+    HS notes with a measurable criterion and what the rules encode of them (hs-coverage.md)."""
     try:
         path = write_docs(out)
+        typer.echo(f"Wrote {path}.")
+        coverage_path = write_coverage_docs(coverage_out or out.with_name("hs-coverage.md"))
+        typer.echo(f"Wrote {coverage_path}.")
     except HsError as error:
         raise _fail(str(error)) from None
-    typer.echo(f"Wrote {path}.")
+
+
+class CoverageStatus(StrEnum):
+    """A coverage entry's status (customslab.hs.coverage.STATUSES)."""
+
+    ENCODED = "encoded"
+    EVIDENCE = "evidence"
+    NOT_YET = "not-yet"
+
+
+@hs_app.command("coverage")
+def coverage_command(
+    status: Annotated[
+        CoverageStatus | None, typer.Option("--status", help="Only entries of this status.")
+    ] = None,
+    chapter: Annotated[
+        int | None,
+        typer.Option("--chapter", min=1, max=97, help="Only this chapter's notes (and its Section's)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the HS notes with a measurable criterion: encoded, cited by an evidence rule, or not yet.
+
+    Exits 1 when a rule cites a note key that rules/coverage.yaml does not list.
+    """
+    try:
+        report = coverage_report()
+        rows = report.select(status.value if status else None, chapter)
+    except HsError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(rows), ensure_ascii=False))
+    else:
+        typer.echo(render_text(report, rows))
+    if report.unlisted:
+        typer.echo(f"Error: {report.unlisted_message()}", err=True)
+        raise typer.Exit(code=1)

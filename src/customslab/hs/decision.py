@@ -100,12 +100,16 @@ class Comparison:
     op: str
     limit: float
     unit: str
+    #: A presence condition in words ("detected", "not detected") instead of "≥ 1".
+    words: str = ""
 
     def __post_init__(self) -> None:
         if self.op not in OPERATORS:
             raise ValueError(f"comparison operator {self.op!r} is not one of {', '.join(OPERATORS)}")
 
     def text(self) -> str:
+        if self.words:
+            return f"{self.quantity} {self.words}"
         sign = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}[self.op]
         return f"{self.quantity} {sign} {self.limit:g} {self.unit}".rstrip()
 

@@ -39,6 +39,7 @@ def check_example(rule: Rule) -> str:
         "",
         f"- status: **{result.status}**; determined: **{_codes(result.determined)}**; "
         f"declared ≠ determined: **{result.mismatch}**",
+        f"- verdict: {result.message}",
     ]
     for firing in result.firings:
         lines.append(f"- `{firing.rule.id}` ({firing.rule.source}): {' '.join(firing.reasons)}")
@@ -50,7 +51,8 @@ def render(catalogue: Catalogue | None = None) -> str:
     out = [
         "# HS measurement rules catalogue",
         "",
-        "<!-- Generated from src/customslab/hs/rules/catalogue.yaml by `customslab hs docs`. -->",
+        "<!-- Generated from src/customslab/hs/rules/catalogue.yaml, rules/parts/*.yaml and",
+        "     rules/quantities/*.yaml by `customslab hs docs`. -->",
         "",
         f"Edition **{catalogue.edition}**, catalogue version {catalogue.version}, "
         f"{len(catalogue.rules)} rules.",
@@ -65,16 +67,36 @@ def render(catalogue: Catalogue | None = None) -> str:
         "The default is `guarded`. Under it a result whose interval value ± U reaches across a limit is",
         "**undecided**, and the codes it cannot tell apart are listed as determined.",
         "",
-        "## Quantities",
+        "## Quantities (the measurands result entry offers)",
         "",
-        "| name | default unit | meaning |",
-        "|---|---|---|",
-        *(f"| `{q.name}` | `{q.unit or '(none)'}` | {q.meaning} |" for q in QUANTITIES.values()),
-        *(f"| `{family}.<…>` | `%` | {meaning} (by mass) |" for family, meaning in FAMILIES.items()),
+        "The rules read the same measurand list the laboratory pages offer on result entry",
+        "(`src/customslab/hs/rules/quantities/*.yaml`): a key, its unit, its label in English and Korean,",
+        "and the other names analysts write for it, which result entry maps to the key.",
+        "",
+        "| name | default unit | meaning | label | Korean label | also written |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| `{q.name}` | `{q.unit or ('detected / not_detected' if q.kind == 'presence' else '(none)')}` "
+            f"| {q.meaning} | {q.label} | {q.label_ko} | {', '.join(q.aliases) or '—'} |"
+            for q in QUANTITIES.values()
+        ),
+        *(f"| `{family}.<…>` | `%` | {meaning} (by mass) | | | |" for family, meaning in FAMILIES.items()),
         "",
         "Results are written `NAME=VALUE[UNIT][±U]`, U being the expanded uncertainty in the same unit,",
-        "e.g. `alcohol_strength=80.2%vol±0.4`, `element.Cr=120g/kg`, `calorific_value=24.4MJ/kg`.",
+        "e.g. `alcohol_strength=80.2%vol±0.4`, `element.Cr=120g/kg`, `calorific_value=24.4MJ/kg`; a",
+        "qualitative (presence) result as `NAME=detected` or `NAME=not_detected` (also yes / no).",
         "Units are converted with pint; `kcal` is the International Table kilocalorie (4.1868 kJ).",
+        "",
+        "## Levels and evidence",
+        "",
+        "A determination states the level the rules actually decided: a rule that places goods in heading",
+        '22.08 says "agrees at heading 22.08; subheading not determined by these results", never that',
+        "2208.30 agrees. `level`, `open_levels` and `missing_evidence` carry the same in the JSON.",
+        "An **evidence rule** answers a question the legal text leaves without a number (re-esterified or",
+        "natural fish oil): each row is one piece of evidence for a candidate; the rule decides only when",
+        "every input of one of the candidate's conclusive sets supports it and no measured evidence",
+        "supports another candidate; otherwise it answers undecided and names the missing evidence.",
+        "An **exception** keeps goods the legal text excepts where they are, whatever the measurement.",
         "",
         "## Derived quantities",
         "",
@@ -96,16 +118,31 @@ def render(catalogue: Catalogue | None = None) -> str:
             f"- scope (declared codes it discriminates between): {_codes(rule.scope)}"
             + (f"; not applied to {_codes(rule.exclude)}" if rule.exclude else ""),
             f"- inputs: {', '.join(f'`{i}`' for i in rule.inputs)}",
+            *([f"- legal notes encoded: {', '.join(f'`{n}`' for n in rule.notes)}"] if rule.notes else []),
+            *([] if rule.wider else ["- reads only declared codes within its scope, never a wider one"]),
             "",
             rule.explanation,
             "",
         ]
         if rule.branches:
-            out += ["| condition | outcome | explanation |", "|---|---|---|"]
+            evidence = rule.kind == "evidence"
+            head = (
+                "| evidence | supports | explanation |"
+                if evidence
+                else "| condition | outcome | explanation |"
+            )
+            out += [head, "|---|---|---|"]
             for branch in rule.branches:
                 condition = " and ".join(c.text() for c in branch.conditions)
                 out.append(f"| {condition} | {_codes(branch.codes)} | {branch.explanation} |")
             out.append("")
+            if evidence:
+                for code, sets in rule.params["conclusive"].items():
+                    ways = " or ".join("{" + ", ".join(f"`{i}`" for i in s) + "}" for s in sets)
+                    out.append(f"- conclusive for {format_code(str(code))}: {ways}")
+                out.append("")
+        for exception in rule.exceptions:
+            out += [f"- exception {_codes(exception.codes)}: {exception.explanation}", ""]
         out += [check_example(rule), ""]
     out += [
         "## National tariff CSV",
@@ -119,8 +156,13 @@ def render(catalogue: Catalogue | None = None) -> str:
     return "\n".join(out)
 
 
-def write_docs(path: Path | str) -> Path:
+def write_page(path: Path | str, text: str) -> Path:
+    """Write a generated page (creating its folder) and return where it went."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     return target
+
+
+def write_docs(path: Path | str) -> Path:
+    return write_page(path, render())

@@ -9,12 +9,15 @@ candidates it covers (scope) when its inputs were measured. Each outcome narrows
 * otherwise the candidate is replaced by the outcome's codes (the declaration is contradicted).
 
 Rules are tried in catalogue order, repeatedly, until none is left to fire: a code moved into a new
-heading may bring a further rule into scope (2208.40 at 85 % vol → 2207.10). A rule whose outcome is
-undecided stops the chain; the open codes are reported as determined, status "undecided".
+heading may bring a further rule into scope (2207.10 at 40 % vol → 2208.90, which the Chapter 22 Note 3
+rule then reads). A rule whose outcome is undecided stops the chain; the open codes are reported as
+determined, status "undecided".
 
-Each determined code also carries the code the rules actually decided for it (`decided`): a declaration
-of 2208.30 that stands because the rule places the goods in heading 22.08 is determined as 220830 but
-decided only as 2208; the subheading was never tested, and the verdict says so.
+Each determined code also carries the code the rules actually decided for it (`decided`): an outcome
+that names one code decides that code; one that names several decides only what they share. A
+declaration of 2208.30 that stands because the goods are an alcoholic beverage of 22.03 to 22.08 is
+determined as 220830 but decided only as chapter 22; the heading and subheading were never tested, and
+the verdict says so (`level`, `open_levels`).
 """
 
 from __future__ import annotations
@@ -23,16 +26,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from customslab.hs import kinds_alloys, kinds_fibres
 from customslab.hs.decision import DecisionRule, Tri, parse_decision_rule
 from customslab.hs.duty import DutyComparison, compare_duty
 from customslab.hs.kinds import KIND_EVALUATORS, Outcome, required_present
-from customslab.hs.levels import at_level, dotted, undecided_below
+from customslab.hs.levels import common_level, level_of, open_below
 from customslab.hs.nomenclature import HsError, Nomenclature, hs6, normalise_code
 from customslab.hs.quantities import Measurement, QuantityError, make_measurement, parse_result
 from customslab.hs.rules import Catalogue, Rule, default_catalogue
 from customslab.hs.tariff import TariffLine, line_for
+from customslab.hs.verdict import verdict_text
 
 MISMATCH_LEVELS = ("none", "subheading", "heading", "chapter")
+#: Every kind's evaluator: the core kinds and the computed kinds of alloys and fibres.
+EVALUATORS = {**KIND_EVALUATORS, **kinds_alloys.EVALUATORS, **kinds_fibres.EVALUATORS}
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,12 @@ class RuleFiring:
     reasons: tuple[str, ...]
     conditions: tuple[dict[str, Any], ...]
     inputs: tuple[Measurement, ...]
+    #: Evidence rules: the inputs still needed before the rule can decide (empty when it decided).
+    missing: tuple[str, ...] = ()
+    #: Evidence rules: the measured evidence supports more than one candidate.
+    conflicting: bool = False
+    #: What this firing decided, at its level ("22" when it names 22.03 to 22.08); "" where nothing.
+    decided: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +70,10 @@ class RuleFiring:
             "reasons": list(self.reasons),
             "conditions": list(self.conditions),
             "inputs": [m.to_dict() for m in self.inputs],
+            "kind": self.rule.kind,
+            "missing_evidence": list(self.missing),
+            "conflicting_evidence": self.conflicting,
+            "decided": list(self.decided),
         }
 
 
@@ -79,61 +96,52 @@ class Evaluation:
     #: The language of the rules' text (titles, explanations, reasons) and of the decision rule statement.
     language: str = "en"
 
-    def _words(self, pairs: Iterable[tuple[str, str]], last: str = "or") -> str:
-        """Codes as decided, with their level ('heading 22.08'); a code no rule decided is named as the
-        declaration it is."""
-        words = list(dict.fromkeys(at_level(d) if d else f"the declared {dotted(c)}" for c, d in pairs))
-        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+    @property
+    def missing_evidence(self) -> list[str]:
+        """The evidence an evidence rule still needs before it can decide (empty otherwise)."""
+        return list(dict.fromkeys(i for f in self.firings for i in f.missing))
+
+    @property
+    def conflicting_evidence(self) -> bool:
+        """Measured evidence supports more than one candidate of an evidence rule."""
+        return any(f.conflicting for f in self.firings)
+
+    @property
+    def level(self) -> str:
+        """The level at which the rules decided the declaration: chapter, heading, subheading; "" when
+        they decided nothing about it (undecided, no rule, moved elsewhere, or left wholly open)."""
+        return self.agreement()[1]
+
+    @property
+    def open_levels(self) -> list[str]:
+        """The levels of the declaration the rules left undetermined below the decided level."""
+        decided = self.agreement()[0]
+        return open_below(decided, self.declared) if decided else []
+
+    def agreement(self) -> tuple[str, str]:
+        """Where the declaration stands, as (code, level): the code the rules decided that the declaration
+        lies in — every open code shares it — and its level; ('', '') when the rules confirm no level of
+        the declaration (undecided, moved elsewhere, or the open codes share nothing with it)."""
+        if self.status != "decided" or self.mismatch != "none" or not self.determined:
+            return "", ""
+        code = hs6(self.declared)
+        pairs = list(zip(self.determined, self.decided, strict=True))
+        if any(c == code and not d for c, d in pairs):
+            return "", ""  # the declaration stands, but no rule decided any level of it
+        # A code left open without a decision (an exception the rules do not measure) counts as itself.
+        shared = common_level([d or c for c, d in pairs])
+        if not shared:
+            return "", ""
+        if code.startswith(shared):
+            return shared, level_of(shared)
+        if shared.startswith(code):  # the rules narrow a declared heading or chapter: it holds in full
+            return code, level_of(code)
+        return "", ""
 
     @property
     def message(self) -> str:
-        if self.status == "no_rule":
-            return "No measurement rule applies to this code and these results."
-        pairs = list(zip(self.determined, self.decided or self.determined, strict=True))
-        if self.status == "undecided":
-            rule = self.decision_rule.value
-            codes = self._words(pairs, "and")
-            return f"Undecided: the results cannot tell apart {codes} under {rule} acceptance."
-        if self.mismatch == "none":
-            return self._agreement(pairs)
-        return (
-            f"Declared {dotted(self.declared)} ≠ determined {self._words(pairs)} "
-            f"(differs at {self.mismatch} level)."
-        )
-
-    def _agreement(self, pairs: list[tuple[str, str]]) -> str:
-        """The declaration is consistent with a determined code: say at which level the rules decided it,
-        and what they left open below that level."""
-        declared, code = dotted(self.declared), hs6(self.declared)
-        consistent = [(c, d) for c, d in pairs if d and (code.startswith(d) or d.startswith(code))]
-        if not consistent:
-            measured = [(c, d) for c, d in pairs if d]
-            unmeasured = [(c, d) for c, d in pairs if not d and c != code]
-            if not measured or not unmeasured:
-                return f"The rules that apply to declared {declared} decide no code on these results."
-            # The declaration stands only through an exception the rules do not measure (stuffed pasta).
-            exceptions = ", ".join(at_level(c) for c, _ in unmeasured)
-            return (
-                f"The measurement decides {self._words(measured)} rather than declared {declared}, "
-                f"unless the goods fall in {exceptions}, which these rules do not measure."
-            )
-        # The decision that holds the declaration most precisely; else one below it, which narrows it.
-        holding = [p for p in consistent if code.startswith(p[1])]
-        chosen = max(holding, key=lambda p: len(p[1])) if holding else consistent[0]
-        decided = chosen[1]
-        if not code.startswith(decided):
-            text = f"Declared {declared} contains {at_level(decided)}, decided by the measurement."
-        elif len(decided) >= len(self.declared):
-            text = f"Declared {declared} agrees with {at_level(decided)}, decided by the measurement."
-        else:
-            left = undecided_below(decided, self.declared)
-            verb = "were" if " and " in left else "was"
-            text = (
-                f"Declared {declared} is consistent with {at_level(decided)}, decided by the measurement; "
-                f"{left} {verb} not decided by these rules."
-            )
-        others = [p for p in pairs if p != chosen]
-        return text + (f" The rules also leave open {self._words(others)}." if others else "")
+        """The verdict in one sentence, in the evaluation's language (hs.verdict)."""
+        return verdict_text(self, self.language)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +152,10 @@ class Evaluation:
             "mismatch": self.mismatch,
             "rules": [f.to_dict() for f in self.firings],
             "message": self.message,
+            "level": self.level,
+            "open_levels": self.open_levels,
+            "missing_evidence": self.missing_evidence,
+            "conflicting_evidence": self.conflicting_evidence,
             "edition": self.edition,
             "decision_rule": {
                 "name": self.decision_rule.value,
@@ -319,10 +331,15 @@ def _duty(
 def _decided_code(candidate: str, new: str, outcome: Outcome, before: str) -> str:
     """The code a rule's outcome establishes for `new`: a code it moves to is decided in full; a
     candidate that stands is decided only as far as the outcome's code that holds it (heading 2208 for
-    220830), or as an earlier rule decided it, whichever is more precise."""
-    if new != candidate:
-        return new
+    220830), or only as far as the outcome's codes agree when it names several (chapter 22 for 22.03 to
+    22.08), or as an earlier rule decided it, whichever is more precise."""
+    if new != candidate or any(candidate.startswith(k) for k in outcome.correspond):
+        return new  # moved, or named by the outcome's own counterpart for it: decided in full
     holding = max((c for c in outcome.codes if candidate.startswith(c)), key=len, default="")
+    if len(outcome.codes) > 1:
+        # The outcome leaves several codes open (still wine in any container size, an alcoholic beverage
+        # of 22.03 to 22.08): it decides only what they share, not the declared one among them.
+        holding = common_level(list(outcome.codes))
     return max(holding, before, key=len)
 
 
@@ -342,28 +359,41 @@ def _fire(
     decided: Mapping[str, str],
 ) -> tuple[RuleFiring, list[tuple[str, str]]]:
     """Fire a rule on the related candidates: the firing, and each new code with the code decided for it."""
-    evaluator = KIND_EVALUATORS[rule.kind]
+    evaluator = EVALUATORS[rule.kind]
     new_codes: list[tuple[str, str]] = []
     reasons: list[str] = []
     conditions: list[dict[str, Any]] = []
     truths: list[Tri] = []
+    missing: list[str] = []
+    conflicting = False
     for candidate in related:
         try:
             outcomes = evaluator(rule, candidate, available, decision)
         except ValueError as error:
             raise HsError(f"rule {rule.id}: {error}") from None
-        live = [o for o in outcomes if o.truth is not Tri.FALSE]
         before = decided.get(candidate, "")
+        exception = rule.exception_for(candidate)
+        if exception is not None:
+            # Goods the legal text excepts stay where they are, whatever the measurement says.
+            new_codes.append((candidate, max(exception.decides, before, key=len)))
+            reasons.append(exception.explanation)
+            truths.append(Tri.TRUE)
+            conditions.append({"condition": f"exception: {' '.join(exception.codes)}", "result": "true"})
+            continue
+        live = [o for o in outcomes if o.truth is not Tri.FALSE]
         if not live:
             new_codes.append((candidate, before))  # the rule concludes nothing for this candidate
             continue
         for outcome in live:
-            moved, exceptions = _narrow(candidate, outcome, rule.exclude)
+            moved, exceptions = _narrow(candidate, outcome, _excepted(rule))
+            missing.extend(outcome.missing)
+            conflicting = conflicting or outcome.conflicting
             new_codes.extend((new, _decided_code(candidate, new, outcome, before)) for new in moved)
             # An exception stays open only as far as the candidate was decided before: the rule did not
             # measure it (whether pasta is stuffed), so it decides nothing more about it.
             new_codes.extend((code, before) for code in exceptions)
-            reasons.append(outcome.explanation)
+            if outcome.explanation:
+                reasons.append(outcome.explanation)
             truths.append(outcome.truth)
         conditions.extend(c for o in outcomes for c in o.conditions)
     if not truths:
@@ -374,7 +404,23 @@ def _fire(
         state = "decided" if live_codes else "no_outcome"
     inputs = tuple(m for name, m in available.items() if _is_input(rule, name))
     codes = tuple(_unique(c for c, _ in new_codes))
-    return RuleFiring(rule, state, codes, tuple(reasons), tuple(conditions), inputs), new_codes
+    firing = RuleFiring(
+        rule,
+        state,
+        codes,
+        tuple(dict.fromkeys(reasons)),  # a reason given for several candidates is said once
+        tuple(conditions),
+        inputs,
+        tuple(dict.fromkeys(missing)),
+        conflicting,
+        tuple(_unique(d for _, d in new_codes if d)),
+    )
+    return firing, new_codes
+
+
+def _excepted(rule: Rule) -> tuple[str, ...]:
+    """Codes a move out of a wider candidate leaves possible: the rule's exclusions and exceptions."""
+    return (*rule.exclude, *(c for e in rule.exceptions for c in e.codes))
 
 
 def _is_input(rule: Rule, name: str) -> bool:

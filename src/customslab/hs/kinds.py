@@ -15,10 +15,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from customslab.hs.decision import Comparison, DecisionRule, Tri, all_of, any_of, compare
+from customslab.hs.levels import dotted
 from customslab.hs.quantities import Measurement
 from customslab.hs.rules import Rule
 
 Results = Mapping[str, Measurement]
+#: The presence result that states whether iron or steel is usefully malleable (Chapter 72, Note 1).
+MALLEABLE = "usefully_malleable"
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,10 @@ class Outcome:
     conditions: tuple[dict[str, Any], ...] = ()
     correspond: dict[str, str] = field(default_factory=dict)
     narrow: bool = True
+    #: Evidence rules: the inputs still needed to decide (empty when the evidence is conclusive).
+    missing: tuple[str, ...] = ()
+    #: Evidence rules: measured evidence supports more than one candidate.
+    conflicting: bool = False
 
 
 def _check(
@@ -69,14 +76,18 @@ def threshold(rule: Rule, candidate: str, results: Results, decision: DecisionRu
     outcomes = []
     for branch in rule.branches:
         checks = [_measured(results, c.quantity, c.op, c.limit, decision) for c in branch.conditions]
+        truth = all_of(t for t, _ in checks)
+        # An optional input the branch needs but nobody measured is what keeps it open: name it.
+        unmeasured = tuple(c.quantity for c in branch.conditions if c.quantity not in results)
         outcomes.append(
             Outcome(
-                truth=all_of(t for t, _ in checks),
+                truth=truth,
                 codes=branch.codes,
                 explanation=branch.explanation,
                 conditions=tuple(d for _, d in checks),
                 correspond=branch.correspond,
                 narrow=branch.narrow,
+                missing=unmeasured if truth is Tri.UNDECIDED else (),
             )
         )
     return outcomes
@@ -114,9 +125,23 @@ def _any(label: str, checks: list[tuple[Tri, dict[str, Any]]]) -> tuple[Tri, dic
 def ferrous(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
     p = rule.params
     el = _elements(results)
+    # A declaration is not overturned on elements nobody reported (Note 1(e), (f)): chromium for goods
+    # declared as stainless steel (72.18 to 72.23); every element of the Note 1(f) table for goods declared
+    # as other alloy steel (72.24 to 72.29) when no alloying element at all was reported. Those elements
+    # are unknown, not 0 %: they keep the class open and are named as still needed.
+    stainless_headings = {h for form in p["forms"] for h in form["stainless"]}
+    alloy_headings = {h for form in p["forms"] for h in form["alloy"]}
+    unreported: tuple[str, ...] = ()
+    if candidate[:4] in stainless_headings and "Cr" not in el:
+        unreported = ("Cr",)
+    elif candidate[:4] in alloy_headings and all(s in set(p["not_alloying"]) for s in el):
+        unreported = tuple(p["alloy_limits"])
 
     def content(symbol: str, op: str, limit: float) -> tuple[Tri, dict[str, Any]]:
         m = el.get(symbol)
+        if m is None and symbol in unreported:
+            text = Comparison(f"element.{symbol}", op, limit, "%").text()
+            return Tri.UNDECIDED, {"condition": text, "value": None, "result": "not measured"}
         value, u = (m.value, m.expanded_uncertainty) if m else (0.0, None)
         return _check(f"element.{symbol}", value, u, op, limit, "%", decision)
 
@@ -184,13 +209,61 @@ def ferrous(rule: Rule, candidate: str, results: Results, decision: DecisionRule
             return steel()
         return _split(ferro_cond, _leaf(class_codes("ferro_alloy"), _say(rule, "ferro_alloy")), steel)
 
-    if candidate.startswith("7202"):
-        return _split(
-            ferro_cond,
-            _leaf(class_codes("ferro_alloy"), _say(rule, "ferro_alloy")),
-            lambda: _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), steel),
-        )
-    return _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), not_pig)
+    def decide() -> list[Outcome]:
+        if candidate.startswith("7202"):
+            return _split(
+                ferro_cond,
+                _leaf(class_codes("ferro_alloy"), _say(rule, "ferro_alloy")),
+                lambda: _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), steel),
+            )
+        malleable = results.get(MALLEABLE)
+        if malleable is not None:
+            # The laboratory states whether the goods are usefully malleable: steel if they are, whatever the
+            # carbon (chromium steels, Note 1(d)); pig iron only if they are not (Note 1(a)).
+            said = {"condition": f"{MALLEABLE}: {malleable.reported}", "result": "true"}
+            chosen = (
+                steel()
+                if malleable.value >= 1
+                else _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), not_pig)
+            )
+            return [replace(o, conditions=(said, *o.conditions)) for o in chosen]
+        if not candidate.startswith(("7201", "7206")) and pig_cond[0] is not Tri.FALSE:
+            # Declared in a worked form (semi-finished, bars, sheet, wire...): more than 2 % carbon makes pig
+            # iron only if the iron is "not usefully malleable" (Note 1(a)), which no composition shows, and
+            # chromium steels may contain more carbon (Note 1(d)). The honest answer is open, with the reason.
+            unknown = {
+                "condition": "usefully malleable (Note 1(a), (d)): not stated for the worked form declared",
+                "result": Tri.UNDECIDED.value,
+            }
+            outcomes = [
+                replace(
+                    o,
+                    truth=Tri.UNDECIDED,
+                    conditions=(unknown, pig_cond[1], *o.conditions),
+                    missing=(MALLEABLE,),
+                )
+                for o in [Outcome(Tri.TRUE, tuple(class_codes("pig_iron")), _say(rule, "pig_iron")), *steel()]
+            ]
+            first = replace(
+                outcomes[0], explanation=f"{outcomes[0].explanation} {_say(rule, 'malleability')}"
+            )
+            return [first, *(o for o in outcomes[1:] if o.truth is not Tri.FALSE)]
+        return _split(pig_cond, _leaf(class_codes("pig_iron"), _say(rule, "pig_iron")), not_pig)
+
+    outcomes = decide()
+    if not unreported or all(o.truth is not Tri.UNDECIDED for o in outcomes):
+        return outcomes
+    names = tuple(f"element.{s}" for s in unreported)
+    said = {
+        "condition": f"not reported for the declared class (Note 1(e), (f)): {', '.join(names)}",
+        "result": Tri.UNDECIDED.value,
+    }
+    return [
+        replace(o, missing=tuple(dict.fromkeys((*o.missing, *names))), conditions=(said, *o.conditions))
+        if o.truth is Tri.UNDECIDED
+        else o
+        for o in outcomes
+    ]
 
 
 def copper(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
@@ -225,11 +298,43 @@ def copper(rule: Rule, candidate: str, results: Results, decision: DecisionRule)
         "result": refined.value,
         "checks": [high[1], base[1], *(d for _, d in within)],
     }
-    return _split(
-        (refined, detail),
-        _leaf(family["refined"], _say(rule, "refined")),
-        _leaf(family["alloy"], _say(rule, "alloy")),
-    )
+
+    def chapter_74() -> list[Outcome]:
+        return _split(
+            (refined, detail),
+            _leaf(family["refined"], _say(rule, "refined")),
+            _leaf(family["alloy"], _say(rule, "alloy")),
+        )
+
+    def exceeds(symbol: str, m: Measurement) -> tuple[Tri, dict[str, Any]]:
+        """Does copper exceed `symbol`? The difference against zero, its U the root sum of squares of both
+        U; an exact tie is undecided (neither predominates, and Section XV Note 5 names no tie-break)."""
+        diff = cu.value - m.value
+        u = math.sqrt((cu.expanded_uncertainty or 0) ** 2 + (m.expanded_uncertainty or 0) ** 2) or None
+        truth = Tri.UNDECIDED if diff == 0 else compare(diff, u, ">", 0.0, decision)
+        label = f"element.Cu > element.{symbol}"
+        return truth, {
+            "condition": label,
+            "value": round(diff, 6),
+            "expanded_uncertainty": u,
+            "result": truth.value,
+        }
+
+    others = {s: m for s, m in el.items() if s != "Cu"}
+    if not others:
+        return chapter_74()
+    # Copper must predominate by weight over each other element (Note 1(b)); otherwise the goods are an
+    # alloy of the metal that predominates (Section XV, Note 5(a)) and leave Chapter 74.
+    checks = [exceeds(s, m) for s, m in others.items()]
+    predominates = all_of(t for t, _ in checks)
+    top = max(others, key=lambda s: others[s].value)
+    chapter = str(p.get("predominating_chapters", {}).get(top, p.get("other_chapter", "81")))
+    said = {
+        "condition": "Cu predominates by weight over each other element (Note 1(b); Section XV, Note 5)",
+        "result": predominates.value,
+        "checks": [d for _, d in checks],
+    }
+    return _split((predominates, said), chapter_74, _leaf((chapter,), _say(rule, "not_copper", element=top)))
 
 
 def precious_metal(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
@@ -314,12 +419,89 @@ def copolymer(rule: Rule, candidate: str, results: Results, decision: DecisionRu
     return outcomes
 
 
+def evidence(rule: Rule, candidate: str, results: Results, decision: DecisionRule) -> list[Outcome]:
+    """A question the legal text answers without a number (re-esterified against natural fish oil): each
+    branch is one piece of evidence for its candidate. The rule decides a candidate only when the evidence
+    for it is conclusive (every input of one of its `conclusive` sets supports it) and no measured
+    evidence supports another; otherwise every candidate stays open and the missing evidence is named."""
+    conclusive: Mapping[str, list[list[str]]] = rule.params["conclusive"]
+    groups: dict[str, tuple[str, ...]] = {}
+    support: dict[str, set[str]] = {}
+    conditions: list[dict[str, Any]] = []
+    reasons: dict[str, list[str]] = {}
+    # candidate → input → for each branch for the candidate reading it: did its measurement refute it?
+    refuted_by: dict[str, dict[str, list[bool]]] = {}
+    for branch in rule.branches:
+        key = branch.codes[0]
+        groups.setdefault(key, branch.codes)
+        checks = [_measured(results, c.quantity, c.op, c.limit, decision) for c in branch.conditions]
+        for (_, detail), c in zip(checks, branch.conditions, strict=True):
+            detail["condition"] = c.text()
+            detail["supports"] = " ".join(branch.codes)
+        conditions.extend(d for _, d in checks)
+        for (truth, _), c in zip(checks, branch.conditions, strict=True):
+            if truth is Tri.FALSE and c.quantity in results:
+                refuted_by.setdefault(key, {}).setdefault(c.quantity, []).append(True)
+            else:
+                refuted_by.setdefault(key, {}).setdefault(c.quantity, []).append(False)
+        if all_of(t for t, _ in checks) is Tri.TRUE:
+            support.setdefault(key, set()).update(c.quantity for c in branch.conditions)
+            reasons.setdefault(key, []).append(branch.explanation)
+
+    refuted = {k: {i for i, flags in by.items() if all(flags)} for k, by in refuted_by.items()}
+
+    def missing_for(key: str) -> list[str]:
+        """The unmeasured inputs of the candidate's nearest conclusive set that measured evidence does not
+        already contradict ([] when conclusive, or when every set is measured and none supports it)."""
+        have = support.get(key, set())
+        open_sets = [s for s in conclusive[key] if not refuted.get(key, set()) & set(s)]
+        # A set whose inputs are all measured without deciding is spent; only the others still need results.
+        needs = [[i for i in s if i not in have and i not in results] for s in open_sets]
+        return min((n for n in needs if n), key=len, default=[])
+
+    def concluded(key: str) -> bool:
+        return any(all(i in support.get(key, set()) for i in s) for s in conclusive[key])
+
+    def label(key: str) -> str:
+        return " / ".join(dotted(c) for c in groups[key])
+
+    supported = [k for k in groups if k in support]
+    if len(supported) == 1 and concluded(supported[0]):
+        key = supported[0]
+        text = " ".join([*reasons[key], _say(rule, "conclusive", codes=label(key))])
+        return [Outcome(Tri.TRUE, groups[key], text, tuple(conditions))]
+    conflicting = len(supported) > 1
+    if conflicting:
+        why = _say(rule, "conflicting", codes=", ".join(label(k) for k in supported))
+        needed: list[str] = []
+    else:
+        needs = {k: missing_for(k) for k in groups}
+        needed = list(dict.fromkeys(i for k in groups for i in needs[k]))
+        parts = "; ".join(f"{label(k)}: {', '.join(needs[k])}" for k in groups if needs[k])
+        # Nothing left to measure (the evidence lies between the limits): the verdict says so itself.
+        why = _say(rule, "inconclusive", missing=parts) if parts else ""
+    # Each candidate keeps the evidence for it; the reason the rule cannot decide is said once, last.
+    last = len(groups) - 1
+    return [
+        Outcome(
+            Tri.UNDECIDED,
+            groups[k],
+            " ".join([*reasons.get(k, []), *([why] if i == last and why else [])]),
+            tuple(conditions) if i == 0 else (),
+            missing=tuple(needed),
+            conflicting=conflicting,
+        )
+        for i, k in enumerate(groups)
+    ]
+
+
 KIND_EVALUATORS: dict[str, Callable[[Rule, str, Results, DecisionRule], list[Outcome]]] = {
     "threshold": threshold,
     "ferrous": ferrous,
     "copper": copper,
     "precious_metal": precious_metal,
     "copolymer": copolymer,
+    "evidence": evidence,
 }
 
 
@@ -327,7 +509,18 @@ def required_present(rule: Rule, results: Results) -> list[str]:
     """The inputs the rule needs that are missing (empty when it can be evaluated)."""
     if rule.kind == "copolymer":
         return [] if any(n.startswith("monomer.") for n in results) else ["monomer.<name>"]
+    if rule.kind == "evidence":
+        # An evidence rule fires on any one piece of its evidence, unless it names what it requires.
+        if rule.requires:
+            return [name for name in rule.requires if name not in results]
+        return [] if any(i in results for i in rule.inputs) else list(rule.inputs)
     if rule.kind == "precious_metal":
         wanted = {f"element.{s}" for m in rule.params["precious"] for s in m["elements"]}
         return [] if wanted & set(results) else ["element.Ag / element.Au / element.Pt ..."]
-    return [name for name in rule.requires if name not in results]
+    missing = [name for name in rule.requires if name not in results]
+    families = [i for i in rule.inputs if "<" in i]
+    if not missing and not rule.requires and families:
+        # A rule that reads only a family (fibre.<name>) needs at least one result of that family.
+        prefixes = tuple(f.split("<", 1)[0] for f in families)
+        return [] if any(n.startswith(prefixes) for n in results) else families
+    return missing

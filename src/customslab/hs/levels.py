@@ -33,12 +33,21 @@ def at_level(code: str) -> str:
     return f"{level_of(code)} {dotted(code)}"
 
 
-def undecided_below(decided: str, declared: str) -> str:
-    """What a decision at the level of `decided` leaves open of a declared code, in words ('' when
-    nothing): 'the subheading', 'the heading and the subheading', 'the national tariff line'."""
+def open_below(decided: str, declared: str) -> list[str]:
+    """The levels of a declared code that a decision at the level of `decided` leaves open:
+    ['subheading'], ['heading', 'subheading'], ['subheading', 'national tariff line'], or []."""
     if len(decided) >= len(declared):
-        return ""
+        return []
     below = [name for digits, name in LEVELS.items() if len(decided) < digits <= len(declared)]
-    if len(declared) > 6:
-        below.append(NATIONAL)
-    return "the " + " and the ".join(below) if below else ""
+    return [*below, NATIONAL] if len(declared) > 6 else below
+
+
+def common_level(codes: list[str]) -> str:
+    """The most precise chapter, heading or subheading that holds every code ('' when none does):
+    ['2203', '2208'] → '22'; ['170112', '170114'] → '1701'; ['3403', '3824'] → ''."""
+    if not codes:
+        return ""
+    for digits in (6, 4, 2):
+        if all(len(c) >= digits and c[:digits] == codes[0][:digits] for c in codes):
+            return codes[0][:digits]
+    return ""

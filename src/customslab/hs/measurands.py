@@ -1,17 +1,17 @@
 """The measurands a result may be named after: the HS rules' inputs and the usual laboratory ones.
 
 A result's name is a key (``alcohol_strength``, ``element.Cr``, ``monomer.ethylene``) so that the HS
-rules read what analysts enter; people see a label ("Alcoholic strength", "chromium (Cr)"). The labels
-here are English; the web marks each one for translation (entrypoints/web/measurands.py). Each also has
-a Korean label (`label_ko`), which a test report issued in Korean prints, in the Korean tariff's words
-where it has them; units and symbols stay as they are.
+rules read what analysts enter; people see a label ("Alcoholic strength", "chromium (Cr)"). The named
+quantities, their labels in English and Korean and their aliases are data (hs/rules/quantities/*.yaml),
+so a rule family brings its own inputs; result entry, the pages (in the page's language) and a report
+issued in Korean all read the same labels. Units and symbols stay as they are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from customslab.hs.quantities import QUANTITIES
+from customslab.hs.quantities import QUANTITIES, fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,39 +62,6 @@ _ELEMENT_WORDS_KO = (  # noqa: SIM905
 ).split()
 ELEMENT_NAMES_KO: dict[str, str] = dict(zip(_ELEMENT_WORDS_KO[::2], _ELEMENT_WORDS_KO[1::2], strict=True))
 
-# Short labels of the named quantities (hs/quantities.py QUANTITIES keeps the long meaning).
-_QUANTITY_LABELS = {
-    "alcohol_strength": "Alcoholic strength by volume",
-    "excess_pressure": "Excess pressure",
-    "polarisation": "Polarisation (sugar)",
-    "cocoa_defatted": "Cocoa, defatted basis",
-    "theobromine": "Theobromine",
-    "caffeine": "Caffeine",
-    "meat_fish_content": "Meat or fish content",
-    "volatile_matter": "Volatile matter (dmmf)",
-    "calorific_value": "Gross calorific value",
-    "distilled_210": "Distilled at 210 °C",
-    "distilled_300": "Distilled at 300 °C",
-    "petroleum_oil_content": "Petroleum oil content",
-    "specific_gravity": "Specific gravity",
-    "erucic_acid": "Erucic acid",
-}
-_QUANTITY_LABELS_KO = {
-    "alcohol_strength": "알코올 도수(부피 기준)",
-    "excess_pressure": "초과 압력",
-    "polarisation": "편광도(당)",
-    "cocoa_defatted": "코코아 함량(탈지 기준)",
-    "theobromine": "테오브로민",
-    "caffeine": "카페인",
-    "meat_fish_content": "육류 또는 어류 함량",
-    "volatile_matter": "휘발분(dmmf)",
-    "calorific_value": "총발열량",
-    "distilled_210": "210 °C 증류량",
-    "distilled_300": "300 °C 증류량",
-    "petroleum_oil_content": "석유 함량",
-    "specific_gravity": "비중",
-    "erucic_acid": "에루크산",
-}
 # Elements the HS rules name (steel, copper, precious metals) and the usual metals of alloy work.
 _ELEMENTS_OFFERED = (  # noqa: SIM905
     "C Si Mn P S Cr Ni Mo Cu Al B Co Nb Ti V W Zr Pb N Fe Zn Sn Mg Ag Au Pt Pd Rh Ir Os Ru As Cd Te "
@@ -121,15 +88,48 @@ _MONOMERS_KO = {
     "acrylonitrile": "아크릴로니트릴",
     "acrylic_acid": "아크릴산",
 }
+# Textile fibres the Section XI rules map to a textile material (fibre.<name>, a share of the blend by
+# mass), with their Korean names as the Korean tariff (관세율표) writes them where it names them.
+_FIBRES_KO = {
+    "silk": "견",
+    "wool": "양모",
+    "fine_animal_hair": "동물의 부드러운 털",
+    "coarse_animal_hair": "동물의 거친 털",
+    "horsehair": "말의 털",
+    "gimped_horsehair_yarn": "말의 털로 만든 짐프사",
+    "cotton": "면",
+    "flax": "아마",
+    "jute": "황마",
+    "other_bast": "그 밖의 방적용 인피섬유",
+    "true_hemp": "대마",
+    "ramie": "라미",
+    "other_vegetable": "그 밖의 식물성 방적용 섬유",
+    "paper_yarn": "지사",
+    "synthetic_filament": "합성필라멘트",
+    "polyester_filament": "폴리에스테르 필라멘트",
+    "polyamide_filament": "나일론이나 그 밖의 폴리아미드 필라멘트",
+    "polypropylene_filament": "폴리프로필렌 필라멘트",
+    "elastane": "엘라스탄",
+    "artificial_filament": "재생·반합성필라멘트",
+    "viscose_filament": "비스코스레이온 필라멘트",
+    "acetate_filament": "아세테이트 필라멘트",
+    "cupro_filament": "구리암모늄레이온 필라멘트",
+    "synthetic_staple": "합성스테이플섬유",
+    "polyester_staple": "폴리에스테르 스테이플섬유",
+    "polyamide_staple": "나일론이나 그 밖의 폴리아미드 스테이플섬유",
+    "acrylic_staple": "아크릴 스테이플섬유",
+    "modacrylic_staple": "모드아크릴 스테이플섬유",
+    "polypropylene_staple": "폴리프로필렌 스테이플섬유",
+    "artificial_staple": "재생·반합성스테이플섬유",
+    "viscose_staple": "비스코스레이온 스테이플섬유",
+    "lyocell_staple": "라이오셀 스테이플섬유",
+    "modal_staple": "모달 스테이플섬유",
+    "acetate_staple": "아세테이트 스테이플섬유",
+    "metallised_yarn": "금속드리사",
+    "metal_thread": "금속사",
+}
 # Usual determinations of a customs laboratory that no HS rule reads (yet): offered, not required.
 _OTHER = (
-    Measurand("moisture", "Moisture", "%", label_ko="수분"),
-    Measurand("ash", "Ash", "%", label_ko="회분"),
-    Measurand("sucrose", "Sucrose", "%", label_ko="자당"),
-    Measurand("fat_content", "Fat content", "%", label_ko="지방 함량"),
-    Measurand("protein_content", "Protein content", "%", label_ko="단백질 함량"),
-    Measurand("starch_content", "Starch content", "%", label_ko="전분 함량"),
-    Measurand("gelatinisation_degree", "Degree of gelatinisation", "%", label_ko="호화도"),
     Measurand("density", "Density at 20 °C", "g/mL", label_ko="20 °C 밀도"),
     Measurand("ph", "pH", "pH", label_ko="pH"),
 )
@@ -159,35 +159,36 @@ def _monomer(member: str) -> Measurand:
     )
 
 
+def _fibre(member: str) -> Measurand:
+    # A fibre the list does not name keeps its English name in the Korean label.
+    label_ko = f"{_FIBRES_KO.get(member, member.replace('_', ' '))}(혼용률)"
+    return Measurand(f"fibre.{member}", f"{member.replace('_', ' ')} (fibre share)", "%", True, label_ko)
+
+
 MEASURANDS: tuple[Measurand, ...] = (
     *(
-        Measurand(key, _QUANTITY_LABELS[key], spec.unit, hs=True, label_ko=_QUANTITY_LABELS_KO[key])
+        Measurand(key, spec.label, spec.unit, hs=True, label_ko=spec.label_ko)
         for key, spec in QUANTITIES.items()
     ),
     *(_element(s) for s in _ELEMENTS_OFFERED),
     *(_monomer(m) for m in _MONOMERS),
+    *(_fibre(f) for f in _FIBRES_KO),
     *_OTHER,
 )
 _BY_KEY = {m.key: m for m in MEASURANDS}
-_BY_LABEL = {m.label.casefold(): m.key for m in MEASURANDS} | {
-    m.label_ko.casefold(): m.key for m in MEASURANDS if m.label_ko
+_BY_LABEL = {fold(m.label): m.key for m in MEASURANDS} | {
+    fold(m.label_ko): m.key for m in MEASURANDS if m.label_ko
 }
-#: Other spellings analysts and worksheets use, and the quantities' meanings as hs/quantities.py words them.
+#: Other spellings analysts and worksheets use (each quantity's aliases), and the quantities' meanings.
 _SPELLINGS = {
-    "abv": "alcohol_strength",
-    "alcohol content": "alcohol_strength",
-    "alcoholic strength": "alcohol_strength",
-    "polarization": "polarisation",
-    "sugar polarisation": "polarisation",
-    "sugar polarization": "polarisation",
-    "relative density": "specific_gravity",
-    "water content": "moisture",
-    **{spec.meaning.casefold(): key for key, spec in QUANTITIES.items()},
+    **{fold(spec.meaning): key for key, spec in QUANTITIES.items()},
+    **{fold(alias): key for key, spec in QUANTITIES.items() for alias in spec.aliases},
 }
 
 
 def measurand(name: str) -> Measurand | None:
-    """The measurand a result's name stores, also any element.<symbol> or monomer.<name> not listed."""
+    """The measurand a result's name stores, also any element.<symbol>, monomer.<name> or fibre.<name>
+    not listed."""
     key = name.strip()
     if key in _BY_KEY:
         return _BY_KEY[key]
@@ -196,6 +197,8 @@ def measurand(name: str) -> Measurand | None:
         return _element(member)
     if family == "monomer" and member and member.replace("_", "").isalnum() and member.islower():
         return _monomer(member)
+    if family == "fibre" and member and member.replace("_", "").isalnum() and member.islower():
+        return _fibre(member)
     return None
 
 
@@ -216,7 +219,7 @@ def measurand_key(text: str) -> str:
     typed = text.strip()
     if measurand(typed) is not None:
         return typed
-    folded = " ".join(typed.casefold().split())
+    folded = fold(typed)
     if folded in _BY_LABEL:
         return _BY_LABEL[folded]
     if folded in _SPELLINGS:

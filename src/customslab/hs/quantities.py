@@ -21,9 +21,11 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import pint
+import yaml
 from pint.util import to_units_container
 
 from customslab.hs.nomenclature import HsError
@@ -50,6 +52,33 @@ KINDS: dict[str, QuantityKind] = {
     "pressure": QuantityKind("bar", "bar", ("bar", "kPa", "MPa", "atm", "psi"), None),
     "specific_energy": QuantityKind("kcal_it/kg", "kcal/kg", ("kcal/kg", "MJ/kg", "kJ/kg", "J/g"), None),
     "dimensionless": QuantityKind("dimensionless", "", ("",), None),
+    # A share that is not a mass or volume fraction (degree of gelatinisation, fibre share of a blend).
+    "percent": QuantityKind("percent", "%", ("%",), 100.0),
+    # A percentage that may exceed 100 (elongation at break).
+    "elongation": QuantityKind("percent", "%", ("%",), None),
+    "specific_surface": QuantityKind("m**2/g", "m²/g", ("m²/g", "m2/g", "m^2/g"), None),
+    "areal_density": QuantityKind("g/m**2", "g/m²", ("g/m²", "g/m2", "gsm", "kg/m²"), None),
+    "mass_ratio": QuantityKind("mg/g", "mg/g", ("mg/g", "g/kg"), None),
+    "dose": QuantityKind("mg", "mg", ("mg", "g", "µg", "ug"), None),
+    # Surface tension (Chapter 34 Note 3: 4.5 × 10⁻² N/m = 45 dyn/cm = 45 mN/m).
+    "surface_tension": QuantityKind("mN/m", "mN/m", ("mN/m", "N/m", "dyn/cm"), None),
+    # Detected (1) or not detected (0): a qualitative result a rule reads as evidence.
+    "presence": QuantityKind("dimensionless", "", ("detected", "not_detected"), 1.0),
+}
+#: The words a presence result is written with, and what each states.
+PRESENCE_WORDS = {
+    "detected": 1.0,
+    "present": 1.0,
+    "positive": 1.0,
+    "yes": 1.0,
+    "not_detected": 0.0,
+    "absent": 0.0,
+    "negative": 0.0,
+    "no": 0.0,
+    "검출": 1.0,
+    "양성": 1.0,
+    "불검출": 0.0,
+    "음성": 0.0,
 }
 
 
@@ -58,37 +87,76 @@ class QuantitySpec:
     name: str
     kind: str
     meaning: str
+    label: str = ""  # English label (result entry, pages, reports)
+    label_ko: str = ""  # Korean label
+    aliases: tuple[str, ...] = ()  # other names analysts write for it
 
     @property
     def unit(self) -> str:
         return KINDS[self.kind].label
 
 
-QUANTITIES: dict[str, QuantitySpec] = {
-    spec.name: spec
-    for spec in (
-        QuantitySpec("alcohol_strength", "volume_fraction", "alcoholic strength by volume at 20 °C"),
-        QuantitySpec("excess_pressure", "pressure", "excess pressure at 20 °C in closed container"),
-        QuantitySpec("polarisation", "polarisation", "polarimeter reading of sucrose, dry state"),
-        QuantitySpec("cocoa_defatted", "mass_fraction", "cocoa, totally defatted basis"),
-        QuantitySpec("theobromine", "mass_fraction", "theobromine (to estimate cocoa)"),
-        QuantitySpec("caffeine", "mass_fraction", "caffeine (to estimate cocoa)"),
-        QuantitySpec("meat_fish_content", "mass_fraction", "meat, offal, blood, insects, fish etc."),
-        QuantitySpec("volatile_matter", "mass_fraction", "volatile matter, dry mineral-matter-free"),
-        QuantitySpec(
-            "calorific_value", "specific_energy", "gross calorific value, moist mineral-matter-free"
-        ),
-        QuantitySpec("distilled_210", "volume_fraction", "volume distilled at 210 °C (ISO 3405)"),
-        QuantitySpec("distilled_300", "volume_fraction", "volume distilled at 300 °C at 1,013 mbar"),
-        QuantitySpec(
-            "petroleum_oil_content", "mass_fraction", "petroleum oils or oils of bituminous minerals"
-        ),
-        QuantitySpec("specific_gravity", "dimensionless", "specific gravity (relative density)"),
-        QuantitySpec("erucic_acid", "mass_fraction", "erucic acid, % of total fatty acids"),
+def _load_quantities() -> dict[str, QuantitySpec]:
+    """Every named quantity of `rules/quantities/*.yaml` (package data), in file then file order."""
+    folder = resources.files("customslab.hs").joinpath("rules/quantities")
+    out: dict[str, QuantitySpec] = {}
+    spellings: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
+        for name, raw in (data.get("quantities") or {}).items():
+            spec = _quantity(str(name), raw, entry.name)
+            if spec.name in out:
+                raise QuantityError(f"{entry.name}: quantity {spec.name} is defined twice")
+            for spelling in (spec.name, spec.label, spec.label_ko, *spec.aliases):
+                folded = fold(spelling)
+                if folded in spellings and spellings[folded] != spec.name:
+                    raise QuantityError(
+                        f"{entry.name}: {spelling!r} names both {spellings[folded]} and {spec.name}"
+                    )
+                spellings[folded] = spec.name
+            out[spec.name] = spec
+    return out
+
+
+def _quantity(name: str, raw: Any, where: str) -> QuantitySpec:
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or not isinstance(raw, dict):
+        raise QuantityError(f"{where}: {name!r} must be a lower-case key mapping kind, meaning, label")
+    kind = str(raw.get("kind", ""))
+    if kind not in KINDS:
+        raise QuantityError(f"{where}: {name} has kind {kind!r}; known: {', '.join(KINDS)}")
+    missing = [k for k in ("meaning", "label", "label_ko") if not str(raw.get(k) or "").strip()]
+    if missing:
+        raise QuantityError(f"{where}: {name} needs {', '.join(missing)}")
+    return QuantitySpec(
+        name,
+        kind,
+        " ".join(str(raw["meaning"]).split()),
+        label=str(raw["label"]).strip(),
+        label_ko=str(raw["label_ko"]).strip(),
+        aliases=tuple(str(a).strip() for a in raw.get("aliases") or []),
     )
+
+
+def fold(text: str) -> str:
+    """A name as compared: case and spacing ignored ("Alcoholic  strength" = "alcoholic strength")."""
+    return " ".join(str(text).casefold().split())
+
+
+QUANTITIES: dict[str, QuantitySpec] = _load_quantities()
+#: Every label and alias of a named quantity (folded) → its key.
+_SPELLINGS = {
+    fold(spelling): key
+    for key, spec in QUANTITIES.items()
+    for spelling in (spec.label, spec.label_ko, *spec.aliases)
 }
-# Families: any monomer name, any chemical element symbol.
-FAMILIES = {"monomer": "monomer unit in the polymer", "element": "element content"}
+# Families: any monomer name, any chemical element symbol, any textile fibre name.
+FAMILIES = {
+    "monomer": "monomer unit in the polymer",
+    "element": "element content",
+    "fibre": "textile fibre share of the blend",
+}
 
 ELEMENTS = frozenset(
     [
@@ -228,6 +296,10 @@ _ALIASES: tuple[tuple[str, str], ...] = (
     ("wt%", "percent"),
     ("g/100 g", "g/hg"),
     ("g/100g", "g/hg"),
+    ("m²", "m**2"),
+    ("m^2", "m**2"),
+    ("m2", "m**2"),
+    ("gsm", "g/m**2"),
     ("°Z", "degree_Z"),
     ("°S", "degree_Z"),
     ("%", "percent"),
@@ -247,9 +319,12 @@ def unit_registry() -> pint.UnitRegistry:
 
 
 def spec_for(name: str) -> QuantitySpec:
-    """The specification of a quantity name, including `monomer.<name>` and `element.<symbol>`."""
+    """The specification of a quantity name, including `monomer.<name>`, `element.<symbol>` and
+    `fibre.<name>`; a label or an alias of a named quantity ("ABV", "Polarization") names that quantity."""
     if name in QUANTITIES:
         return QUANTITIES[name]
+    if fold(name) in _SPELLINGS:
+        return QUANTITIES[_SPELLINGS[fold(name)]]
     family, _, member = name.partition(".")
     if family == "element" and member:
         if member not in ELEMENTS:
@@ -257,7 +332,9 @@ def spec_for(name: str) -> QuantitySpec:
         return QuantitySpec(name, "mass_fraction", f"{member} content")
     if family == "monomer" and re.fullmatch(r"[a-z][a-z0-9_]*", member or ""):
         return QuantitySpec(name, "mass_fraction", f"{member.replace('_', ' ')} monomer units")
-    known = ", ".join([*QUANTITIES, "monomer.<name>", "element.<symbol>"])
+    if family == "fibre" and re.fullmatch(r"[a-z][a-z0-9_]*", member or ""):
+        return QuantitySpec(name, "mass_fraction", f"{member.replace('_', ' ')} share of the fibre blend")
+    known = ", ".join([*QUANTITIES, "monomer.<name>", "element.<symbol>", "fibre.<name>"])
     raise QuantityError(f"unknown quantity {name!r}; known: {known}")
 
 
@@ -275,6 +352,12 @@ def _pint_text(unit: str) -> str:
 def _to_canonical(value: float, unit: str, spec: QuantitySpec) -> float:
     kind = KINDS[spec.kind]
     text = unit.strip()
+    if spec.kind == "presence":
+        if text not in ("", *DIMENSIONLESS) or value not in (0.0, 1.0):
+            raise QuantityError(
+                f"{spec.name}: write detected or not_detected (or 1 / 0), not {value:g}{text}"
+            )
+        return value
     if spec.kind == "volume_fraction" and text == "%":
         text = "%vol"  # a bare % on a volume quantity can only mean % vol
     if spec.kind == "dimensionless" and text in DIMENSIONLESS:
@@ -534,8 +617,33 @@ _RESULT = re.compile(
 )
 
 
+def spec_kind(name: str) -> str:
+    """The kind of a quantity name ("" for a name the rules do not know)."""
+    spec = _named(name)
+    return spec.kind if spec is not None else ""
+
+
+def presence_measurement(name: str, word: str) -> Measurement:
+    """A qualitative result (detected, not_detected, positive, negative...) of a presence quantity."""
+    spec = spec_for(name.strip())
+    state = PRESENCE_WORDS.get(fold(word).replace(" ", "_").replace("-", "_"))
+    if spec.kind != "presence":
+        raise QuantityError(f"{spec.name} is a measured quantity; give a value and unit, not {word!r}")
+    if state is None:
+        words = ", ".join(sorted(PRESENCE_WORDS))
+        raise QuantityError(f"{spec.name}: {word!r} is not one of {words}")
+    return Measurement(spec.name, state, "", None, word.strip())
+
+
+_WORD_RESULT = re.compile(r"^\s*(?P<name>[A-Za-z][\w.]*)\s*=\s*(?P<word>[^\W\d][\w -]*?)\s*$")
+
+
 def parse_result(text: str) -> Measurement:
-    """Parse `NAME=VALUE[UNIT][±U]`, e.g. `alcohol_strength=80.2%vol±0.4` or `element.Cr=12±0.2%`."""
+    """Parse `NAME=VALUE[UNIT][±U]`, e.g. `alcohol_strength=80.2%vol±0.4` or `element.Cr=12±0.2%`, or
+    `NAME=WORD` for a presence quantity, e.g. `added_ingredients=not_detected`."""
+    word = _WORD_RESULT.match(text)
+    if word:
+        return presence_measurement(word["name"], word["word"])
     if "," in text:
         raise QuantityError(f"{text!r}: write decimals with a dot and no thousands separator")
     match = _RESULT.match(text)

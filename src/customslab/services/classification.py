@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from customslab.domain.access import LAB_STAFF, Actor
-from customslab.domain.enums import Role
+from customslab.domain.enums import ResultKind, Role
 from customslab.domain.errors import NotFound, PermissionDenied, ValidationFailed
 from customslab.domain.model import ClassificationOpinion, Sample
 from customslab.hs.decision import DecisionRule
 from customslab.hs.evaluate import Evaluation, evaluate, mismatch_level
 from customslab.hs.nomenclature import HsError, Nomenclature, normalise_code
-from customslab.hs.quantities import Measurement, make_measurement
+from customslab.hs.quantities import Measurement, make_measurement, presence_measurement, spec_kind
 from customslab.hs.tariff import TariffLine
 from customslab.services.common import visible_sample
 from customslab.services.contract import Command, Text, View
@@ -126,6 +126,17 @@ class RuleFiringView(View):
         description="Each condition the rule tested: its text, the value compared and the result."
     )
     inputs: list[MeasurementView]
+    kind: str = Field(default="threshold", description="The rule's kind: threshold, evidence, ferrous...")
+    missing_evidence: list[str] = Field(
+        default_factory=list, description="An evidence rule's inputs still needed before it can decide."
+    )
+    conflicting_evidence: bool = Field(
+        default=False, description="An evidence rule's measured evidence supports more than one candidate."
+    )
+    decided: list[str] = Field(
+        default_factory=list,
+        description="What this rule decided, each code at its level ('22' when it names 22.03 to 22.08).",
+    )
 
 
 class DecisionRuleView(View):
@@ -165,6 +176,23 @@ class EvaluationView(View):
     mismatch: Mismatch
     rules: list[RuleFiringView]
     message: str
+    level: Literal["", "chapter", "heading", "subheading", "national tariff line"] = Field(
+        default="",
+        description="The level at which the rules decided the declared code ('' when they did not "
+        "confirm it); agreement is claimed only at this level.",
+    )
+    open_levels: list[str] = Field(
+        default_factory=list,
+        description="The levels of the declared code below `level` that these results do not determine.",
+    )
+    missing_evidence: list[str] = Field(
+        default_factory=list,
+        description="What an undecided evidence rule still needs (measurements, or a fact such as "
+        "malleability) before it can decide.",
+    )
+    conflicting_evidence: bool = Field(
+        default=False, description="Measured evidence of an evidence rule supports more than one code."
+    )
     edition: str
     decision_rule: DecisionRuleView
     results: list[MeasurementView]
@@ -262,6 +290,29 @@ def evaluate_values(
     return EvaluationView.of(outcome)
 
 
+def result_measurement(
+    name: str, value: object, unit: str, uncertainty: object, kind: str, text_value: str
+) -> Measurement | None:
+    """A stored result as the HS rules read it: a quantity converted to its default unit, or a detection
+    or screening outcome of a presence quantity (evidence such as added ingredients); None for a result
+    that states nothing the rules read (a free text, an identity, an empty value). Raises HsError for a
+    result the rules should read but cannot."""
+    if kind in (ResultKind.DETECTION, ResultKind.SCREENING) and text_value:
+        found = spec_kind(name)
+        if found == "presence":
+            return presence_measurement(name, text_value)
+        if found:
+            raise HsError(
+                f"{name} is a measured quantity: the HS rules need its value (or a value below the LOQ), "
+                f"not '{text_value}'"
+            )
+        return None
+    if value is None or kind not in ("", ResultKind.QUANTITY):
+        return None
+    u = float(str(uncertainty)) if uncertainty not in (None, "") else None
+    return make_measurement(name, float(str(value)), "" if unit in ("1", "-") else unit, u)
+
+
 def sample_measurements(sample: Sample, released_only: bool) -> tuple[list[Measurement], list[SkippedResult]]:
     """The sample's results the HS rules understand, and the others with the reason they are left out."""
     used: list[Measurement] = []
@@ -270,14 +321,15 @@ def sample_measurements(sample: Sample, released_only: bool) -> tuple[list[Measu
         if released_only and test.state not in RELEASED:
             continue
         for r in test.results:
-            if r.value is None:
-                continue
             try:
-                u = float(r.expanded_uncertainty) if r.expanded_uncertainty is not None else None
-                unit = "" if r.unit in ("1", "-") else r.unit
-                used.append(make_measurement(r.name, float(r.value), unit, u))
+                found = result_measurement(
+                    r.name, r.value, r.unit, r.expanded_uncertainty, r.kind, r.text_value
+                )
             except HsError as exc:
                 skipped.append(SkippedResult(name=r.name, reason=str(exc)))
+                continue
+            if found is not None:
+                used.append(found)
     return used, skipped
 
 
@@ -325,7 +377,10 @@ def write_opinion(uow: AbstractUnitOfWork, actor: Actor, sample_id: int, cmd: Op
         req = uow.repo.request(sample.request_id or 0)
         assert req is not None
         measurements, _ = sample_measurements(sample, released_only=False)
-        outcome = evaluate(req.declared_hs, measurements, cmd.decision_rule)
+        try:
+            outcome = evaluate(req.declared_hs, measurements, cmd.decision_rule)
+        except HsError as exc:
+            raise ValidationFailed(str(exc), field="results") from None
         opinion = ClassificationOpinion(
             sample_id=sample_id,
             lab_code=actor.org_code,

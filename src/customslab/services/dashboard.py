@@ -17,7 +17,8 @@ from customslab.domain.access import Action, Actor, Kind, Relation, orgs_seen, r
 from customslab.domain.enums import OPEN_STATES, Priority
 from customslab.hs.evaluate import evaluate
 from customslab.hs.nomenclature import HsError
-from customslab.hs.quantities import Measurement, make_measurement
+from customslab.hs.quantities import Measurement
+from customslab.services.classification import result_measurement
 from customslab.services.contract import View
 from customslab.services.ports import AbstractUnitOfWork, DashboardRow, ReleasedResult
 from customslab.services.views import RELEASED
@@ -149,13 +150,12 @@ def incoming_requests(uow: AbstractUnitOfWork, actor: Actor, limit: int = 20) ->
 def _measurements(results: Iterable[ReleasedResult]) -> list[Measurement]:
     usable = []
     for r in results:
-        if r.value is None:
-            continue
         try:
-            u = float(r.expanded_uncertainty) if r.expanded_uncertainty else None
-            usable.append(make_measurement(r.name, float(r.value), "" if r.unit in ("1", "-") else r.unit, u))
+            found = result_measurement(r.name, r.value, r.unit, r.expanded_uncertainty, r.kind, r.text_value)
         except (HsError, ValueError):
-            continue  # a result the HS rules do not use (colour, moisture...)
+            continue  # a result the HS rules cannot read (a unit of another kind...)
+        if found is not None:
+            usable.append(found)
     return usable
 
 

@@ -28,12 +28,13 @@ def open_drafts(opinions: Sequence[ClassificationOpinion]) -> list[Classificatio
     return [o for o in drafts if (o.created_at, o.id or 0) > (current.created_at, current.id or 0)]
 
 
-def measurement_verdict(sample: Sample, req: AnalysisRequest) -> Evaluation | None:
-    """The HS rules on the sample's released (approved) results; None when no result is one they read."""
+def measurement_verdict(sample: Sample, req: AnalysisRequest, language: str = "en") -> Evaluation | None:
+    """The HS rules on the sample's released (approved) results, worded in `language` (en, ko); None
+    when no result is one they read."""
     measurements, _ = sample_measurements(sample, released_only=True)
     if not measurements:
         return None
     try:
-        return evaluate(req.declared_hs, measurements)
+        return evaluate(req.declared_hs, measurements, language="ko" if language == "ko" else "en")
     except HsError:
         return None  # a declared code the catalogue cannot read: the rules have nothing to say

@@ -147,7 +147,7 @@ def _printed_opinion(
     uow: AbstractUnitOfWork, o: ClassificationOpinion, sample: Sample, req: AnalysisRequest, language: str
 ) -> r.ClassificationOpinion:
     reviewer = uow.repo.user(o.reviewer_id) if o.reviewer_id else None
-    verdict = measurement_verdict(sample, req)
+    verdict = measurement_verdict(sample, req, language)
     try:
         determined = normalise_code(o.determined_code, allow_national=True)
     except HsError:

@@ -219,7 +219,9 @@ def _opinion(uow: AbstractUnitOfWork, o: ClassificationOpinion) -> OpinionAnswer
 def _rules(verdict: Evaluation | None) -> RulesAnswer | None:
     if verdict is None:
         return None
-    decided = [HsCode.of_code(d) for d in dict.fromkeys(verdict.decided) if d]
+    # A code left open without a decision (an exception the rules do not measure) means the rules do
+    # not answer with one code: the officer is shown none of them as the rules' answer.
+    decided = [HsCode.of_code(d) for d in dict.fromkeys(verdict.decided)] if all(verdict.decided) else []
     return RulesAnswer.model_validate(
         {"status": verdict.status, "decided": decided, "message": verdict.message}
     )
@@ -261,7 +263,12 @@ def _report(
 
 
 def _answer(
-    uow: AbstractUnitOfWork, actor: Actor, s: Sample, req: AnalysisRequest, names: dict[str, str]
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    s: Sample,
+    req: AnalysisRequest,
+    names: dict[str, str],
+    language: str,
 ) -> tuple[SampleAnswer, list[TimelineEntry]]:
     opinion = None
     under_revision = False
@@ -276,7 +283,7 @@ def _answer(
             opinion = None if under_revision else _opinion(uow, approved)
             if approved.reviewed_at is not None:
                 steps.append(_entry(approved.reviewed_at, "opinion_approved", s.lab_sample_id))
-    rules = _rules(measurement_verdict(s, req))
+    rules = _rules(measurement_verdict(s, req, language))
     report, withheld, report_steps = _report(uow, actor, s)
     if not report_steps and s.reported_at is not None:
         # A reader the table does not show the report to still learns that it was issued.
@@ -305,8 +312,11 @@ def _answer(
     return answer, steps + report_steps
 
 
-def request_answer(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> RequestAnswer:
-    """The answer on a request as its reader may see it: timeline, classification, opinion, report."""
+def request_answer(
+    uow: AbstractUnitOfWork, actor: Actor, request_id: int, language: str = "en"
+) -> RequestAnswer:
+    """The answer on a request as its reader may see it: timeline, classification, opinion, report; the
+    rules' verdict in `language` (en, ko)."""
     with uow:
         req = visible_request(uow, actor, request_id)
         names = {o.code: o.name for o in uow.repo.orgs()}
@@ -315,7 +325,7 @@ def request_answer(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
         for s in req.samples:
             if not uow.repo.can_see_sample(actor, s):
                 continue
-            answer, steps = _answer(uow, actor, s, req, names)
+            answer, steps = _answer(uow, actor, s, req, names, language)
             samples.append(answer)
             timeline += steps
         order = list(EVENT_WORDS)

@@ -15,3 +15,8 @@ def status_and_codes(declared: str, results: list[str]) -> tuple[str, list[str]]
     """Evaluate the declaration and keep what the tables state; the order of the codes is not significant."""
     outcome = evaluate(declared, results)
     return outcome.status, sorted(outcome.determined)
+
+
+def fired_rules(declared: str, results: list[str]) -> list[str]:
+    """The ids of the rules that fired, in firing order."""
+    return [f.rule.id for f in evaluate(declared, results).firings]

@@ -130,20 +130,30 @@ def test_a_language_without_a_catalogue_is_refused() -> None:
         default_catalogue("fr")
 
 
-def test_the_rum_is_explained_in_korean_and_in_english_by_default() -> None:
-    korean = evaluate("2208.40", ["alcohol_strength=40.1%vol±0.2"], language="ko").to_dict()
-    english = evaluate("2208.40", ["alcohol_strength=40.1%vol±0.2"]).to_dict()
-    assert korean["determined"] == english["determined"]
+def test_the_ethyl_alcohol_is_explained_in_korean_and_in_english_by_default() -> None:
+    korean = evaluate("2207.10", ["alcohol_strength=40.1%vol±0.2"], language="ko").to_dict()
+    english = evaluate("2207.10", ["alcohol_strength=40.1%vol±0.2"]).to_dict()
+    assert korean["determined"] == english["determined"] == ["220890"]
     fired = {r["id"]: r for r in korean["rules"]}["ch22-ethyl-alcohol-80"]
-    assert fired["reasons"] == ["80 % vol 미만이므로 제2208호이다."]
+    assert fired["reasons"] == [
+        "80 % vol 미만이므로 제2207.10호가 아닌 제2208.90호의 변성하지 않은 에틸알코올이다."
+    ]
     assert (
         fired["title"].startswith("변성하지 않은 에틸알코올") and "알코올 용량 도수" in fired["explanation"]
     )
-    assert fired["source"] == "HS 2022 제2207호 및 제2208호(호의 용어)" and fired["codes"] == ["220840"]
+    assert fired["source"].startswith("HS 2022 제2207호 및 제2208호(호의 용어)")
     assert korean["decision_rule"]["statement"].startswith("보호대역 적용 판정")
     english_fired = {r["id"]: r for r in english["rules"]}["ch22-ethyl-alcohol-80"]
-    assert english_fired["reasons"] == ["Less than 80 % vol, so heading 22.08."]
+    assert english_fired["reasons"] == [
+        "Less than 80 % vol, so undenatured ethyl alcohol of 2208.90, not 2207.10."
+    ]
     assert english["decision_rule"]["statement"] == DecisionRule.GUARDED.statement
+
+
+def test_an_exception_is_explained_in_korean() -> None:
+    korean = evaluate("1902.20", ["meat_fish_content=25%"], language="ko").to_dict()
+    fired = {r["id"]: r for r in korean["rules"]}["ch19-meat-fish-20"]
+    assert fired["reasons"][0].startswith("제1902호의 속을 채운 파스타는 20 % 한도의 예외")
 
 
 @pytest.mark.parametrize(

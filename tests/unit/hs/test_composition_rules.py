@@ -35,7 +35,19 @@ CASES = [
     ("3901.90", ["monomer.ethylene=50.5%±1", "monomer.propylene=49.5%±1"], "undecided", ["390190", "390230"]),
     # Chapter 72 Note 1
     ("7208.51", ["element.C=0.05%", "element.Cr=18.1%", "element.Ni=8.2%"], "decided", ["7219"]),
-    ("7219.12", ["element.C=0.2%", "element.Mn=0.8%"], "decided", ["7208", "7209", "7210"]),
+    (
+        "7219.12",
+        ["element.C=0.2%", "element.Mn=0.8%", "element.Cr=0.2%"],
+        "decided",
+        ["7208", "7209", "7210"],
+    ),
+    # Declared stainless, no chromium reported: the class stays open (Note 1(e)).
+    (
+        "7219.12",
+        ["element.C=0.2%", "element.Mn=0.8%"],
+        "undecided",
+        ["721912", "7225", "7208", "7209", "7210"],
+    ),
     ("7208.51", ["element.C=0.2%", "element.Mn=1.65%"], "decided", ["7225"]),
     ("7208.51", ["element.C=0.2%", "element.Mn=1.64%"], "decided", ["720851"]),
     ("7208.51", ["element.C=0.2%", "element.B=0.0008%"], "decided", ["7225"]),
@@ -45,7 +57,15 @@ CASES = [
     ("7218.10", ["element.C=1.2%", "element.Cr=10.5%"], "decided", ["721810"]),
     ("7218.10", ["element.C=1.3%", "element.Cr=12%"], "decided", ["7224"]),
     ("7218.10", ["element.C=0.1%", "element.Cr=10.4%"], "decided", ["7224"]),
-    ("7206.10", ["element.C=4.2%", "element.Si=1.5%"], "decided", ["7201"]),
+    # Non-alloy pig iron; its phosphorus (7201.10 / 7201.20) was not reported.
+    # Pig iron; whether it is alloy pig iron needs the Subheading Note 1(a) elements reported.
+    ("7206.10", ["element.C=4.2%", "element.Si=1.5%"], "undecided", ["720110", "720120", "720150"]),
+    (
+        "7206.10",
+        ["element.C=4.2%", "element.Si=1.5%", "element.Cr=1.5%"],
+        "decided",
+        ["720150"],
+    ),
     ("7206.10", ["element.C=2%"], "decided", ["720610"]),
     ("7202.41", ["element.C=6%", "element.Cr=60%", "element.Fe=33%"], "decided", ["720241"]),
     ("7201.10", ["element.C=4%", "element.Mn=75%"], "decided", ["7202"]),
@@ -53,10 +73,14 @@ CASES = [
     # Chapter 74 Note 1
     ("7403.21", ["element.Cu=99.9%"], "decided", ["740311", "740312", "740313", "740319"]),
     ("7403.11", ["element.Cu=99.85%"], "decided", ["740311"]),
-    ("7403.11", ["element.Cu=98.0%", "element.Zn=1.8%"], "decided", ["740321", "740322", "740329"]),
+    # Copper alloys, then their family by Chapter 74 Subheading Note 1 (zinc predominates: brass).
+    ("7403.11", ["element.Cu=98.0%", "element.Zn=1.8%"], "decided", ["740321"]),
     ("7403.11", ["element.Cu=98.5%", "element.Zn=1%", "element.Ag=0.25%"], "decided", ["740311"]),
-    ("7403.11", ["element.Cu=97.4%", "element.Zn=0.5%"], "decided", ["740321", "740322", "740329"]),
-    ("7408.11", ["element.Cu=99.8%", "element.Fe=0.31%"], "decided", ["740821", "740822", "740829"]),
+    ("7403.11", ["element.Cu=97.4%", "element.Zn=0.5%"], "decided", ["740321"]),
+    ("7408.11", ["element.Cu=99.8%", "element.Fe=0.31%"], "decided", ["740829"]),  # iron: other alloy
+    # Copper does not predominate: not Chapter 74 (Note 1(b); Section XV, Note 5).
+    ("7407.21", ["element.Cu=40%", "element.Zn=60%"], "decided", ["79"]),
+    ("7403.11", ["element.Cu=45%", "element.Fe=55%"], "decided", ["72"]),
     (
         "7403.11",
         ["element.Cu=99.85%±0.05", "element.Fe=0.31%"],

@@ -16,18 +16,48 @@ from customslab.hs.tariff import parse_tariff_csv
 REPO = Path(__file__).resolve().parents[3]
 
 
+#: The keys `hs evaluate --json` gave before issue #15; they must all stay (fields are only added).
+SHAPE_BEFORE = {
+    "declared", "status", "determined", "decided", "mismatch", "rules", "message", "edition",
+    "decision_rule", "results", "not_evaluated", "unused_results", "descriptions", "duty",
+}  # fmt: skip
+RULE_SHAPE_BEFORE = {
+    "id", "source", "outcome", "codes", "status", "title", "checked", "explanation", "reasons",
+    "conditions", "inputs",
+}  # fmt: skip
+
+
 def test_the_dictionary_has_the_documented_shape() -> None:
-    data = evaluate("2208.40", ["alcohol_strength=85%vol"]).to_dict()
+    data = evaluate("2207.10", ["alcohol_strength=40%vol"]).to_dict()
     assert {k: data[k] for k in ("declared", "status", "determined", "mismatch")} == {
-        "declared": "220840",
+        "declared": "220710",
         "status": "decided",
-        "determined": ["220710"],
+        "determined": ["220890"],
         "mismatch": "heading",
     }
-    assert [r["id"] for r in data["rules"]] == ["ch22-non-alcoholic", "ch22-ethyl-alcohol-80"]
-    assert data["rules"][1]["source"] == "HS 2022 headings 22.07 and 22.08 (heading texts)"
-    assert data["rules"][1]["outcome"] == "220710"
-    assert data["rules"][1]["inputs"][0]["value"] == 85.0
+    assert [r["id"] for r in data["rules"]] == ["ch22-ethyl-alcohol-80", "ch22-non-alcoholic"]
+    assert data["rules"][0]["source"].startswith("HS 2022 headings 22.07 and 22.08 (heading texts)")
+    assert data["rules"][0]["outcome"] == "220890"
+    assert data["rules"][0]["inputs"][0]["value"] == 40.0
+
+
+def test_the_json_shape_only_adds_fields() -> None:
+    data = evaluate("2208.30", ["alcohol_strength=40%vol"]).to_dict()
+    assert set(data) >= SHAPE_BEFORE
+    assert set(data) - SHAPE_BEFORE == {"level", "open_levels", "missing_evidence", "conflicting_evidence"}
+    assert set(data["rules"][0]) >= RULE_SHAPE_BEFORE
+    assert set(data["rules"][0]) - RULE_SHAPE_BEFORE == {
+        "kind",
+        "missing_evidence",
+        "conflicting_evidence",
+        "decided",
+    }
+    assert data["rules"][0]["decided"] == ["22"] and data["rules"][0]["codes"] == ["220830"]
+    assert (data["level"], data["open_levels"], data["missing_evidence"]) == (
+        "chapter",
+        ["heading", "subheading"],
+        [],
+    )
 
 
 def test_no_rule_is_reported_when_nothing_applies() -> None:
@@ -37,7 +67,7 @@ def test_no_rule_is_reported_when_nothing_applies() -> None:
 
 
 def test_a_rule_in_scope_without_its_measurement_is_listed_as_not_evaluated() -> None:
-    outcome = evaluate("2208.40", ["specific_gravity=0.95"])
+    outcome = evaluate("2207.10", ["specific_gravity=0.95"])
     assert {"id": "ch22-ethyl-alcohol-80", "missing": ["alcohol_strength"]} in outcome.not_evaluated
 
 
@@ -59,17 +89,18 @@ def test_the_mismatch_level_is_the_first_level_that_differs(
 
 def test_measurements_built_from_stored_values_evaluate_like_parsed_ones() -> None:
     stored = {"alcohol_strength": make_measurement("alcohol_strength", 80.2, "%vol", 0.4)}
-    assert evaluate("2208.40", stored).status == "undecided"
+    assert evaluate("2207.10", stored).status == "undecided"
 
 
 def test_the_duty_difference_is_computed_from_national_lines_and_the_declared_value() -> None:
     lines = parse_tariff_csv(
         "code,description,ad_valorem,specific,specific_unit,unit\n"
-        "2208401000,Rum,20,,,l\n2207101000,Undenatured ethyl alcohol,270,,,l\n"
+        "2208901000,Undenatured ethyl alcohol below 80 % vol,20,,,l\n"
+        "2207101000,Undenatured ethyl alcohol,270,,,l\n"
     )
-    outcome = evaluate("2208401000", ["alcohol_strength=85%vol"], tariff=lines, customs_value=1000.0)
+    outcome = evaluate("2207101000", ["alcohol_strength=40%vol"], tariff=lines, customs_value=1000.0)
     assert outcome.duty is not None
-    assert outcome.to_dict()["duty"]["difference"] == pytest.approx(2500.0)
+    assert outcome.to_dict()["duty"]["difference"] == pytest.approx(-2500.0)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from customslab.entrypoints.web.measurands import LABELS, typed_key
+from customslab.entrypoints.web.measurands import typed_key
 from customslab.hs.measurands import (
     ELEMENT_NAMES,
     MEASURANDS,
@@ -13,12 +13,12 @@ from customslab.hs.measurands import (
     measurand_key,
     measurand_label,
 )
-from customslab.hs.quantities import ELEMENTS, check_result_unit
+from customslab.hs.quantities import ELEMENTS, QUANTITIES, check_result_unit, fold
 from customslab.hs.rules import default_catalogue
 
 KEYS = {m.key for m in MEASURANDS}
 #: A member of each family input, as the rules write them ("element.<symbol>", "monomer.<name>").
-FAMILY_EXAMPLES = {"element": "element.Cr", "monomer": "monomer.ethylene"}
+FAMILY_EXAMPLES = {"element": "element.Cr", "monomer": "monomer.ethylene", "fibre": "fibre.cotton"}
 
 
 def _rule_inputs() -> set[str]:
@@ -106,14 +106,19 @@ def test_a_typed_label_is_stored_as_its_key_and_a_free_name_as_typed(typed: str,
     assert measurand_key(typed) == key
 
 
-def test_the_web_marks_every_label_for_translation_in_the_list_order() -> None:
-    assert tuple(m.label for m in MEASURANDS) == LABELS
+def test_a_label_typed_in_either_language_or_an_alias_is_read_as_its_key() -> None:
+    assert typed_key("알코올 도수(부피 기준)") == "alcohol_strength"
+    assert typed_key("알코올 도수") == "alcohol_strength"  # an alias
+    assert typed_key("ABV") == "alcohol_strength"
+    assert typed_key("Chromium") == "element.Cr"
 
 
-def test_a_label_typed_in_the_page_language_is_read_as_its_key() -> None:
-    korean = {"Alcoholic strength by volume": "알코올 도수"}
-    assert typed_key(lambda s: korean.get(s, s), "알코올 도수") == "alcohol_strength"
-    assert typed_key(lambda s: s, "Chromium") == "element.Cr"
+def test_every_quantity_label_and_alias_names_one_measurand_only() -> None:
+    seen: dict[str, str] = {}
+    for m in MEASURANDS:
+        spec = QUANTITIES.get(m.key)
+        for spelling in (m.label, m.label_ko, *(spec.aliases if spec else ())):
+            assert seen.setdefault(fold(spelling), m.key) == m.key, spelling
 
 
 def test_the_default_unit_of_a_measurand_is_offered() -> None:

@@ -80,7 +80,7 @@ def result_command(request: Request, form: FormData) -> ResultCreate:
     gettext = translations(language(request)).gettext
     data = {k: _text(form, k) for k in _RESULT_FIELDS}
     if data["name"]:
-        data["name"] = typed_key(gettext, data["name"])
+        data["name"] = typed_key(data["name"])
     if data["kind"] and data["kind"] != ResultKind.QUANTITY.value:
         data["text_value"] = typed_outcome(gettext, data["text_value"])
         # The form's coverage factor is prefilled for a quantity's U; an outcome has no U to qualify.

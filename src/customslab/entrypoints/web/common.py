@@ -22,6 +22,7 @@ from customslab.domain.errors import NotFound
 from customslab.entrypoints.api.deps import policy_of
 from customslab.entrypoints.web.measurands import FILTERS as MEASURAND_FILTERS
 from customslab.hs.nomenclature import format_code
+from customslab.hs.verdict import code_words
 from customslab.services import auth, notifications
 from customslab.services.ports import AbstractUnitOfWork
 
@@ -39,6 +40,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["hs"] = format_code
 #: A result's measurand, kind and outcome in the page's language (`{{ r.name|measurand }}`).
 templates.env.filters.update(MEASURAND_FILTERS)
+templates.env.filters["hs_level"] = code_words  # a code at its level, in the page's language
 
 
 class LoginRequired(Exception):

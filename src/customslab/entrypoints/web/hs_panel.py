@@ -15,6 +15,17 @@ NO_RESULTS = N_("No result of this sample can be used by the HS rules.")
 #: How the page names the state of each rule that fired (RuleFiring.status).
 FIRING_STATES = {"decided": N_("decided"), "undecided": N_("undecided"), "no_outcome": N_("no outcome")}
 
+#: The levels a code is decided at (hs.levels), as the page names them.
+LEVEL_WORDS = (N_("chapter"), N_("heading"), N_("subheading"), N_("national tariff line"))
+
+#: How the page words what one piece of evidence says about the candidate it would support.
+EVIDENCE_STATES = {
+    "true": N_("supports"),
+    "false": N_("does not support"),
+    "undecided": N_("inconclusive"),
+    "not measured": N_("not measured"),
+}
+
 
 def rules_language(lang: str) -> Language:
     """The rules' text in the session's language: the catalogue is written in English and Korean."""

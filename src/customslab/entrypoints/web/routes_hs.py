@@ -21,6 +21,7 @@ from customslab.entrypoints.web.common import (
 )
 from customslab.entrypoints.web.hs_panel import (
     DECISION_RULES,
+    EVIDENCE_STATES,
     FIRING_STATES,
     NO_RESULTS,
     determined_codes,
@@ -90,6 +91,7 @@ def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str 
             "determined": determined_codes(ev),
             "rules": DECISION_RULES,
             "firing_states": FIRING_STATES,
+            "evidence_states": EVIDENCE_STATES,
             "rule": rule,
             "can": {
                 "write": can_write,

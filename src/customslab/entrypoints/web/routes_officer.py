@@ -13,7 +13,7 @@ from customslab.domain.access import PERMISSIONS, Action, Actor
 from customslab.domain.enums import OrgKind, Priority, Reason
 from customslab.domain.errors import ValidationFailed
 from customslab.entrypoints.api.deps import PathId
-from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
+from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, language, render, say, uow_of
 from customslab.entrypoints.web.listing import Format, check_whole, export, listing, read_query
 from customslab.entrypoints.web.lists_cases import REQUESTS, request_filter
 from customslab.hs.nomenclature import HsError
@@ -137,7 +137,7 @@ def export_my_requests(request: Request, actor: PageActor, fmt: Format) -> Respo
 def request_page(request: Request, actor: PageActor, request_id: PathId) -> Response:
     """One request: declaration data, samples and, once approved, the results; the answer (where it
     stands, the classification decided, the approved opinion, the report) also as JSON."""
-    answer = request_answer.request_answer(uow_of(request), actor, request_id)
+    answer = request_answer.request_answer(uow_of(request), actor, request_id, language(request))
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse(answer.model_dump(mode="json"))
     data = queries.request_detail(uow_of(request), actor, request_id)
