@@ -1,15 +1,21 @@
-"""Polymer identification accuracy (leave-one-out) and search speed of the FTIR/Raman engine.
+"""Polymer identification across laboratories: ours next to plain and derivative Pearson, one run.
 
 Run from the repository root:
-    .venv/bin/python benchmarks/polymer_accuracy.py [--data ../shared/data] [--library-size 100000]
+    .venv/bin/python benchmarks/polymer_accuracy.py [--data ../shared/data] [--fit-confidence]
 
-Accuracy: every spectrum is a query against all the others of its data set and technique; a hit is a
-top-1 neighbour of the same polymer (PE covers LDPE and HDPE). Spectra identical to the query (RaMPP
-has two spectra in both its FW and SW files) are removed from its library, so no spectrum finds itself.
-The peer is Open Specy's approach: raw spectra, only resampled, ranked by Pearson correlation.
-
-Speed: one FTIR query against a synthetic library of perturbed real spectra, our batched scorer next
-to a plain NumPy float64 matrix product and the memory-bandwidth bound.
+Splits (a query is never in its own library; queries of a polymer the library lacks are left out of
+top-1 and counted as out-of-library, where the right answer is "no reliable match"):
+- MPX ATR-FTIR, leave one site out (LCG, NAP, VLFR): the spectra of one site against the other two;
+- MPX Raman, leave one exposure campaign out (all MPX Raman spectra come from one site, VLFR);
+- MPX, leave one site and campaign out: ATR and Raman together, a query against the other
+  site/campaign groups of its technique (the figure the goal "inside MPX across sites" reads);
+- RaMPP as the library, MPX Raman as queries: another laboratory, instrument, range and resolution,
+  raw counts with fluorescence against spectra scaled 0–1;
+- MPX Raman as the library, RaMPP as queries.
+Peers, run here on the same spectra and splits: plain Pearson (resampled raw spectra, the Open Specy
+approach) and first-derivative Pearson (np.gradient of the resampled raw spectrum), both over the range
+the two spectra share. Ours: customslab.spectra.vib_features + scoring_vib.masked_shift_scores, the
+identification default.
 """
 
 from __future__ import annotations
@@ -17,172 +23,261 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
+import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from customslab.spectra import confidence
 from customslab.spectra.formats import read_spectra
+from customslab.spectra.library import build_library_from_spectra
 from customslab.spectra.model import Spectrum, Technique
-from customslab.spectra.preprocess import default_axis, prepare_vibrational
+from customslab.spectra.preprocess import resample, to_absorbance, to_raman_shift
 from customslab.spectra.reference_sets import polymer_class
-from customslab.spectra.scoring_vib import derivative_row_norms, score_matrix
-
-Prepare = Callable[[Spectrum, np.ndarray], np.ndarray]
-
-DEFAULT = "ours (default): arPLS + SG 1st derivative w=21, HQI"
-PIPELINES: dict[str, Prepare] = {
-    "Open Specy-style: raw, resampled, Pearson": lambda s, a: prepare_vibrational(
-        s, a, baseline=None, smooth_window=1, derivative=0, mask_co2=False
-    ),
-    DEFAULT: lambda s, a: prepare_vibrational(s, a),
-    "ours: arPLS + SG smoothing w=11, HQI": lambda s, a: prepare_vibrational(
-        s, a, derivative=0, smooth_window=11
-    ),
-    "ours: SG 1st derivative w=11, HQI": lambda s, a: prepare_vibrational(
-        s, a, baseline=None, smooth_window=11
-    ),
-    "ours: SG 1st derivative w=21, no baseline, HQI": lambda s, a: prepare_vibrational(s, a, baseline=None),
-}
-DIFF_CORRELATION = "ours: arPLS + SG smoothing w=11, derivative corr."
+from customslab.spectra.scoring_vib import masked_shift_scores, row_sums
+from customslab.spectra.search import vib_search
+from customslab.spectra.vib_features import METHODS, MIN_SHARED_POINTS, VibFeatures, axis, features, hole_mask
 
 
-def load_mpx(data: Path) -> dict[str, tuple[list[Spectrum], list[str]]]:
+@dataclass(frozen=True)
+class Item:
+    spectrum: Spectrum
+    label: str
+    group: str  # site or campaign (MPX), source file (RaMPP)
+    product: str = ""  # MPX product (Polymer_ID and polymer)
+
+
+Split = tuple[str, list[tuple[list[Item], list[Item]]]]
+
+
+def load_mpx(data: Path) -> list[Item]:
     folder = data / "spectra" / "mpx-polymers"
-    sets: dict[str, tuple[list[Spectrum], list[str]]] = {"MPX ATR-FTIR": ([], []), "MPX Raman": ([], [])}
+    items = []
     with (folder / "subset_metadata.csv").open(newline="") as handle:
         for row in csv.DictReader(handle):
-            key = "MPX ATR-FTIR" if row["Analysis"] == "ATR" else "MPX Raman"
-            technique = Technique.FTIR if key == "MPX ATR-FTIR" else Technique.RAMAN
+            technique = Technique.FTIR if row["Analysis"] == "ATR" else Technique.RAMAN
             (spectrum,) = read_spectra(
                 folder / "spectra" / row["file"], technique=technique, excitation_nm=532.0
             )
-            sets[key][0].append(spectrum)
-            sets[key][1].append(polymer_class(row["Polymer"]))
-    return sets
+            if technique is Technique.FTIR:  # as spectra.reference_sets annotates the default library
+                spectrum.metadata["sampling"] = "ATR"
+                spectrum.metadata["atr_corrected"] = row["ATRcorrection"] in {"1", "1.0"}
+            group = row["Region"] if technique is Technique.FTIR else row["Campaign"]
+            items.append(Item(spectrum, polymer_class(row["Polymer"]), group, row["Polymer"]))
+    return items
 
 
-def load_rampp(data: Path) -> tuple[list[Spectrum], list[str]]:
-    spectra: list[Spectrum] = []
+def load_rampp(data: Path) -> list[Item]:
+    """RaMPP's spectra; the two that appear in both the FW and SW files are kept once."""
+    items, seen = [], set()
     for path in sorted((data / "spectra" / "rampp-raman" / "data-raw").glob("*.CSV")):
-        spectra.extend(read_spectra(path))
-    return spectra, [polymer_class(s.name) for s in spectra]
+        for s in read_spectra(path):
+            if s.y.tobytes() not in seen:
+                seen.add(s.y.tobytes())
+                items.append(Item(s, polymer_class(s.name), path.stem))
+    return items
 
 
-def duplicate_groups(spectra: list[Spectrum]) -> np.ndarray:
-    """Spectra with byte-identical intensities share a group id."""
-    seen: dict[bytes, int] = {}
-    return np.array([seen.setdefault(s.y.tobytes(), len(seen)) for s in spectra])
+def leave_group_out(items: list[Item]) -> list[tuple[list[Item], list[Item]]]:
+    groups = sorted({i.group for i in items})
+    return [([i for i in items if i.group == g], [i for i in items if i.group != g]) for g in groups]
 
 
-def top1_accuracy(vectors: np.ndarray, labels: list[str], groups: np.ndarray, method: str = "hqi") -> float:
-    names = np.array(labels)
-    norms = derivative_row_norms(vectors) if method == "derivative" else None
-    hits = 0
-    for i in range(len(labels)):
-        scores = score_matrix(vectors[i], vectors, method, row_derivative_norms=norms)  # type: ignore[arg-type]
-        scores[groups == groups[i]] = -np.inf
-        hits += names[int(np.argmax(scores))] == names[i]
-    return hits / len(labels)
+def leave_product_out(items: list[Item]) -> list[tuple[list[Item], list[Item]]]:
+    products = sorted({i.product for i in items})
+    return [([i for i in items if i.product == p], [i for i in items if i.product != p]) for p in products]
 
 
-def accuracy_table(data: Path) -> None:
-    datasets = load_mpx(data)
-    datasets["RaMPP Raman"] = load_rampp(data)
-    print("Top-1 polymer identity, leave-one-out")
-    header = f"{'pipeline':52s}" + "".join(f"{k:>15s}" for k in datasets)
-    print(header)
-    results: dict[str, list[float]] = {}
-    for name, prepare in PIPELINES.items():
-        row = []
-        for spectra, labels in datasets.values():
-            axis = default_axis(spectra[0].technique)
-            vectors = np.stack([prepare(s, axis) for s in spectra])
-            row.append(top1_accuracy(vectors, labels, duplicate_groups(spectra)))
-            if name == "ours: arPLS + SG smoothing w=11, HQI":
-                results.setdefault(DIFF_CORRELATION, []).append(
-                    top1_accuracy(vectors, labels, duplicate_groups(spectra), "derivative")
-                )
-        results[name] = row
-    for name, row in results.items():
-        print(f"{name:52s}" + "".join(f"{v:15.1%}" for v in row))
-    peer = results["Open Specy-style: raw, resampled, Pearson"]
-    ours = results[DEFAULT]
-    print(
-        f"{'misses, peer / ours (default)':52s}"
-        + "".join(f"{_ratio(1 - p, 1 - o):>15s}" for p, o in zip(peer, ours, strict=True))
-    )
-    print("sizes: " + ", ".join(f"{k} {len(v[1])}" for k, v in datasets.items()))
-
-
-def _ratio(a: float, b: float) -> str:
-    return "inf" if b == 0 and a > 0 else "1.00" if b == 0 else f"{a / b:.2f}"
-
-
-def _median_seconds(call: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def speed(data: Path, library_size: int, repeats: int) -> None:
-    axis = default_axis(Technique.FTIR)
-    spectra, _ = load_mpx(data)["MPX ATR-FTIR"]
-    real = np.stack([prepare_vibrational(s, axis) for s in spectra])
-    rng = np.random.default_rng(0)
-    library64 = np.empty((library_size, axis.size))
-    for start in range(0, library_size, 10_000):
-        rows = min(10_000, library_size - start)
-        block = real[rng.integers(0, len(real), rows)] * rng.uniform(0.5, 2, (rows, 1))
-        block += rng.normal(0, 0.01, block.shape) + rng.normal(0, 0.002, (rows, 1)) * np.linspace(
-            -1, 1, axis.size
-        )
-        block -= block.mean(axis=1, keepdims=True)
-        library64[start : start + rows] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    library32 = library64.astype(np.float32)
-    query = real[3] + rng.normal(0, 0.01, axis.size)
-
-    plain = _median_seconds(lambda: library64 @ query, repeats)
-    ours64 = _median_seconds(lambda: score_matrix(query, library64, "hqi"), repeats)
-    ours32 = _median_seconds(lambda: score_matrix(query, library32, "hqi"), repeats)
-    same_top = int(np.argmax(score_matrix(query, library32, "hqi"))) == int(np.argmax(library64 @ query))
-
-    buffer = np.empty_like(library64)
-    copy = _median_seconds(lambda: np.copyto(buffer, library64), repeats)
-    bandwidth = 2 * library64.nbytes / copy  # memcpy reads and writes each byte (STREAM convention)
-    bound64 = library64.nbytes / bandwidth
-    bound32 = library32.nbytes / bandwidth
-    print(f"\nOne FTIR query against {library_size:,} spectra x {axis.size} points (median of {repeats})")
-    print(f"memcpy bandwidth (read+write): {bandwidth / 1e9:.1f} GB/s")
-    print(f"{'scorer':44s}{'ms':>10s}{'bound ms':>10s}{'x bound':>9s}")
-    rows = [
-        ("plain NumPy float64 L @ q", plain, bound64),
-        ("score_matrix hqi, float64 library", ours64, bound64),
-        ("score_matrix hqi, float32 library", ours32, bound32),
+def splits(data: Path) -> list[Split]:
+    mpx, rampp = load_mpx(data), load_rampp(data)
+    atr = [i for i in mpx if i.spectrum.technique is Technique.FTIR]
+    raman = [i for i in mpx if i.spectrum.technique is Technique.RAMAN]
+    return [
+        ("MPX ATR-FTIR, leave one site out", leave_group_out(atr)),
+        ("MPX Raman, leave one campaign out", leave_group_out(raman)),
+        ("MPX Raman, leave one product out", leave_product_out(raman)),
+        ("MPX all, leave one site/campaign out", leave_group_out(atr) + leave_group_out(raman)),
+        ("RaMPP library -> MPX Raman queries", [(raman, rampp)]),
+        ("MPX Raman library -> RaMPP queries", [(rampp, raman)]),
     ]
-    for label, seconds, bound in rows:
-        print(f"{label:44s}{seconds * 1e3:10.1f}{bound * 1e3:10.1f}{seconds / bound:9.2f}")
-    print(
-        f"float32 score_matrix vs plain float64 product: {plain / ours32:.2f}x faster; "
-        f"same top hit: {same_top}"
-    )
+
+
+Prepare = Callable[[Spectrum], VibFeatures]
+
+
+def raw_vector(spectrum: Spectrum, derivative: bool) -> VibFeatures:
+    """A peer's vector: the spectrum (or its gradient) resampled, over the technique's window."""
+    technique = spectrum.technique
+    spectrum = to_raman_shift(spectrum) if technique is Technique.RAMAN else to_absorbance(spectrum)
+    grid = axis(technique)
+    values = resample(spectrum, grid)
+    measured = np.flatnonzero(np.isfinite(values))
+    start, stop = int(measured[0]), int(measured[-1])
+    part = values[start : stop + 1]
+    vector = np.zeros(grid.size)
+    vector[start : stop + 1] = np.gradient(part) if derivative else part
+    return VibFeatures(vector, start, stop)
+
+
+PIPELINES: dict[str, tuple[Prepare, bool]] = {
+    "plain Pearson (Open Specy-style)": (lambda s: raw_vector(s, False), False),
+    "first-derivative Pearson": (lambda s: raw_vector(s, True), False),
+    "customslab (default)": (features, True),
+}
+
+
+@dataclass
+class Outcome:
+    top1: float
+    n: int
+    scores: list[tuple[float, float, bool]]  # (r1, gap, correct) per in-library query
+    outside: list[tuple[float, float]]  # (r1, gap) per out-of-library query
+
+
+def run_ours(folds: list[tuple[list[Item], list[Item]]], tmp: Path) -> Outcome:
+    """Ours through the production path: a library written to disk (float32), then vib_search."""
+    hits = n = 0
+    scores: list[tuple[float, float, bool]] = []
+    outside: list[tuple[float, float]] = []
+    for f, (queries, library) in enumerate(folds):
+        spectra = []
+        for item in library:
+            spectrum = replace(item.spectrum, metadata={**item.spectrum.metadata, "label": item.label})
+            spectra.append(spectrum)
+        built = build_library_from_spectra(spectra, tmp / f"fold{f}")
+        labels = {i.label for i in library}
+        for query in queries:
+            (top,) = vib_search(built, query.spectrum, 1)
+            assert top.lead is not None
+            if query.label in labels:
+                correct = top.label == query.label
+                hits += correct
+                n += 1
+                scores.append((top.score, top.lead, correct))
+            else:
+                outside.append((top.score, top.lead))
+    return Outcome(hits / max(n, 1), n, scores, outside)
+
+
+def run_split(folds: list[tuple[list[Item], list[Item]]], prepare: Prepare, ours: bool) -> Outcome:
+    cache: dict[int, VibFeatures] = {}
+
+    def prep(item: Item) -> VibFeatures:
+        key = id(item.spectrum)
+        if key not in cache:
+            cache[key] = prepare(item.spectrum)
+        return cache[key]
+
+    hits = n = 0
+    scores: list[tuple[float, float, bool]] = []
+    outside: list[tuple[float, float]] = []
+    for queries, library in folds:
+        technique = library[0].spectrum.technique
+        grid = axis(technique)
+        holes = hole_mask(technique, grid) if ours else np.zeros(grid.size, dtype=bool)
+        labels = np.array([i.label for i in library])
+        rows = [prep(i) for i in library]
+        matrix = np.stack([r.vector for r in rows])
+        starts = np.array([r.start for r in rows])
+        stops = np.array([r.stop for r in rows])
+        sums = row_sums(matrix)
+        shift = METHODS[technique].max_shift if ours else 0
+        for query in queries:
+            q = prep(query)
+            kept = np.zeros(grid.size, dtype=bool)
+            kept[q.start : q.stop + 1] = True
+            kept &= ~holes
+            r, _ = masked_shift_scores(
+                q.vector, kept, matrix, starts, stops, sums, max_shift=shift, min_points=MIN_SHARED_POINTS
+            )
+            best = int(np.argmax(r))
+            others = r[labels != labels[best]]
+            gap = float(r[best] - (others.max() if others.size else -1.0))
+            if query.label in set(labels):
+                correct = bool(labels[best] == query.label)
+                hits += correct
+                n += 1
+                scores.append((float(r[best]), gap, correct))
+            else:
+                outside.append((float(r[best]), gap))
+    return Outcome(hits / max(n, 1), n, scores, outside)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    parser.add_argument("--library-size", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument(
+        "--fit-confidence", action="store_true", help="refit the confidence model and print it"
+    )
     args = parser.parse_args(argv)
-    accuracy_table(args.data)
-    if not args.skip_speed:
-        speed(args.data, args.library_size, args.repeats)
+    table = splits(args.data)
+    results: dict[str, list[Outcome]] = {}
+    for name, (prepare, ours) in PIPELINES.items():
+        if ours:
+            with tempfile.TemporaryDirectory() as tmp:
+                results[name] = [run_ours(folds, Path(tmp) / str(i)) for i, (_, folds) in enumerate(table)]
+        else:
+            results[name] = [run_split(folds, prepare, ours) for _, folds in table]
+    print("Top-1 polymer identity across laboratories (queries whose polymer the library has)")
+    width = max(len(n) for n, _ in table) + 2
+    print(f"{'split':{width}s}{'queries':>8s}" + "".join(f"{p[:26]:>28s}" for p in PIPELINES))
+    for s, (name, _) in enumerate(table):
+        row = [results[p][s] for p in PIPELINES]
+        print(f"{name:{width}s}{row[0].n:>8d}" + "".join(f"{o.top1:>28.3f}" for o in row))
+    ours = results["customslab (default)"]
+    for peer in ("plain Pearson (Open Specy-style)", "first-derivative Pearson"):
+        ratios = []
+        for o, p in zip(ours, results[peer], strict=True):
+            ratios.append(
+                f"{(1 - p.top1) / (1 - o.top1):.2f}" if o.top1 < 1 else "inf" if p.top1 < 1 else "1.00"
+            )
+        print(f"misses, {peer} / ours: " + ", ".join(ratios))
+
+    # The combined MPX split repeats the MPX ATR and campaign splits, and the product split reuses the
+    # campaign split's spectra: the confidence is fitted on the other four, each spectrum once as a query.
+    distinct = [
+        i
+        for i, (name, _) in enumerate(table)
+        if not name.startswith(("MPX all", "MPX Raman, leave one product"))
+    ]
+    if args.fit_confidence:
+        print("fitted on the distinct splits:", confidence.fit(_pool([ours[i] for i in distinct])))
+        # Held-out check: fit without one split, measure the calibration error on the split left out.
+        for i in distinct:
+            rest = _pool([ours[j] for j in distinct if j != i])
+            beta = confidence.fit(rest)
+            error = confidence.calibration_error(_pool([ours[i]]), coefficients=beta)
+            print(f"  fitted without {table[i][0]!r}: {beta}; its calibration error {error:.3f}")
+    print(
+        "\nConfidence of our top hit (< 0.5 = 'no reliable match'); IN-SAMPLE: the model was fitted on these"
+    )
+    print("splits (see --fit-confidence for the error on a split left out of the fit)")
+    heads = ("right, said reliable", "wrong, said reliable", "outside, said none")
+    print(f"{'split':{width}s}" + "".join(f"{h:>22s}" for h in heads))
+    for (name, _), o in zip(table, ours, strict=True):
+        p_right = [confidence.confidence(r, g) for r, g, c in o.scores if c]
+        p_wrong = [confidence.confidence(r, g) for r, g, c in o.scores if not c]
+        p_out = [confidence.confidence(r, g) for r, g in o.outside]
+        print(
+            f"{name:{width}s}"
+            f"{_share(p_right, True):>22s}{_share(p_wrong, True):>22s}{_share(p_out, False):>22s}"
+        )
+    in_sample = confidence.calibration_error(_pool([ours[i] for i in distinct]))
+    print(f"expected calibration error, in-sample, distinct splits: {in_sample:.3f}")
     return 0
+
+
+def _pool(outcomes: list[Outcome]) -> list[tuple[float, float, bool]]:
+    return [t for o in outcomes for t in o.scores] + [(r, g, False) for o in outcomes for r, g in o.outside]
+
+
+def _share(values: list[float], reliable: bool) -> str:
+    if not values:
+        return "-"
+    hits = sum((v >= confidence.RELIABLE) == reliable for v in values)
+    return f"{hits}/{len(values)}"
 
 
 if __name__ == "__main__":

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     sign_in_address_lockout_after: int = Field(default=45, gt=0)
     library_path: Path | None = None
     shared_data: Path = Path("../shared/data")
+    #: A laboratory's own CAS → HS table (CSV, docs/chemical-hs.md), added to the seed table; its rows
+    #: take over the CAS numbers and names they share. Checked against the HS 2022 nomenclature in
+    #: `shared_data`/hs at start-up: a faulty file stops the start with its line numbers.
+    cas_hs_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     cookie_secure: bool = False

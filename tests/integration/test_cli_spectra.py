@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from customslab.entrypoints.cli_spectra import identify_command, library_app
+from customslab.spectra.library_store import FORMAT_VERSION
 
 runner = CliRunner()
 
@@ -146,7 +147,7 @@ def test_the_default_library_of_an_older_format_is_rebuilt(
         "ABS",
     ]
     assert all(h["license"] == "CC BY 4.0" for h in hits)
-    assert json.loads((old / "manifest.json").read_text())["format_version"] == 3
+    assert json.loads((old / "manifest.json").read_text())["format_version"] == FORMAT_VERSION
 
 
 def test_build_with_a_metadata_table_labels_entries_and_refuses_unknown_files(

@@ -167,3 +167,48 @@ def test_the_api_answers_422_with_the_reason_for_an_impossible_mz(
         found = client.post(f"/api/tests/{t.id}/identify", json={"attachment_sha256": sha}, headers=headers)
         assert found.status_code == 200, found.text
         assert found.json()["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+
+
+def _raman_csv(bands: list[float]) -> bytes:
+    x = np.linspace(200.0, 3200.0, 1501)
+    y = 50.0 + sum(1000.0 * np.exp(-0.5 * ((x - c) / 6.0) ** 2) for c in bands)
+    rows = "\n".join(f"{a:.2f},{b:.3f}" for a, b in zip(x, y, strict=True))
+    return f"cm-1,Intensity\n{rows}\n".encode()
+
+
+def test_a_polymer_spectrum_gets_a_calibrated_confidence_and_an_unknown_material_no_reliable_match(
+    uow_factory: Any, shared_data: Path, tmp_path: Path
+):
+    from customslab.spectra.formats import read_spectra
+
+    references = read_spectra(shared_data / "spectra" / "rampp-raman" / "data-raw" / "References.CSV")
+    build_library_from_spectra(references, tmp_path / "polymers")
+    libraries = LocalSpectralLibraries(
+        tmp_path / "unused", tmp_path, extra={"polymers": tmp_path / "polymers"}
+    )
+    net = make_network(uow_factory)
+    # Polystyrene's bands (ring breathing 1001, 1031, 1602, C-H 3054) as another laboratory records them.
+    known, sha = _test_with_file(
+        uow_factory, net, _raman_csv([621, 1001, 1031, 1155, 1583, 1602, 3054]), "ps.csv"
+    )
+    found = identification.identify_attachment(
+        uow_factory(),
+        net["analyst"],
+        libraries,
+        known,
+        IdentifyRequest(attachment_sha256=sha, library="polymers"),
+    )
+    assert found.hits[0].name == "PS" and found.reliable is True
+    assert found.hits[0].confidence is not None and found.hits[0].confidence >= 0.5
+    assert "Pearson r over the shared range" in found.method
+    # Bands no polymer of the library has: the best hit is reported, but not as an identification.
+    unknown, sha = _test_with_file(uow_factory, net, _raman_csv([455, 777, 1888, 2222, 2633]), "unknown.csv")
+    found = identification.identify_attachment(
+        uow_factory(),
+        net["analyst"],
+        libraries,
+        unknown,
+        IdentifyRequest(attachment_sha256=sha, library="polymers"),
+    )
+    assert found.reliable is False
+    assert found.hits and all(h.confidence is not None and h.confidence < 0.5 for h in found.hits)

@@ -111,3 +111,34 @@ def test_a_qc_batch_with_a_list_as_equipment_id_or_a_moment_in_9999_is_refused(
     _refused(r, "measured_at", "between the years 1900 and 2199")
     r = client.post("/api/quality/qc-batches", json=batch, headers=manager)
     assert r.status_code == 201, r.text
+
+
+def test_an_hs_search_for_punctuation_alone_is_refused_naming_q_not_a_server_error(
+    api: tuple[TestClient, Network],
+) -> None:
+    client, net = api
+    analyst = signed_in(client, net, "analyst")
+    for text in ("|", " ", "'*'", "..."):
+        r = client.get("/api/hs/search", params={"q": text}, headers=analyst)
+        _refused(r, "q")
+    r = client.get("/api/hs/search", params={"q": "| rum |"}, headers=analyst)
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["code"] == "2208"
+
+
+def test_a_substance_check_with_a_mistyped_cas_number_or_inchikey_is_refused_not_found_uncontrolled(
+    api: tuple[TestClient, Network],
+) -> None:
+    client, net = api
+    analyst = signed_in(client, net, "analyst")
+    check = "/api/substances/check"
+    _refused(client.get(check, headers=analyst), "name", "Give a name, a CAS number or an InChIKey")
+    _refused(client.get(check, params={"name": "  "}, headers=analyst), "name")
+    # 50-36-2 is cocaine; a wrong check digit must not read as "not controlled".
+    _refused(client.get(check, params={"cas": "50-36-3"}, headers=analyst), "cas", "check digit")
+    _refused(client.get(check, params={"cas": "cocaine"}, headers=analyst), "cas")
+    _refused(client.get(check, params={"inchikey": "ZPUCINDJVBIVPJ"}, headers=analyst), "inchikey")
+    for found in ({"cas": "50-36-2"}, {"inchikey": "ZPUCINDJVBIVPJ-LJISPDSOSA-N"}, {"name": "Cocaine"}):
+        r = client.get(check, params=found, headers=analyst)
+        assert r.status_code == 200, r.text
+        assert [c["regime"] for c in r.json()["controls"]] == ["UN1961"], r.json()

@@ -165,6 +165,10 @@ samples = keyed_table(
     Column("approved_at", UTCDateTime, nullable=True),
     Column("reported_at", UTCDateTime, nullable=True),
     Column("parent_id", Integer, ForeignKey("samples.id"), nullable=True),
+    # The mark a controlled identity puts on the case (migration 0011).
+    Column("control_mark", Text, nullable=False, default=""),
+    Column("control_marked_at", UTCDateTime, nullable=True),
+    Column("control_marked_by", String(80), nullable=False, default=""),
     Index("ix_samples_lab_state", "lab_code", "state"),
     row_version(),
 )

@@ -24,6 +24,8 @@ from customslab.adapters.types import UTCDateTime
 from customslab.domain.plain import from_plain, to_plain
 from customslab.services import quality_ports as q
 from customslab.services.quality_ports import Ref, Size
+from customslab.services.result_import_ports import IMPORT_ENTRIES
+from customslab.services.substance_ports import SUBSTANCE_ENTRIES
 
 
 class DomainJson(TypeDecorator[Any]):
@@ -96,7 +98,11 @@ def table_of(entry: type[Any]) -> Table:
     return Table(entry.stored_in, metadata, *columns, row_version(), *rules)
 
 
-TABLE_OF: dict[type[Any], Table] = {cls: table_of(cls) for cls in q.QUALITY_ENTRIES}
+#: The instrument mappings of result import (migration 0010) and the national lists of controlled
+#: substances (0011) are records of the same shape.
+TABLE_OF: dict[type[Any], Table] = {
+    cls: table_of(cls) for cls in (*q.QUALITY_ENTRIES, *IMPORT_ENTRIES, *SUBSTANCE_ENTRIES)
+}
 
 #: Added to `orm.AUDITED`: every quality record is in the hash-chained audit trail.
 QUALITY_TABLE_NAMES = frozenset(t.name for t in TABLE_OF.values())

@@ -286,6 +286,9 @@ def _evidence(report: ReportData, s: dict[str, ParagraphStyle]) -> list[Any]:
             hits=hits or t("no_hits"),
         )
         out.append(_p(said, s["small"]))
+        if r.controls:
+            # Under the identity it concerns, in the body's weight: the officer acts on it.
+            out.append(_p(t("controls", value=r.value, entries="; ".join(r.controls)), s["label"]))
     return ([Spacer(1, 1.5 * mm)] if out else []) + out
 
 

@@ -64,6 +64,8 @@ class Action(StrEnum):
     OPEN_JOINT_ANALYSIS = "open a joint analysis"
     CONSOLIDATE_JOINT_ANALYSIS = "write a joint analysis's consolidated opinion"
     READ_SHARED_KNOWLEDGE = "read the knowledge partner deployments shared"
+    MANAGE_INSTRUMENT_MAPPINGS = "manage the column mappings of instrument result exports"
+    MANAGE_SUBSTANCE_LISTS = "load the national controlled substance lists"
 
 
 OFFICERS = frozenset({R.REQUESTER, R.SUPERVISOR})
@@ -94,6 +96,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Methods, spectra and precedents partners published under a licence: network knowledge, like the
     # versions published on this server, for the laboratories and the administrators who run partners.
     Action.READ_SHARED_KNOWLEDGE: LAB_STAFF | {R.NETWORK_COORDINATOR, R.ADMIN},
+    # How an instrument's exports are read is a validated data interface of the laboratory (17025 7.11.2).
+    Action.MANAGE_INSTRUMENT_MAPPINGS: frozenset({R.LAB_MANAGER}),
+    Action.MANAGE_SUBSTANCE_LISTS: frozenset({R.ADMIN}),
 }
 
 

@@ -88,6 +88,7 @@ class NotificationKind(StrEnum):
     TEST_ASSIGNED = "test_assigned"  # a test given to me
     RESULT_APPROVED = "result_approved"  # a sample of my request approved
     WORK_DUE = "work_due"  # open work of mine due within a day
+    CONTROLLED_SUBSTANCE = "controlled_substance"  # a sample of my request identified as controlled
 
 
 class CustodyKind(StrEnum):

@@ -258,6 +258,11 @@ class Sample:
     tests: list[AnalysisTest] = field(default_factory=list)
     id: int | None = None
     request_id: int | None = None
+    #: Set when an identity result names a controlled substance: its control entries ("UN 1961 Schedule
+    #: I; UN 1988 Table I"), when and by whom; shown to the officer before approval (goods may be held).
+    control_mark: str = ""
+    control_marked_at: datetime | None = None
+    control_marked_by: str = ""
 
     def move(self, target: State, at: datetime, reason: str | None = None) -> None:
         check_transition("sample", SAMPLE_TRANSITIONS, self.state, target, reason)

@@ -349,10 +349,12 @@ def access_table(
 
 
 def _register_engines() -> None:
+    from customslab.entrypoints.cli_chem_hs import cas_app
     from customslab.entrypoints.cli_hs import hs_app
     from customslab.entrypoints.cli_quality import report_app
     from customslab.entrypoints.cli_spectra import identify_command, library_app
 
+    hs_app.add_typer(cas_app, name="cas")
     app.add_typer(hs_app, name="hs")
     app.add_typer(report_app, name="report")
     app.add_typer(library_app, name="library")
@@ -379,6 +381,12 @@ def _register_engines() -> None:
     from customslab.entrypoints.cli_notifications import notifications_app
 
     app.add_typer(notifications_app, name="notifications")
+    from customslab.entrypoints.cli_import import results_app
+
+    app.add_typer(results_app, name="results")
+    from customslab.entrypoints.cli_substances import substances_app
+
+    app.add_typer(substances_app, name="substances")
 
 
 _register_engines()

@@ -108,12 +108,24 @@ def identify_command(
     excitation_nm: float | None = typer.Option(
         None, "--excitation-nm", help="Laser wavelength for Raman queries recorded in nm."
     ),
+    national_lists: list[Path] = typer.Option(
+        [], "--national-list", help="A national list of controlled substances (CSV) besides the UN lists."
+    ),
 ) -> None:
-    """Identify spectra against a library: the best hits of each query's own technique."""
+    """Identify spectra against a library: the best hits of each query's own technique, each with its
+    control status (the UN lists shipped with the project, and any --national-list)."""
     from customslab.services.identification import QueryHits, hit_views
     from customslab.spectra.library import read_any
     from customslab.spectra.search import search
+    from customslab.substances.register import RegisterError, bundled_register, parse_list
 
+    register = bundled_register()
+    try:
+        for path in national_lists:
+            text = path.read_text(encoding="utf-8-sig")
+            register = register.plus(parse_list(text, national=True, list_name=path.stem, origin=path.name))
+    except (OSError, UnicodeDecodeError, RegisterError) as exc:
+        raise _fail(str(exc)) from None
     try:
         opened = open_library(library) if library is not None else _default_library()
         queries = [
@@ -131,7 +143,7 @@ def identify_command(
             raise _fail(str(exc)) from None  # names the file already
         except ValueError as exc:
             raise _fail(f"{file}: {exc}") from None
-        results.append(QueryHits(query=str(file), hits=hit_views(hits)))
+        results.append(QueryHits(query=str(file), hits=hit_views(hits, register)))
     if json_output:
         typer.echo(json.dumps([r.model_dump() for r in results], ensure_ascii=False))
         return
@@ -140,4 +152,8 @@ def identify_command(
         if not result.hits:
             typer.echo("  no spectrum of this technique in the library")
         for hit in result.hits:
-            typer.echo(f"  {hit.rank:>2}  {hit.score:.3f}  {hit.name}  {hit.inchikey or ''}")
+            controlled = "; ".join(c.label for c in hit.controls)
+            typer.echo(
+                f"  {hit.rank:>2}  {hit.score:.3f}  {hit.name}  {hit.inchikey or ''}"
+                + (f"  [controlled: {controlled}]" if controlled else "")
+            )

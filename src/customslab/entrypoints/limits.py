@@ -96,6 +96,8 @@ class WatchedSend:
 #: The routes that take a file upload (API and pages); every other body has the small limit.
 UPLOAD_ROUTES = re.compile(
     r"/api/tests/\d+/files|/api/reports/verify|/tests/\d+/files|/tests/\d+/identify/upload"
+    # Instrument result exports (result import: API preview and commit, the page's preview).
+    r"|/api/results/import(?:/preview)?|/results/import/preview"
 )
 
 #: Routes that count their own body against a limit of their own: the federation inbox takes messages up

@@ -7,8 +7,11 @@ through `database`, so its commits write the signed checkpoints of the audit cha
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from customslab.adapters.audit_anchor import AuditSigner
@@ -19,6 +22,7 @@ from customslab.services.ports import AbstractUnitOfWork
 
 if TYPE_CHECKING:
     from customslab.adapters.federation.keys import DeploymentKey, KeyFolder
+    from customslab.substances.chem_hs import ChemHsTable
 
 
 def audit_signer(settings: Settings) -> AuditSigner:
@@ -85,3 +89,39 @@ def signing_key(settings: Settings, uow_factory: Callable[[], AbstractUnitOfWork
     key = folder.generate()
     federation_partners.register_own_key(uow_factory(), None, key.key_id, key.public_b64, timedelta(0))
     return key
+
+
+def chem_hs_table(settings: Settings) -> ChemHsTable | None:
+    """The CAS → HS table behind the HS evaluation's proposals: the seed table, plus the laboratory's own
+    (`cas_hs_file`), both checked against the HS 2022 nomenclature in `shared_data`/hs. None (no
+    proposals, with a warning) when that nomenclature is missing and no laboratory table is set.
+
+    Raises ChemHsError naming the faults of a table, or when a laboratory table is set but the
+    nomenclature to check it against is missing."""
+    lab_file = str(settings.cas_hs_file) if settings.cas_hs_file else ""
+    return _chem_hs_table(str(settings.shared_data / "hs"), lab_file)
+
+
+@lru_cache(maxsize=8)
+def _chem_hs_table(hs_dir: str, lab_file: str) -> ChemHsTable | None:
+    # Read once per process and configuration: the files are reference data, not state.
+    from customslab.hs.nomenclature import cached_nomenclature
+    from customslab.substances.chem_hs import (
+        ChemHsError,
+        Fault,
+        bundled_table,
+        read_table_file,
+        subheading_texts,
+    )
+
+    if not (Path(hs_dir) / "harmonized-system.csv").is_file():
+        if lab_file:
+            problem = f"the HS 2022 nomenclature to check it against is not in {hs_dir}"
+            raise ChemHsError([Fault(0, problem)], lab_file)
+        logging.getLogger(__name__).warning(
+            "No HS 2022 nomenclature in %s: the HS evaluation proposes no codes from identifications.", hs_dir
+        )
+        return None
+    texts = subheading_texts(cached_nomenclature(hs_dir))
+    table = bundled_table(texts)
+    return table.plus(read_table_file(Path(lab_file), texts)) if lab_file else table

@@ -26,7 +26,7 @@ from typing import Any
 
 import pint
 import yaml
-from pint.util import to_units_container
+from pint.util import string_preprocessor, to_units_container
 
 from customslab.hs.nomenclature import HsError
 
@@ -368,6 +368,7 @@ def _to_canonical(value: float, unit: str, spec: QuantitySpec) -> float:
         if spec.kind in ("dimensionless", "polarisation"):
             return value
         raise QuantityError(f"{spec.name}: give a unit, e.g. {value:g}{kind.label}")
+    refuse_costly_unit(text)
     ureg = unit_registry()
     try:
         quantity = ureg.Quantity(value, ureg.parse_units(_pint_text(text)))
@@ -465,15 +466,62 @@ REC20_CODES: dict[str, str] = {
 }
 
 
+#: No unit is written in more characters than this (the column holding a result's unit is this wide).
+MAX_UNIT_CHARS = 40
+#: A power operator, as written or as pint's preprocessor writes superscripts (m³ is m**(3)).
+_POWER = re.compile(r"\*\*|\^")
+#: What may follow a power operator: a number, signed, in parentheses or not (m**2, m^-3, m**(1.5)).
+_EXPONENT = re.compile(r"\s*(\()?\s*[-+]?\s*(\d+(?:\.\d+)?)\s*(?(1)\))")
+
+
+def _costly(text: str) -> str:
+    """Why pint must not read `text`, or "": pint evaluates the powers of a unit before anything checks
+    them, so m**9**9**9 (a chain of powers), m**(999) or a very long text would keep a process busy
+    for minutes. Only what no laboratory writes is refused: one power a factor, two digits at most."""
+    if len(text) > MAX_UNIT_CHARS:
+        return f"no unit is longer than {MAX_UNIT_CHARS} characters"
+    read = string_preprocessor(_pint_text(text))
+    for power in _POWER.finditer(read):
+        exponent = _EXPONENT.match(read, power.end())
+        if exponent is None:
+            return "a power must be a number"
+        if sum(c.isdigit() for c in exponent.group(2)) > 2:
+            return "no power has more than two digits"
+        if _POWER.match(read[exponent.end() :].lstrip()):
+            return "a power cannot be raised to a power"
+        before = read[: power.start()].rstrip()
+        if before.endswith(")") and _POWER.search(_group_before(before)):
+            return "a power cannot be raised to a power"
+    return ""
+
+
+def _group_before(text: str) -> str:
+    """The parenthesised group `text` ends with (all of `text` when its parentheses do not balance)."""
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            return text[i:]
+    return text
+
+
+def refuse_costly_unit(unit: str) -> None:
+    """QuantityError, naming the unit, for a text pint must not be given to read (`_costly`)."""
+    why = _costly(unit.strip())
+    if why:
+        raise QuantityError(f"'{unit.strip()[:MAX_UNIT_CHARS]}' is not a unit ({why})")
+
+
 def parse_unit(unit: str) -> pint.Unit:
     """A unit written as laboratories write it (%, % m/m, %vol, mg/kg, °Z...), read by pint.
 
     Raises QuantityError, in words, for what is not a unit: an unknown word, a number, a power beyond
-    MAX_EXPONENT (parsec^-7).
+    MAX_EXPONENT (parsec^-7), and before pint sees it a text pint would take minutes over (`_costly`).
     """
     text = unit.strip()
     if not text:
         raise QuantityError("give a unit")
+    refuse_costly_unit(text)
     try:
         ureg = unit_registry()
         parsed = ureg.parse_units(_pint_text(text))

@@ -21,7 +21,9 @@ from customslab.services.quality import assert_batch_entry_releasable, lab_autho
 from customslab.services.quality_ports import MethodEntry
 from customslab.services.referrals import complete_referrals
 from customslab.services.result_entry import ResultCreate, add_result, check_result_controls
+from customslab.services.substances import recompute_mark
 from customslab.services.views import AttachmentView, ResultView, TestView
+from customslab.substances.register import Register
 
 __all__ = ["ResultCreate", "ReviewDecision", "TestAssign", "TestCreate", "TestProgress"]
 
@@ -132,13 +134,20 @@ def own_open_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> tuple[
     return test, sample
 
 
-def enter_result(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ResultCreate) -> ResultView:
-    """An analyst enters a result: a quantity with its unit and U (k, LOD/LOQ), or a qualitative outcome."""
+def enter_result(
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    test_id: int,
+    cmd: ResultCreate,
+    bundled: Register | None = None,
+) -> ResultView:
+    """An analyst enters a result: a quantity with its unit and U (k, LOD/LOQ), or a qualitative outcome;
+    one naming a controlled substance (`bundled`: the UN lists) marks the case."""
     with acting(uow, actor, Action.ENTER_RESULT):
         test, _ = held_test(uow, actor, test_id)
         check_result_controls(uow, actor, test, cmd)
         test, _ = own_open_test(uow, actor, test_id)
-        result = add_result(uow, actor, test, cmd)
+        result = add_result(uow, actor, test, cmd, bundled)
         uow.commit()
         return ResultView.of_record(result)
 
@@ -191,8 +200,15 @@ def submit_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int) -> TestProg
         return _progress(test, sample)
 
 
-def review_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: ReviewDecision) -> TestProgress:
-    """The reviewer approves the test or returns it for retest with a reason."""
+def review_test(
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    test_id: int,
+    cmd: ReviewDecision,
+    bundled: Register | None = None,
+) -> TestProgress:
+    """The reviewer approves the test or returns it for retest with a reason (the case's controlled
+    substance mark is then recomputed from the results that stand, by `bundled` and the stored hits)."""
     with acting(uow, actor, Action.REVIEW, cmd.reason):
         test, sample = held_test(uow, actor, test_id)
         if cmd.approve and test.analyst_id == actor.user_id:
@@ -205,6 +221,7 @@ def review_test(uow: AbstractUnitOfWork, actor: Actor, test_id: int, cmd: Review
             test.approved_at = now
         else:
             test.move(State.RETEST, cmd.reason)
+            recompute_mark(uow, actor, sample, bundled)
         sample.sync_with_tests(now)
         complete_referrals(uow, sample)
         notify_approved(uow, sample)

@@ -20,8 +20,10 @@ from customslab.hs.quantities import Measurement, make_measurement, presence_mea
 from customslab.hs.tariff import TariffLine
 from customslab.services.common import visible_sample
 from customslab.services.contract import Command, Text, View
+from customslab.services.hs_proposals import HsProposalView, identity_proposals
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.views import RELEASED
+from customslab.substances.chem_hs import ChemHsTable
 
 Mismatch = Literal["none", "subheading", "heading", "chapter"]
 OpinionState = Literal["draft", "approved"]
@@ -239,6 +241,11 @@ class SampleEvaluation(EvaluationView):
     skipped_results: list[SkippedResult]
     measurements_used: int
     opinions: list[OpinionView]
+    proposals: list[HsProposalView] = Field(
+        default_factory=list,
+        description="HS codes proposed from the sample's identity results by the CAS → HS table: evidence "
+        "for the analyst, never applied to the opinion or the verdict.",
+    )
 
 
 class HsSearchHit(View):
@@ -339,8 +346,10 @@ def evaluate_sample(
     sample_id: int,
     decision_rule: DecisionRule = DecisionRule.GUARDED,
     language: Language = "en",
+    chem_hs: ChemHsTable | None = None,
 ) -> SampleEvaluation:
-    """The HS evaluation panel of a sample: its results, the rules that fire, declared vs determined."""
+    """The HS evaluation panel of a sample: its results, the rules that fire, declared vs determined, and
+    the codes proposed from its identity results (with `chem_hs`, the CAS → HS table)."""
     with uow:
         sample = visible_sample(uow, actor, sample_id)
         req = uow.repo.request(sample.request_id or 0)
@@ -361,6 +370,7 @@ def evaluate_sample(
                     for o in uow.repo.opinions_for(sample_id)
                     if in_progress or o.state == "approved"
                 ],
+                "proposals": identity_proposals(uow, actor, sample, req.declared_hs, chem_hs),
             }
         )
 

@@ -21,12 +21,16 @@ from customslab.services.common import acting, held_test
 from customslab.services.contract import Command, Flag, Text, View
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.result_entry import ResultCreate, add_result, check_result_controls
+from customslab.services.substances import administrations_of_test, register_for, with_controls
 from customslab.services.views import IdentificationView, ResultView, SpectralHit
+from customslab.spectra.confidence import RELIABLE
 from customslab.spectra.formats import read_spectra
 from customslab.spectra.library_store import Library, LibraryError
 from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique
 from customslab.spectra.scoring_ms import DEFAULT_METHOD
 from customslab.spectra.search import Hit, search
+from customslab.spectra.vib_features import METHODS
+from customslab.substances.register import Register, bundled_register
 
 
 def _sha256(value: str) -> str:
@@ -69,6 +73,11 @@ class SearchResult(View):
     method: str = Field(description="How the score was computed.")
     query: QueryInfo
     hits: list[SpectralHit]
+    reliable: bool | None = Field(
+        default=None,
+        description="FTIR/Raman: whether the best hit's calibrated confidence reaches "
+        f"{RELIABLE:g}; false means 'no reliable match' (null for EI-MS, which has no calibration yet).",
+    )
 
 
 class QueryHits(View):
@@ -147,8 +156,11 @@ def read_query(data: bytes, filename: str) -> Spectrum:
     return query
 
 
-def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str, top: int) -> SearchResult:
-    """Top hits of the query among library spectra of its own technique, with the library version."""
+def search_spectrum(
+    libraries: SpectralLibraries, query: Spectrum, library: str, top: int, register: Register | None = None
+) -> SearchResult:
+    """Top hits of the query among library spectra of its own technique, with the library version and
+    each hit's control status in `register` (by default the UN lists shipped with the project)."""
     lib = _open(libraries, library)
     try:
         hits = search(lib, query, top)
@@ -159,7 +171,13 @@ def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str,
         raise _library_unreadable(library) from None
     except ValueError as exc:
         raise ValidationFailed(f"The spectrum could not be searched: {exc}", field="file") from None
-    method = f"EI-MS: {DEFAULT_METHOD} score" if query.technique is Technique.EI_MS else "Pearson r (HQI)"
+    if query.technique is Technique.EI_MS:
+        method = f"EI-MS: {DEFAULT_METHOD} score"
+        reliable = None
+    else:
+        method = f"{query.technique.value}: {METHODS[query.technique].describe()}"
+        best = hits[0].confidence if hits else None
+        reliable = best is not None and best >= RELIABLE
     return SearchResult(
         technique=query.technique.value,
         library=library,
@@ -168,13 +186,16 @@ def search_spectrum(libraries: SpectralLibraries, query: Spectrum, library: str,
         library_counts=lib.counts,
         method=method,
         query=QueryInfo(name=query.name, points=int(query.x.size)),
-        hits=hit_views(hits),
+        hits=hit_views(hits, register),
+        reliable=reliable,
     )
 
 
-def hit_views(hits: Iterable[Hit]) -> list[SpectralHit]:
-    """A search's hits as the one typed view that the API, the pages and the CLI render."""
-    return [SpectralHit.model_validate(h.as_dict() | {"row": h.row}) for h in hits]
+def hit_views(hits: Iterable[Hit], register: Register | None = None) -> list[SpectralHit]:
+    """A search's hits as the one typed view that the API, the pages and the CLI render, each with its
+    control status in `register` (by default the UN lists shipped with the project)."""
+    views = [SpectralHit.model_validate(h.as_dict() | {"row": h.row}) for h in hits]
+    return with_controls(views, register if register is not None else bundled_register())
 
 
 def library_spectrum(libraries: SpectralLibraries, library: str, row: int) -> tuple[list[float], list[float]]:
@@ -199,16 +220,29 @@ def library_spectrum(libraries: SpectralLibraries, library: str, row: int) -> tu
     where = np.flatnonzero(np.asarray(rows) == row)
     if where.size == 0:
         raise NotFound(f"Library entry {row} was not found.")
-    return np.asarray(axis, dtype=float).tolist(), np.asarray(matrix[int(where[0])], dtype=float).tolist()
+    # Rows hold the spectrum block, then its derivative block: the plot shows the spectrum block.
+    points = np.asarray(axis).size
+    return np.asarray(axis, dtype=float).tolist(), np.asarray(
+        matrix[int(where[0])][:points], dtype=float
+    ).tolist()
 
 
 def identify_attachment(
-    uow: AbstractUnitOfWork, actor: Actor, libraries: SpectralLibraries, test_id: int, cmd: IdentifyRequest
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    libraries: SpectralLibraries,
+    test_id: int,
+    cmd: IdentifyRequest,
+    bundled: Register | None = None,
 ) -> Identified:
-    """Search a spectrum attached to the test; with keep the hit list is stored with the test."""
+    """Search a spectrum attached to the test, each hit with its control status (the `bundled` UN lists
+    and the national lists that apply); with keep the hit list is stored with the test."""
     with uow:
         require(actor, Action.ENTER_RESULT)
         test, _ = held_test(uow, actor, test_id)
+        register = register_for(
+            uow, bundled or bundled_register(), administrations_of_test(uow, actor, test_id)
+        )
         _open(libraries, cmd.library)  # an unknown library is refused before any work
         sha = cmd.attachment_sha256
         attachment = next((a for a in test.attachments if a.sha256 == sha), None)
@@ -217,7 +251,7 @@ def identify_attachment(
         with uow.files.open(sha) as fh:
             data = fh.read()
         filename = attachment.filename
-    found = search_spectrum(libraries, read_query(data, filename), cmd.library, cmd.top)
+    found = search_spectrum(libraries, read_query(data, filename), cmd.library, cmd.top, register)
     kept = record_identification(uow, actor, test_id, sha, found).id if cmd.keep else None
     return Identified(
         **dict(found), identification_id=kept, attachment=AttachmentRef(sha256=sha, filename=filename)
@@ -241,14 +275,16 @@ def record_identity_result(
     attachment_sha256: str,
     found: SearchResult,
     substance: str = "",
+    bundled: Register | None = None,
 ) -> ResultView:
     """Keep the hit list with the test and record its best hit (or `substance`, another hit of the list)
-    as the test's identity result, at once: the identification is the result's evidence."""
+    as the test's identity result, at once: the identification is the result's evidence (a controlled
+    substance marks the case, by its stored controls and `bundled`, the UN lists)."""
     with acting(uow, actor, Action.ENTER_RESULT):
         ident, test = _keep(uow, actor, test_id, attachment_sha256, found)
         cmd = ResultCreate(kind=ResultKind.IDENTITY, identification_id=ident.id, text_value=substance)
         check_result_controls(uow, actor, test, cmd)
-        result = add_result(uow, actor, test, cmd)
+        result = add_result(uow, actor, test, cmd, bundled)
         uow.commit()
         return ResultView.of(result, [ident])
 

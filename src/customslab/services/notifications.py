@@ -33,6 +33,9 @@ SUBJECTS: dict[NotificationKind, str] = {
     K.TEST_ASSIGNED: "A test on sample {ref} was assigned to you.",
     K.RESULT_APPROVED: "The results of sample {ref} were approved.",
     K.WORK_DUE: "Your test on sample {ref} is due within a day.",
+    K.CONTROLLED_SUBSTANCE: (
+        "Sample {ref} was identified as a controlled substance: the goods may have to be held."
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from customslab.domain.model import Sample
 from customslab.services.common import visible_request, visible_sample
 from customslab.services.confidentiality import administration_of, declaration_view_for
 from customslab.services.contract import View
+from customslab.services.control_mark import CaseMark, case_mark
 from customslab.services.federation_referral_views import (
     ExternalReferral,
     external_referrals_of_request,
@@ -90,6 +91,10 @@ class RequestDetail(RequestView):
 
 class RequestListItem(RequestView):
     sample_states: list[State]
+    control_marks: list[CaseMark] = Field(
+        default_factory=list,
+        description="The marks its samples carry where a result named a controlled substance.",
+    )
 
 
 class RequestPage(View):
@@ -281,6 +286,7 @@ def my_requests(
                 today,
                 declaration_view_for(uow, actor, r, viewer),
                 sample_states=sorted({s.state for s in r.samples}, key=lambda st: st.value),
+                control_marks=[m for s in r.samples if (m := case_mark(s)) is not None],
             )
             for r in reqs
         ]

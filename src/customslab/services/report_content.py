@@ -19,6 +19,7 @@ from customslab.domain.quality.report_text import LEVEL_KEYS, report_text
 from customslab.hs.levels import dotted, level_of
 from customslab.hs.nomenclature import HsError, normalise_code
 from customslab.services.confidentiality import WITHHELD_NOTE, declaration_view_for
+from customslab.services.control_views import control_words, identified_controls
 from customslab.services.determination import approved_opinion, measurement_verdict, open_drafts
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality_ports import MethodEntry
@@ -119,6 +120,9 @@ def _result_lines(
                     kind=res.kind.value,
                     evidence=evidence,
                     label=label(res, language),
+                    controls=control_words(identified_controls(found, res.text_value), language)
+                    if res.kind is ResultKind.IDENTITY
+                    else (),
                 )
             )
     return lines

@@ -32,9 +32,12 @@ from customslab.services.contract import (
     Text,
     record_of,
 )
+from customslab.services.control_mark import result_controls
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.quality import lab_authorisations, own_entry
 from customslab.services.quality_ports import CalibrationEntry, EquipmentEntry, MethodEntry, QcBatchEntry
+from customslab.services.substances import mark_controlled, officer_register
+from customslab.substances.register import Register
 
 #: What a quantity alone may carry; a qualitative result refuses each of them by name.
 _QUANTITY_FIELDS = ("value", "unit", "expanded_uncertainty", "lod", "loq")
@@ -220,10 +223,20 @@ def check_result_controls(
         own_entry(uow, actor, QcBatchEntry, cmd.qc_batch_id, "QC batch", "qc_batch_id")
 
 
-def add_result(uow: AbstractUnitOfWork, actor: Actor, test: AnalysisTest, cmd: ResultCreate) -> Result:
+def add_result(
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    test: AnalysisTest,
+    cmd: ResultCreate,
+    bundled: Register | None = None,
+) -> Result:
     """Inside the caller's unit of work: the result on the actor's open test, once its kind's evidence
-    is found (an identity's identification of the same test) and its name and unit suit each other."""
+    is found (an identity's identification of the same test) and its name and unit suit each other. An
+    identity of a controlled substance, or a text finding naming one exactly, marks the case (by the
+    `bundled` UN lists and the requesting administration's national lists; without `bundled`, by the
+    controls the identification stored only)."""
     given: dict[str, Any] = {"name": cmd.name or measurand_key(test.determination)}
+    identification: Identification | None = None
     if cmd.kind is ResultKind.QUANTITY and cmd.unit and not cmd.name:
         # The result takes the test's determination as its name: its unit must suit that quantity.
         try:
@@ -237,5 +250,8 @@ def add_result(uow: AbstractUnitOfWork, actor: Actor, test: AnalysisTest, cmd: R
         given["text_value"] = identified_substance(identification, cmd.text_value)
     result = record_of(Result, cmd, entered_by=actor.user_id, entered_at=uow.clock(), **given)
     test.results.append(result)
+    sample = uow.repo.sample(test.sample_id) if test.sample_id is not None else None
+    register = officer_register(uow, bundled, sample) if bundled is not None and sample else None
+    mark_controlled(uow, actor, test, result_controls(result, identification, register))
     uow.repo.flush()
     return result

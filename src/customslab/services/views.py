@@ -37,6 +37,8 @@ from customslab.domain.model import (
 )
 from customslab.services.confidentiality import DeclarationSight
 from customslab.services.contract import View
+from customslab.services.control_mark import CaseMark, case_mark
+from customslab.services.control_views import ControlStatus, identified_controls
 
 RELEASED = frozenset({State.APPROVED, State.REPORTED, State.ARCHIVED})
 
@@ -67,7 +69,24 @@ class SpectralHit(View):
     license: str | None = None
     description: str | None = None
     matched_peaks: int = Field(default=0, description="Peaks matched within tolerance (EI-MS only).")
+    confidence: float | None = Field(
+        default=None,
+        description="FTIR/Raman: calibrated chance (0–1) that this hit's identity is right, from its score "
+        "and its lead over the best hit of another identity; below 0.5 there is no reliable match.",
+    )
+    lead: float | None = Field(
+        default=None,
+        description="FTIR/Raman: score minus the best score of a library entry of another identity.",
+    )
+    shift_cm: float | None = Field(
+        default=None, description="FTIR/Raman: the shift of the query axis (cm⁻¹) that gave the score."
+    )
     row: int = Field(description="The entry's row in the library, for its spectrum plot.")
+    controls: list[ControlStatus] = Field(
+        default_factory=list,
+        description="The hit's control status when the search ran: UN 1961/1971 schedules, 1988 tables, "
+        "national lists (none: not in the register).",
+    )
 
 
 class IdentificationView(View):
@@ -118,12 +137,20 @@ class ResultView(View):
     qc_batch_id: int | None = None
     entered_by: int | None
     entered_at: datetime | None
+    controls: list[ControlStatus] = Field(
+        default_factory=list,
+        description="An identity's control status, as its identification stored it for the hit named.",
+    )
 
     @classmethod
     def of(cls, r: Result, identifications: Iterable[Identification] = ()) -> ResultView:
         """The result, with its identification's evidence when it is an identity among `identifications`."""
         cited = next((i for i in identifications if i.id is not None and i.id == r.identification_id), None)
-        return cls.of_record(r, evidence=IdentityEvidence.of(cited) if cited is not None else None)
+        return cls.of_record(
+            r,
+            evidence=IdentityEvidence.of(cited) if cited is not None else None,
+            controls=identified_controls(cited, r.text_value) if r.kind is ResultKind.IDENTITY else [],
+        )
 
 
 class TestView(View):
@@ -234,6 +261,15 @@ class SampleSummary(View):
         description="In a laboratory's queue: the administration a sample came from when it is not the "
         "laboratory's own (a referral from a member, or from a partner's server).",
     )
+    control_mark: str = Field(
+        default="",
+        description="Set when a result names a controlled substance: its control entries as codes "
+        "(UN1961:I|UN1988:II; a national list's national:<category>:<list>), shown before approval.",
+    )
+    control_marked_at: datetime | None = None
+    case_mark: CaseMark | None = Field(
+        default=None, description="The mark read: its entries, and whether it still awaits review."
+    )
 
     @classmethod
     def of(cls, s: Sample, req: AnalysisRequest, today: date, now: datetime, **given: Any) -> Self:
@@ -249,6 +285,7 @@ class SampleSummary(View):
             due_date=req.due_date,
             overdue=is_overdue(s.state, req.due_date, today),
             turnaround_hours=None if tat is None else round(tat.total_seconds() / 3600, 1),
+            case_mark=case_mark(s),
             **given,
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from customslab.spectra import scoring_ms
+from customslab.spectra import scoring_ms, vib_features
 from customslab.spectra.annotations import Annotations, annotate
 from customslab.spectra.library_store import (
     VIB_TECHNIQUES,
@@ -146,9 +146,7 @@ def _prepare(
             ms_peaks.append(peaks)
             ms_rows.append(row)
         else:
-            from customslab.spectra.preprocess import default_axis, prepare_vibrational
-
-            vector = prepare_vibrational(spectrum, default_axis(spectrum.technique))
+            vector = vib_features.features(spectrum).vector
             vectors, rows = vib.setdefault(spectrum.technique, ([], []))
             vectors.append(np.asarray(vector, dtype=np.float32))
             rows.append(row)
@@ -163,6 +161,7 @@ def _settings() -> dict[str, Any]:
         "ms_mz_power": scoring_ms.DEFAULT_MZ_POWER,
         "ms_intensity_power": scoring_ms.DEFAULT_INTENSITY_POWER,
         "ms_low_mz_grid": scoring_ms.LOW_MZ_GRID.tolist(),
+        "vib_methods": vib_features.method_settings(),
     }
 
 
@@ -172,14 +171,12 @@ def _write(
     ms_parts: list[MSArrays],
     vib_parts: dict[Technique, list[tuple[np.ndarray, np.ndarray]]],
 ) -> Library:
-    from customslab.spectra.preprocess import default_axis
-
     vib: dict[Technique, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for technique, parts in vib_parts.items():
         matrices = [m for m, _ in parts if len(m)]
         if matrices:
             rows = np.concatenate([r for _, r in parts if len(r)])
-            vib[technique] = (np.vstack(matrices), rows, default_axis(technique))
+            vib[technique] = (np.vstack(matrices), rows, vib_features.axis(technique))
     return write_library(out, entries, MSArrays.concat(ms_parts), vib, _settings())
 
 

@@ -1,6 +1,6 @@
 """On-disk spectral library: memory-mapped NumPy arrays, a JSON-lines metadata table and a manifest.
 
-Layout of a library folder (format version 3):
+Layout of a library folder (format version 4):
 
 - ``manifest.json``: format version, library id (content hash; changes with every edit), counts
   per technique, the preprocessing settings and the data licences;
@@ -13,8 +13,11 @@ Layout of a library folder (format version 3):
 - the inverted m/z index over the same peaks: ``inv_indptr`` (per nominal m/z), ``inv_ids``
   (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32) and ``inv_plogp``
   (float32 p·log2 p, so the entropy search takes one logarithm per entry);
-- FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows from prepare_vibrational), ``..._rows.npy``
-  and ``..._axis.npy``.
+- FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows of vib_features.features: the spectrum and its
+  derivative block), ``..._rows.npy``, ``..._axis.npy``, ``..._span.npy`` (first and last axis index
+  each row measured, int32), ``..._sums.npy`` (Σ row and Σ row², float64, for masked scoring) and
+  ``..._ident.npy`` (int32 identity code per row, for the confidence's lead over other identities).
+  The manifest keeps the FTIR/Raman preprocessing; a library built with other settings is refused.
 
 Every array is read with ``mmap_mode="r"`` and ``allow_pickle=False``. Writes go to a sibling temporary
 folder that replaces the library only when complete, so a failed build leaves the old one intact.
@@ -33,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from customslab.spectra import model, scoring_ms
+from customslab.spectra import model, scoring_ms, scoring_vib, vib_features
 from customslab.spectra.model import Technique
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MAX_MZ = int(model.MAX_MZ)  # ms_mz is uint16; readers refuse any m/z above it
 VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
 
@@ -150,6 +153,36 @@ class Library:
             return None
         return self.arrays[name], self.arrays[f"{name}_rows"], self.arrays[f"{name}_axis"]
 
+    def vib_index(self, technique: Technique) -> VibIndex | None:
+        """Everything masked scoring needs for FTIR or Raman, memory-mapped; None when absent."""
+        name = f"vib_{technique.name}"
+        if name not in self.arrays:
+            return None
+        a = self.arrays
+        span = a[f"{name}_span"]
+        return VibIndex(
+            a[name],
+            a[f"{name}_rows"],
+            a[f"{name}_axis"],
+            span[:, 0],
+            span[:, 1],
+            a[f"{name}_sums"],
+            a[f"{name}_ident"],
+        )
+
+
+@dataclass(frozen=True)
+class VibIndex:
+    """One technique's rows: features, entry rows, axis, measured span per row, (Σ, Σ²) per row."""
+
+    matrix: np.ndarray
+    rows: np.ndarray
+    axis: np.ndarray
+    starts: np.ndarray
+    stops: np.ndarray
+    sums: np.ndarray
+    identity: np.ndarray  # int32 code per row: rows of one identity (label, InChIKey, name) share it
+
 
 def open_library(path: str | Path) -> Library:
     """Open a library folder written by :func:`write_library`."""
@@ -166,6 +199,9 @@ def open_library(path: str | Path) -> Library:
             f"{path}: library format {manifest.get('format_version')!r}, "
             f"expected {FORMAT_VERSION}; rebuild it"
         )
+    has_vib = any(str(n).startswith("vib_") for n in manifest.get("arrays", []))
+    if has_vib and manifest.get("settings", {}).get("vib_methods") != vib_features.method_settings():
+        raise LibraryError(f"{path}: FTIR/Raman spectra were prepared with other settings; rebuild it")
     arrays: dict[str, np.ndarray] = {}
     for name in manifest["arrays"]:
         file = path / f"{name}.npy"
@@ -246,6 +282,36 @@ def derived_ms_arrays(ms: MSArrays) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _spans(matrix: np.ndarray, width: int) -> np.ndarray:
+    """First and last axis index where a row is non-zero in any block (what the spectrum measured)."""
+    spans = np.zeros((matrix.shape[0], 2), dtype=np.int32)
+    for first in range(0, matrix.shape[0], 8192):
+        block = np.asarray(matrix[first : first + 8192])
+        nonzero = (block.reshape(block.shape[0], -1, width) != 0).any(axis=1)
+        has = nonzero.any(axis=1)
+        spans[first : first + block.shape[0], 0] = np.where(has, nonzero.argmax(axis=1), 0)
+        spans[first : first + block.shape[0], 1] = np.where(
+            has, width - 1 - nonzero[:, ::-1].argmax(axis=1), -1
+        )
+    return spans
+
+
+def identity_of(entry: dict[str, Any]) -> str:
+    """What a hit answers: the entry's label, else its InChIKey's first block, else its name."""
+    if entry.get("label"):
+        return str(entry["label"])
+    if entry.get("inchikey"):
+        return str(entry["inchikey"]).split("-")[0]
+    return " ".join(str(entry.get("name", "")).lower().split())
+
+
+def _identities(entries: list[dict[str, Any]], rows: np.ndarray) -> np.ndarray:
+    """One int32 code per vibrational row; rows of the same identity share it."""
+    codes: dict[str, int] = {}
+    found = [codes.setdefault(identity_of(entries[int(r)]), len(codes)) for r in rows]
+    return np.array(found, dtype=np.int32)
+
+
 def write_library(
     out: str | Path,
     entries: list[dict[str, Any]],
@@ -262,12 +328,17 @@ def write_library(
         arrays[name] = np.ascontiguousarray(matrix, dtype=np.float32)
         arrays[f"{name}_rows"] = np.asarray(rows, dtype=np.int64)
         arrays[f"{name}_axis"] = np.asarray(axis, dtype=np.float64)
+        arrays[f"{name}_span"] = _spans(arrays[name], np.asarray(axis).size)
+        arrays[f"{name}_sums"] = scoring_vib.row_sums(arrays[name])
+        arrays[f"{name}_ident"] = _identities(entries, arrays[f"{name}_rows"])
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry["technique"]] = counts.get(entry["technique"], 0) + 1
     digest = hashlib.sha256(f"customslab-library-{FORMAT_VERSION}".encode())
     for entry in entries:
         digest.update(entry["key"].encode("ascii"))
+    # The preprocessing is part of what a hit list's library id names.
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode("utf-8"))
     licences = sorted({str(entry.get("license")) for entry in entries if entry.get("license")})
     manifest = {
         "format_version": FORMAT_VERSION,

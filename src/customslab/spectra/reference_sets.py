@@ -84,6 +84,10 @@ class _MPX(ReferenceSet):
                 extra.get("LocationDescription", ""),
             ]
             row["description"] = ", ".join(p for p in parts if p)
+            if extra.get("Analysis") == "ATR":
+                # LCG and NAP spectra were ATR-corrected by the instrument software, VLFR's were not.
+                row["sampling"] = "ATR"
+                row["atr_corrected"] = extra.get("ATRcorrection", "") in {"1", "1.0"}
         return table
 
 

@@ -11,14 +11,13 @@ posting list (:mod:`customslab.spectra.search_pruned` explains the bounds); ``re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from customslab.spectra import scoring_ms
+from customslab.spectra import confidence, scoring_ms, scoring_vib, vib_features
 from customslab.spectra.library_store import Library, open_library
 from customslab.spectra.model import MAX_MZ, Spectrum, Technique
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
@@ -46,6 +45,10 @@ class Hit:
     matched_peaks: tuple[tuple[float, float, float], ...] = ()
     label: str | None = None
     description: str | None = None
+    # FTIR/Raman: p(this identity is right), calibrated (spectra.confidence); the axis shift applied.
+    confidence: float | None = None
+    lead: float | None = None  # score minus the best score of another identity
+    shift_cm: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +66,9 @@ class Hit:
             "license": self.license,
             "description": self.description,
             "matched_peaks": len(self.matched_peaks),
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "lead": self.lead,
+            "shift_cm": self.shift_cm,
         }
 
 
@@ -151,33 +157,62 @@ def search(
             _hit(library, rank, int(rows[i]), s, _matched(library, int(i), peaks))
             for rank, (i, s) in enumerate(zip(ids, scores, strict=True), start=1)
         ]
-    vib = library.vib(query.technique)
-    if vib is None:
-        return []
-    from customslab.spectra.preprocess import prepare_vibrational
-    from customslab.spectra.scoring_vib import score_matrix
+    return vib_search(library, query, top_k)
 
-    matrix, rows, axis = vib
-    scores = score_matrix(prepare_vibrational(query, np.asarray(axis)), matrix, "pearson")
-    ids, best = _top(np.arange(scores.size), np.asarray(scores, dtype=np.float64), top_k)
+
+def vib_search(library: Library, query: Spectrum, top_k: int) -> list[Hit]:
+    """FTIR/Raman: masked, shift-tolerant Pearson over vib_features, each hit with its confidence."""
+    index = library.vib_index(query.technique)
+    if index is None:
+        return []
+    query_features = vib_features.features(query)
+    grid = np.asarray(index.axis)
+    kept = np.zeros(grid.size, dtype=bool)
+    kept[query_features.start : query_features.stop + 1] = True
+    kept &= ~vib_features.hole_mask(query.technique, grid)
+    scores, shifts = scoring_vib.masked_shift_scores(
+        query_features.vector,
+        kept,
+        index.matrix,
+        index.starts,
+        index.stops,
+        index.sums,
+        max_shift=vib_features.METHODS[query.technique].max_shift,
+        min_points=vib_features.MIN_SHARED_POINTS,
+    )
+    scores = np.asarray(scores, dtype=np.float64)
+    ids, best = _top(np.arange(scores.size), scores, top_k)
+    ids, best = ids[best > -1.0], best[best > -1.0]
+    leads = identity_leads(scores, np.asarray(index.identity), ids)
+    rows = np.asarray(index.rows)
+    step = float(grid[1] - grid[0]) if grid.size > 1 else 0.0
     return [
-        _hit(library, rank, int(rows[i]), s)
-        for rank, (i, s) in enumerate(zip(ids, best, strict=True), start=1)
+        replace(
+            _hit(library, rank, int(rows[i]), s),
+            confidence=confidence.confidence(s, lead),
+            lead=round(float(lead), 4),
+            shift_cm=round(float(shifts[i]) * step, 1),
+        )
+        for rank, (i, s, lead) in enumerate(zip(ids, best, leads, strict=True), start=1)
     ]
 
 
-_WORKER_LIBRARY: Library | None = None
+def identity_leads(scores: np.ndarray, identity: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """For each chosen row: its score minus the best score of a row of another identity.
 
-
-def _worker_init(path: str) -> None:
-    global _WORKER_LIBRARY
-    _WORKER_LIBRARY = open_library(path)
-
-
-def _worker_search(args: tuple[list[Spectrum], int, ScoreMethod | None]) -> list[list[Hit]]:
-    assert _WORKER_LIBRARY is not None
-    queries, top_k, method = args
-    return [search(_WORKER_LIBRARY, q, top_k, method) for q in queries]
+    With no other identity in the library the lead is taken against r = −1, the lowest score.
+    """
+    if ids.size == 0:
+        return np.zeros(0)
+    best = np.full(int(identity.max()) + 1, -1.0)
+    np.maximum.at(best, identity, scores)
+    order = np.argsort(-best, kind="stable")
+    leads = np.empty(ids.size)
+    for k, i in enumerate(ids):
+        own = int(identity[i])
+        others = [int(c) for c in order[:2] if int(c) != own]
+        leads[k] = scores[i] - (best[others[0]] if others else -1.0)
+    return leads
 
 
 def search_many(
@@ -188,15 +223,15 @@ def search_many(
     *,
     workers: int = 2,
 ) -> list[list[Hit]]:
-    """Search many queries; with ``workers`` > 1 in processes that each memory-map the same library.
+    """``search`` for each query, in query order; with ``workers`` > 1 in processes that each
+    memory-map the same library (:mod:`customslab.spectra.batch`, which also says why processes).
 
-    Processes, not threads: the posting-list accumulation is many small NumPy calls that hold the GIL
-    between them, so threads gave no speed-up on the 2-core machine (benchmarks/spectra_search.py).
+    This starts and stops its workers; to search many batches, keep a ``batch.SearchPool`` open.
     """
+    from customslab.spectra.batch import SearchPool, search_in_process
+
     opened = library if isinstance(library, Library) else open_library(library)
     if workers <= 1 or len(queries) < 2 * workers:
-        return [search(opened, q, top_k, method) for q in queries]
-    chunk = max(1, len(queries) // (workers * 4))
-    batches = [(list(queries[i : i + chunk]), top_k, method) for i in range(0, len(queries), chunk)]
-    with ProcessPoolExecutor(workers, initializer=_worker_init, initargs=(str(opened.path),)) as pool:
-        return [hits for batch in pool.map(_worker_search, batches) for hits in batch]
+        return search_in_process(opened, queries, top_k, method)
+    with SearchPool(opened, workers) as pool:
+        return pool.search(queries, top_k, method)

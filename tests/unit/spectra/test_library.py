@@ -37,7 +37,7 @@ def test_a_built_library_keeps_metadata_and_is_memory_mapped(ei_files: list[Path
     assert entry["name"] == original.name and entry["inchikey"] == original.metadata["inchikey"]
     assert entry["license"] == original.metadata["license"] and entry["source_file"] == str(ei_files[0])
     manifest = json.loads((tmp_path / "lib" / "manifest.json").read_text())
-    assert manifest["format_version"] == 3 and manifest["counts"] == {"EI-MS": 120}
+    assert manifest["format_version"] == 4 and manifest["counts"] == {"EI-MS": 120}
 
 
 def test_the_library_id_is_a_content_hash_that_changes_with_each_edit(

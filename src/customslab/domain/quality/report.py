@@ -111,6 +111,9 @@ class ResultLine:
     kind: str = field(default="quantity", metadata=LATER)
     evidence: IdentityEvidence | None = field(default=None, metadata=LATER)
     label: str = field(default="", metadata=LATER)
+    #: An identity's control entries as printed ("Convention on Psychotropic Substances, 1971, Schedule
+    #: II"), from the identification's stored hit; none for an uncontrolled substance.
+    controls: tuple[str, ...] = field(default=(), metadata=LATER)
 
     @property
     def printed_name(self) -> str:

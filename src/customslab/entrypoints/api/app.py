@@ -10,6 +10,7 @@ from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWo
 from customslab.config import Settings
 from customslab.entrypoints.api.errors import ERROR_RESPONSES, install_error_handlers
 from customslab.entrypoints.limits import BodyLimit, ServerErrorGuard
+from customslab.substances.register import bundled_register
 
 
 def operation_id(route: APIRoute) -> str:
@@ -34,6 +35,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_directory,
         routes_federation,
         routes_hs,
+        routes_import,
         routes_joint,
         routes_notifications,
         routes_outbox,
@@ -42,6 +44,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_receipts,
         routes_reports,
         routes_shared,
+        routes_substances,
         routes_tests,
     )
 
@@ -68,6 +71,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.files = files
     app.state.uow_factory = lambda: SqlAlchemyUnitOfWork(database, files)
     app.state.libraries = LocalSpectralLibraries(settings.default_library_path(), settings.shared_data)
+    # The UN lists of controlled substances shipped with the project; national lists are in the database.
+    app.state.substances = bundled_register()
+    # The CAS → HS table behind the HS evaluation's proposals; a faulty laboratory table stops the start.
+    app.state.chem_hs = wiring.chem_hs_table(settings)
     install_error_handlers(app)
 
     # Added innermost first: the guard wraps the limit, and the web app's middleware wraps them both.
@@ -91,6 +98,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_outbox,
         routes_federation,
         routes_shared,
+        routes_substances,
+        routes_import,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Authenticated by the message's signature, not a user: its own refusals, no 401 (see the module).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 
 from customslab.adapters import hs_store
@@ -32,6 +32,10 @@ from customslab.services.ports import AbstractUnitOfWork
 
 router = APIRouter(prefix="/api", tags=["hs"])
 
+#: A search text holds a letter or digit to look for: a text of punctuation alone (`|`, say) has no word
+#: to search. ASCII letters, since the nomenclature is written in English and JSON Schema's `\w` is ASCII.
+HS_QUERY_PATTERN = r"[0-9A-Za-z]"
+
 #: The language of the rules' titles, explanations and reasons in an evaluation (codes stay codes).
 LangQuery = Annotated[
     Language, Query(description="Language of the rules' text: en (default) or ko. The verdict stays English.")
@@ -46,14 +50,24 @@ def _conn(uow: AbstractUnitOfWork) -> Connection:
 @router.get("/hs/search")
 def hs_search(
     caller: SignedIn,
-    q: str = Query(min_length=1, max_length=100),
+    q: str = Query(
+        min_length=1,
+        max_length=100,
+        pattern=HS_QUERY_PATTERN,
+        description="English words (the nomenclature's language) or the digits of a code.",
+    ),
     limit: int = Query(20, ge=1, le=MAX_INT, description="At most 100 hits are returned."),
 ) -> list[HsSearchHit]:
     """Full-text and code-prefix search of the nomenclature."""
     with _conn(caller.uow) as conn:
         if not hs_store.is_loaded(conn):
             raise NotFound("The HS nomenclature is not loaded; run `customslab hs load`.")
-        hits = hs_store.search(conn, q, limit=min(limit, 100))
+        try:
+            hits = hs_store.search(conn, q, limit=min(limit, 100))
+        except HsError as exc:
+            raise ValidationFailed(
+                f"Give words or the digits of a code to search for: {exc}.", field="q"
+            ) from None
     return [HsSearchHit.model_validate(h, from_attributes=True) for h in hits]
 
 
@@ -84,13 +98,17 @@ def hs_evaluate(body: EvaluationRequest, actor: CurrentActor, lang: LangQuery = 
 
 @router.get("/samples/{sample_id}/hs-evaluation")
 def sample_evaluation(
+    request: Request,
     sample_id: PathId,
     caller: SignedIn,
     decision_rule: DecisionRule = DecisionRule.GUARDED,
     lang: LangQuery = "en",
 ) -> SampleEvaluation:
-    """The sample's results evaluated against the rules, with the opinions written so far."""
-    return classification.evaluate_sample(caller.uow, caller.actor, sample_id, decision_rule, lang)
+    """The sample's results evaluated against the rules, the opinions so far, and codes proposed from its
+    identity results (evidence, never applied)."""
+    return classification.evaluate_sample(
+        caller.uow, caller.actor, sample_id, decision_rule, lang, request.app.state.chem_hs
+    )
 
 
 @router.post("/samples/{sample_id}/opinions", status_code=201)

@@ -27,9 +27,9 @@ def assign_test(test_id: PathId, body: TestAssign, caller: SignedIn) -> TestView
 
 
 @router.post("/tests/{test_id}/results", status_code=201)
-def enter_result(test_id: PathId, body: ResultCreate, caller: SignedIn) -> ResultView:
+def enter_result(test_id: PathId, body: ResultCreate, request: Request, caller: SignedIn) -> ResultView:
     """Enter a result with unit, expanded uncertainty and coverage factor."""
-    return analysis.enter_result(caller.uow, caller.actor, test_id, body)
+    return analysis.enter_result(caller.uow, caller.actor, test_id, body, request.app.state.substances)
 
 
 @router.post("/tests/{test_id}/files", status_code=201)
@@ -45,9 +45,9 @@ def submit_test(test_id: PathId, caller: SignedIn) -> TestProgress:
 
 
 @router.post("/tests/{test_id}/review")
-def review_test(test_id: PathId, body: ReviewDecision, caller: SignedIn) -> TestProgress:
+def review_test(test_id: PathId, body: ReviewDecision, request: Request, caller: SignedIn) -> TestProgress:
     """Approve the test, or return it for retest with a reason."""
-    return analysis.review_test(caller.uow, caller.actor, test_id, body)
+    return analysis.review_test(caller.uow, caller.actor, test_id, body, request.app.state.substances)
 
 
 @router.get("/libraries")
@@ -61,7 +61,8 @@ def list_libraries(request: Request, actor: CurrentActor) -> list[str]:
 def identify_spectrum(
     test_id: PathId, body: IdentifyRequest, request: Request, caller: SignedIn
 ) -> Identified:
-    """Search a spectrum attached to the test against a library; keep=true stores the hit list."""
+    """Search a spectrum attached to the test against a library, each hit with its control status;
+    keep=true stores the hit list."""
     return identification.identify_attachment(
-        caller.uow, caller.actor, request.app.state.libraries, test_id, body
+        caller.uow, caller.actor, request.app.state.libraries, test_id, body, request.app.state.substances
     )

@@ -32,6 +32,7 @@ from customslab.entrypoints.web import (
     routes_federation,
     routes_hs,
     routes_ident,
+    routes_import,
     routes_joint,
     routes_lab,
     routes_network,
@@ -277,6 +278,7 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_shared,
         routes_referred_out,
         routes_exports,
+        routes_import,
     ):
         app.include_router(module.router)
     return app

@@ -150,6 +150,7 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         links.append(("/receive", N_("Receive samples")))
     if actor.has(Role.ANALYST):
         links.append(("/my-work", N_("My work")))
+        links.append(("/results/import", N_("Import results")))
     if actor.has(Role.REVIEWER):
         links.append(("/queue?state=to_be_reviewed", N_("To review")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.FOCAL_POINT):

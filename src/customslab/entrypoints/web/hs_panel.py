@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from customslab.entrypoints.web.common import N_
 from customslab.hs.levels import dotted, level_of
-from customslab.services.classification import EvaluationView, Language
+from customslab.services.classification import EvaluationView, Language, SampleEvaluation
 
 #: ISO/IEC 17025 7.8.6 decision rules the evaluation panel lets the user choose between.
 DECISION_RULES = ("guarded", "simple")
@@ -25,6 +25,22 @@ EVIDENCE_STATES = {
     "undecided": N_("inconclusive"),
     "not measured": N_("not measured"),
 }
+
+
+#: How the page words a proposed code against the declared one (HsProposalView's codes' `mismatch`).
+PROPOSAL_AGREEMENT = {
+    "none": N_("same subheading as declared"),
+    "subheading": N_("same heading, another subheading"),
+    "heading": N_("same chapter, another heading"),
+    "chapter": N_("another chapter than declared"),
+}
+
+
+def proposed_code(ev: SampleEvaluation, wanted: str) -> str:
+    """`wanted` when it is one of the codes proposed from identification (the analyst chose to copy it
+    into the opinion form), else '': the form is never filled with anything else from a link."""
+    codes = {c.code for p in ev.proposals for c in p.codes}
+    return wanted if wanted in codes else ""
 
 
 def rules_language(lang: str) -> Language:

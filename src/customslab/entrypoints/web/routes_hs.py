@@ -24,7 +24,9 @@ from customslab.entrypoints.web.hs_panel import (
     EVIDENCE_STATES,
     FIRING_STATES,
     NO_RESULTS,
+    PROPOSAL_AGREEMENT,
     determined_codes,
+    proposed_code,
     rules_language,
 )
 from customslab.hs.decision import DecisionRule
@@ -62,8 +64,11 @@ def browser(request: Request, actor: PageActor, q: str = "", code: str = "") -> 
 
 
 @router.get("/samples/{sample_id}/hs")
-def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str = "guarded") -> Response:
-    """The sample's results through the HS measurement rules: what fires, and declared vs determined."""
+def evaluation(
+    request: Request, actor: PageActor, sample_id: PathId, rule: str = "guarded", use: str = ""
+) -> Response:
+    """The sample's results through the HS measurement rules: what fires, declared vs determined, and the
+    codes proposed from identification; `use` copies a proposed code into the opinion form, no further."""
     if rule not in DECISION_RULES:
         choices = ", ".join(DECISION_RULES)
         raise ValidationFailed(
@@ -71,7 +76,8 @@ def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str 
         )
     detail = queries.sample_detail(uow_of(request), actor, sample_id)
     lang = rules_language(language(request))
-    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, DecisionRule(rule), lang)
+    chem_hs = request.app.state.chem_hs
+    ev = classification.evaluate_sample(uow_of(request), actor, sample_id, DecisionRule(rule), lang, chem_hs)
     # With no usable result the rules' "no rule applies" would mislead; the page says why instead.
     status, message = (
         (ev.status, ev.message) if ev.measurements_used else ("no_results", say(request, NO_RESULTS))
@@ -92,6 +98,8 @@ def evaluation(request: Request, actor: PageActor, sample_id: PathId, rule: str 
             "rules": DECISION_RULES,
             "firing_states": FIRING_STATES,
             "evidence_states": EVIDENCE_STATES,
+            "agreement": PROPOSAL_AGREEMENT,
+            "use": proposed_code(ev, use) if can_write else "",
             "rule": rule,
             "can": {
                 "write": can_write,

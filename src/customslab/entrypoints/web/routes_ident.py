@@ -15,11 +15,12 @@ from customslab.entrypoints.api.deps import PathId
 from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.routes_lab import _sample_of_test
-from customslab.services import identification, queries
+from customslab.services import identification, queries, substances
 from customslab.services.contract import View
 from customslab.services.identification import SearchResult
 from customslab.services.queries import SampleDetail
 from customslab.services.views import SpectralHit, TestView
+from customslab.spectra.confidence import RELIABLE
 from customslab.spectra.model import Spectrum, Technique
 
 router = APIRouter(include_in_schema=False)
@@ -52,11 +53,14 @@ def _query_spectrum(request: Request, test: TestView, sha256: str) -> Spectrum:
     return identification.read_query(data, attachment.filename)
 
 
-def _search(request: Request, test: TestView, sha256: str, library: str) -> tuple[Spectrum, SearchResult]:
+def _search(
+    request: Request, actor: Actor, test: TestView, sha256: str, library: str
+) -> tuple[Spectrum, SearchResult]:
     if library not in _libraries(request):
         raise ValidationFailed(f"There is no spectral library '{library}'.", field="library")
     query = _query_spectrum(request, test, sha256)
-    return query, identification.search_spectrum(request.app.state.libraries, query, library, 10)
+    register = substances.register_for_test(uow_of(request), actor, request.app.state.substances, test.id)
+    return query, identification.search_spectrum(request.app.state.libraries, query, library, 10, register)
 
 
 class MirrorPlot(View):
@@ -119,10 +123,11 @@ def identify_page(
         "plot": None,
         "hit": hit,
         "error": None,
+        "reliable_threshold": RELIABLE,
     }
     if attachment:
         try:
-            query, result = _search(request, test, attachment, library)
+            query, result = _search(request, actor, test, attachment, library)
             chosen = _chosen(result.hits, hit)
             hit_x, hit_y = identification.library_spectrum(request.app.state.libraries, library, chosen.row)
             plot = _mirror_plot(query, hit_x, hit_y, chosen.name)
@@ -156,7 +161,7 @@ def record(request: Request, actor: PageActor, test_id: PathId, form: Form) -> R
     """Keep the hit list with the test (the search is run again here; the browser's copy is not trusted)."""
     test, sample = _test_and_sample(request, actor, test_id)
     sha = str(form.get("attachment", ""))
-    _, result = _search(request, test, sha, str(form.get("library", "default")))
+    _, result = _search(request, actor, test, sha, str(form.get("library", "default")))
     best = _chosen(result.hits, 1)
     identification.record_identification(uow_of(request), actor, test_id, sha, result)
     return flash_redirect(
@@ -176,12 +181,14 @@ def record_as_result(request: Request, actor: PageActor, test_id: PathId, form: 
     """Keep the hit list and record the chosen hit as the test's identity result, in one step."""
     test, sample = _test_and_sample(request, actor, test_id)
     sha = str(form.get("attachment", ""))
-    _, result = _search(request, test, sha, str(form.get("library", "default")))
+    _, result = _search(request, actor, test, sha, str(form.get("library", "default")))
     rank = str(form.get("hit") or "1").strip()
     if not rank.isdigit():
         raise ValidationFailed(f"'{rank}' is not the rank of a hit.", field="hit")
     chosen = _chosen(result.hits, int(rank))
-    out = identification.record_identity_result(uow_of(request), actor, test_id, sha, result, chosen.name)
+    out = identification.record_identity_result(
+        uow_of(request), actor, test_id, sha, result, chosen.name, request.app.state.substances
+    )
     return flash_redirect(
         request,
         f"/samples/{sample.id}#test-{test_id}",

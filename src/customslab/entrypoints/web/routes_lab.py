@@ -203,7 +203,7 @@ def enter_result(request: Request, actor: PageActor, test_id: PathId, form: Form
     """A result of any kind: a quantity with its unit and expanded uncertainty, or an outcome."""
     sample_id = _sample_of_test(request, actor, test_id)
     cmd = analysis_forms.result_command(request, form)
-    out = analysis.enter_result(uow_of(request), actor, test_id, cmd)
+    out = analysis.enter_result(uow_of(request), actor, test_id, cmd, request.app.state.substances)
     return flash_redirect(
         request, f"/samples/{sample_id}", say(request, "Result '{name}' recorded.", name=out.name)
     )
@@ -236,7 +236,7 @@ def review(request: Request, actor: PageActor, test_id: PathId, form: Form) -> R
     if not cmd.approve and not cmd.reason:
         # Said here as a form error on the reason field, before the workflow refuses the step.
         raise ValidationFailed("Say why the test is returned for retest.", field="reason")
-    analysis.review_test(uow_of(request), actor, test_id, cmd)
+    analysis.review_test(uow_of(request), actor, test_id, cmd, request.app.state.substances)
     message = "Test approved." if cmd.approve else "Test returned for retest."
     return flash_redirect(request, f"/samples/{sample_id}", say(request, message))
 

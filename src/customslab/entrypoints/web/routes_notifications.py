@@ -33,6 +33,7 @@ TITLES: dict[str, str] = {
     K.TEST_ASSIGNED: N_("Test assigned to you"),
     K.RESULT_APPROVED: N_("Result approved on your request"),
     K.WORK_DUE: N_("Work due within a day"),
+    K.CONTROLLED_SUBSTANCE: N_("Controlled substance identified on your request"),
 }
 #: The subjects as services/notifications.py writes them (a unit test keeps the two equal), marked here
 #: so that the page shows them in the reader's language.
@@ -41,6 +42,9 @@ SUBJECTS: dict[str, str] = {
     K.TEST_ASSIGNED: N_("A test on sample {ref} was assigned to you."),
     K.RESULT_APPROVED: N_("The results of sample {ref} were approved."),
     K.WORK_DUE: N_("Your test on sample {ref} is due within a day."),
+    K.CONTROLLED_SUBSTANCE: N_(
+        "Sample {ref} was identified as a controlled substance: the goods may have to be held."
+    ),
 }
 
 

@@ -27,6 +27,7 @@ X_LABELS = {
 Y_LABELS = {
     "absorbance": N_("Absorbance"),
     "transmittance": N_("Transmittance"),
+    "percent_transmittance": N_("Transmittance (%)"),
     "reflectance": N_("Reflectance"),
     "counts": N_("Intensity (counts)"),
     "arbitrary": N_("Intensity (arbitrary units)"),

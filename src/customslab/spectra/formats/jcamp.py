@@ -1,17 +1,27 @@
-"""JCAMP-DX 4.24 / 5.x reader (XYDATA in AFFN or ASDF, XYPOINTS, PEAK TABLE, compound files).
+"""JCAMP-DX 4.24 / 5.01 reader: XYDATA (AFFN or ASDF), XYPOINTS, PEAK TABLE, compound files, NTUPLES.
 
-Tolerance decisions, so that a laboratory knows what is accepted:
+Sources: McDonald & Wilks, Appl. Spectrosc. 42 (1988) 151 (4.24); Lampen et al., Appl. Spectrosc. 48
+(1994) 1545 (5.01, with the NTUPLES pages). What is accepted, so that a laboratory knows:
+- labels compare without case, blanks, dashes, slashes and underscores (##X_UNITS= is ##XUNITS=);
+  `$$` starts a comment anywhere on a line, and ##= is a comment record;
+- UTF-8 text with or without a byte-order mark, otherwise Windows-1252 (Latin-1); LF, CR or CRLF ends;
+- the data layouts described in jcamp_tables (tuples, '?') and jcamp_asdf (AFFN, PAC, SQZ, DIF, DUP);
+- several spectra in one file: blocks one after another, compound files (##BLOCKS= in a LINK block),
+  and the pages of an ##NTUPLES record (jcamp_ntuples); units and techniques as in jcamp_units.
+
+Tolerance decisions:
 - the x axis of (X++(Y..Y)) data comes from FIRSTX, LASTX and NPOINTS; the X value written at the
   start of each line is checked only to within one point spacing, because writers commonly round it
   (a shifted or missing line is still caught, with its line number);
-- the number of ordinates must equal NPOINTS exactly;
-- a missing final ##END is accepted only at the end of the file and only when no nested block is left
-  open; a ##TITLE inside an unfinished data block is an error.
+- NPOINTS, where given, must equal the number of points exactly: the standard defines it as the
+  number of points in the table, and a table that disagrees is truncated or corrupted;
+- MAXX, MINX, MAXY, MINY and FIRSTY are kept as metadata, never checked: writers often round them;
+- a missing final ##END (or ##END NTUPLES) is accepted only at the end of the file and only when no
+  nested block is left open; a ##TITLE inside an unfinished data block is an error.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,16 +29,25 @@ from pathlib import Path
 import numpy as np
 
 from customslab.spectra.formats.files import read_export_bytes
-from customslab.spectra.formats.jcamp_asdf import AsdfError, decode_line
-from customslab.spectra.formats.jcamp_writer import write_jcamp
-from customslab.spectra.model import (
-    MAX_POINTS,
-    FloatArray,
-    Spectrum,
-    SpectrumFormatError,
-    Technique,
-    check_values,
+from customslab.spectra.formats.jcamp_ntuples import NTuples
+from customslab.spectra.formats.jcamp_tables import (
+    PROFILE_FORM,
+    TUPLE_FORMS,
+    DataTable,
+    label_float,
+    label_integer,
+    read_profile,
+    read_tuples,
 )
+from customslab.spectra.formats.jcamp_units import (
+    convert_x_units,
+    normalise_label,
+    raman_excitation,
+    technique_of,
+    y_unit_of,
+)
+from customslab.spectra.formats.jcamp_writer import write_jcamp
+from customslab.spectra.model import Spectrum, SpectrumFormatError, Technique, check_values
 
 __all__ = ["normalise_label", "parse_jcamp", "read_jcamp", "write_jcamp"]
 
@@ -40,16 +59,10 @@ _METADATA_LABELS = {
     "NAMES": "names",
     "ORIGIN": "origin",
     "OWNER": "owner",
+    # "ATR" here makes the FTIR identification apply the ATR correction (spectra.vib_features).
+    "SAMPLINGPROCEDURE": "sampling",
 }
-_Y_UNITS = {
-    "ABSORBANCE": "absorbance",
-    "TRANSMITTANCE": "transmittance",
-    "REFLECTANCE": "reflectance",
-    "COUNTS": "counts",
-    "ARBITRARYUNITS": "arbitrary",
-    "RELATIVEABUNDANCE": "relative_abundance",
-}
-_PAIR_SPLIT = re.compile(r"[\s;]+")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -62,96 +75,194 @@ class _Block:
     data_line: int = 0
     data: list[tuple[int, str]] = field(default_factory=list)
     children: int = 0
+    ntuples: NTuples | None = None
+
+    def has_table(self) -> bool:
+        return bool(self.data_label) or self.ntuples is not None
+
+    def tables(self, source: str) -> list[DataTable]:
+        if self.ntuples is not None:
+            return self.ntuples.tables(self.labels, self.label_lines, self.start_line, source)
+        if not self.data_label:
+            return []
+        return [
+            DataTable(
+                start_line=self.start_line,
+                line=self.data_line,
+                kind=self.data_label,
+                form=self.data_form,
+                labels=self.labels,
+                label_lines=self.label_lines,
+                data=self.data,
+                where=f"block at line {self.start_line}",
+            )
+        ]
 
 
-def normalise_label(label: str) -> str:
-    """JCAMP labels compare without case, spaces, dashes, slashes and underscores (spec 4.24, 3.2)."""
-    return re.sub(r"[\s\-/_]", "", label).upper()
+def _decode(data: bytes) -> str:
+    """UTF-8 (a byte-order mark dropped); text that is not UTF-8 is Windows-1252, else Latin-1.
+
+    JCAMP-DX is defined in ASCII; titles and names in older files are written in the Windows code
+    page, which this reads as the writer meant rather than replacing its letters.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def read_jcamp(path: str | Path, *, excitation_nm: float | None = None) -> list[Spectrum]:
-    """Read every data block of a JCAMP-DX file; Raman in nm is converted when excitation_nm is given."""
+    """Read every data table of a JCAMP-DX file; Raman in nm is converted when the laser line is known.
+
+    The laser line is excitation_nm when given, otherwise the one the file states.
+    """
     path = Path(path)
-    text = read_export_bytes(path).decode("utf-8-sig", errors="replace")
-    return parse_jcamp(text, str(path), excitation_nm=excitation_nm)
+    return parse_jcamp(_decode(read_export_bytes(path)), str(path), excitation_nm=excitation_nm)
 
 
 def parse_jcamp(text: str, source: str, *, excitation_nm: float | None = None) -> list[Spectrum]:
     """Parse JCAMP-DX text; source names the file in errors."""
-    finished: list[_Block] = []
-    stack: list[_Block] = []
-    current_label = ""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("$$", 1)[0].rstrip()
-        if not line.strip():
-            continue
-        if not line.lstrip().startswith("##"):
-            if stack and stack[-1].data_label and current_label == stack[-1].data_label:
-                stack[-1].data.append((number, line))
-            elif stack and current_label:
-                # Continuation line of a multi-line text record such as ##NAMES.
-                block = stack[-1]
-                block.labels[current_label] = block.labels[current_label] + "\n" + line.strip()
-            elif not stack:
-                raise SpectrumFormatError(source, "text before the first ##TITLE", number)
-            continue
-        label, sep, value = line.lstrip()[2:].partition("=")
-        if not sep:
-            raise SpectrumFormatError(source, f"labelled record without '=': {line.strip()[:40]!r}", number)
-        key = normalise_label(label)
-        value = value.strip()
-        current_label = key
-        if key == "TITLE":
-            if stack and not _may_contain_blocks(stack[-1]):
-                raise SpectrumFormatError(
-                    source,
-                    f"block opened at line {stack[-1].start_line} has no ##END before this ##TITLE",
-                    number,
-                )
-            if stack:
-                stack[-1].children += 1
-            stack.append(_Block(start_line=number))
-        elif not stack:
-            raise SpectrumFormatError(source, f"##{label.strip()} before the first ##TITLE", number)
-        block = stack[-1]
-        if key == "END":
-            finished.append(stack.pop())
-            current_label = ""
-            continue
-        if key in _DATA_LABELS:
-            if block.data_label:
-                raise SpectrumFormatError(source, "a block may hold only one data table", number)
-            block.data_label, block.data_form, block.data_line = key, normalise_label(value), number
-        elif key == "NTUPLES":
-            raise SpectrumFormatError(source, "##NTUPLES (JCAMP-DX 6, NMR) is not supported", number)
-        block.labels[key] = value
-        block.label_lines[key] = number
-    if len(stack) > 1:
-        raise SpectrumFormatError(
-            source, f"file ends inside a nested block opened at line {stack[-1].start_line}; ##END missing"
-        )
-    if stack:
-        # Only the outermost block is open at end of file: unambiguous, so the ##END is implied.
-        finished.append(stack.pop())
-    if not finished:
-        raise SpectrumFormatError(source, "no ##TITLE: not a JCAMP-DX file")
-    spectra = [_block_to_spectrum(block, source, excitation_nm) for block in finished if block.data_label]
-    for block in finished:
+    parser = _Parser(source)
+    # A DOS end-of-file mark (Ctrl-Z) after the last ##END= is not content.
+    for number, raw in enumerate(_LINE_BREAK.split(text.lstrip("\ufeff").rstrip("\x1a\r\n\t ")), start=1):
+        parser.feed(number, raw.split("$$", 1)[0].rstrip())
+    blocks = parser.finish()
+    tables = sorted((t for b in blocks for t in b.tables(source)), key=lambda t: (t.start_line, t.line))
+    spectra = [_table_to_spectrum(table, source, excitation_nm) for table in tables]
+    for block in blocks:
         _check_block_count(block, source)
     if not spectra:
-        raise SpectrumFormatError(source, "no ##XYDATA, ##XYPOINTS or ##PEAK TABLE found")
-    spectra.sort(key=lambda s: int(s.metadata["jcamp_block_line"]))
+        raise SpectrumFormatError(source, "no ##XYDATA, ##XYPOINTS, ##PEAK TABLE or ##NTUPLES found")
     return spectra
 
 
-def _may_contain_blocks(block: _Block) -> bool:
-    return "BLOCKS" in block.labels and not block.data_label
+class _Parser:
+    """Sorts the lines of a file into blocks, their labelled records and their data tables."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.finished: list[_Block] = []
+        self.stack: list[_Block] = []
+        self.sink: list[tuple[int, str]] | None = None  # where data lines go, inside a data table
+        self.text: tuple[dict[str, str], str] | None = None  # a record whose value continues
+        self.in_comment = False  # inside a ##= comment record
+        self.last_end = 0
+
+    def feed(self, number: int, line: str) -> None:
+        stripped = line.strip()
+        if not stripped:
+            return
+        if stripped.startswith("##"):
+            self._record(number, stripped)
+        elif self.sink is not None:
+            self.sink.append((number, line))
+        elif self.text is not None:
+            # Continuation line of a multi-line text record such as ##NAMES.
+            labels, key = self.text
+            labels[key] = labels[key] + "\n" + stripped
+        elif not self.stack and not self.in_comment:
+            problem = (
+                f"text outside any block, after the ##END= of line {self.last_end}"
+                if self.finished
+                else "text before the first ##TITLE"
+            )
+            raise SpectrumFormatError(self.source, problem, number)
+
+    def _record(self, number: int, stripped: str) -> None:
+        label, sep, value = stripped[2:].partition("=")
+        if not sep:
+            raise SpectrumFormatError(self.source, f"labelled record without '=': {stripped[:40]!r}", number)
+        key, value = normalise_label(label), value.strip()
+        self.sink, self.text, self.in_comment = None, None, not key
+        if not key:
+            return  # ##= comment
+        ntuples = self.stack[-1].ntuples if self.stack else None
+        if ntuples is not None and ntuples.is_open and self._ntuples_record(ntuples, key, value, number):
+            return
+        if key == "TITLE":
+            self._open_block(number)
+        elif not self.stack:
+            raise SpectrumFormatError(self.source, f"##{label.strip()} before the first ##TITLE", number)
+        block = self.stack[-1]
+        if key == "END":
+            self.finished.append(self.stack.pop())
+            self.last_end = number
+            return
+        if key in _DATA_LABELS or key == "NTUPLES":
+            if block.has_table():
+                raise SpectrumFormatError(self.source, "a block may hold only one data table", number)
+            if key == "NTUPLES":
+                block.ntuples = NTuples(line=number, name=value)
+            else:
+                block.data_label, block.data_form, block.data_line = key, normalise_label(value), number
+                self.sink = block.data
+        block.labels[key] = value
+        block.label_lines[key] = number
+        if self.sink is None:
+            self.text = (block.labels, key)
+
+    def _ntuples_record(self, ntuples: NTuples, key: str, value: str, number: int) -> bool:
+        """Route a record inside an open ##NTUPLES; False when the block must handle it (##END)."""
+        if key in {"ENDNTUPLES", "END"}:
+            # A missing ##END NTUPLES= is implied by the block's ##END=: nothing else can be meant.
+            ntuples.is_open = False
+            return key == "ENDNTUPLES"
+        if key == "TITLE":
+            raise SpectrumFormatError(
+                self.source, f"##TITLE inside the ##NTUPLES opened at line {ntuples.line}", number
+            )
+        if key == "PAGE":
+            ntuples.open_page(value, number)
+        elif key == "DATATABLE":
+            self.sink = ntuples.open_table(value, number, self.source)
+        else:
+            self.text = (ntuples.record(key, value, number), key)
+        return True
+
+    def _open_block(self, number: int) -> None:
+        if self.stack:
+            parent = self.stack[-1]
+            if "BLOCKS" not in parent.labels or parent.has_table():
+                raise SpectrumFormatError(
+                    self.source,
+                    f"block opened at line {parent.start_line} has no ##END before this ##TITLE",
+                    number,
+                )
+            parent.children += 1
+        self.stack.append(_Block(start_line=number))
+
+    def finish(self) -> list[_Block]:
+        if len(self.stack) > 1:
+            raise SpectrumFormatError(
+                self.source,
+                f"file ends inside a nested block opened at line {self.stack[-1].start_line}; ##END missing",
+            )
+        if self.stack:
+            # Only the outermost block is open at end of file: unambiguous, so the ##END is implied.
+            self.finished.append(self.stack.pop())
+        if not self.finished:
+            raise SpectrumFormatError(self.source, "no ##TITLE: not a JCAMP-DX file")
+        return self.finished
 
 
 def _check_block_count(block: _Block, source: str) -> None:
     if "BLOCKS" not in block.labels:
         return
-    declared = _integer(block, "BLOCKS", source)
+    record = DataTable(
+        start_line=block.start_line,
+        line=block.start_line,
+        kind="",
+        form="",
+        labels=block.labels,
+        label_lines=block.label_lines,
+        data=[],
+        where=f"block at line {block.start_line}",
+    )
+    declared = label_integer(record, "BLOCKS", source)
     if declared != block.children:
         raise SpectrumFormatError(
             source,
@@ -160,213 +271,44 @@ def _check_block_count(block: _Block, source: str) -> None:
         )
 
 
-def _float(block: _Block, key: str, source: str, default: float | None = None) -> float:
-    if key not in block.labels:
-        if default is None:
-            raise SpectrumFormatError(source, f"required ##{key} missing in block at line {block.start_line}")
-        return default
-    try:
-        value = float(block.labels[key].replace("D", "E").split()[0])
-    except (ValueError, IndexError):
-        raise SpectrumFormatError(
-            source, f"##{key}={block.labels[key]!r} is not a number", block.label_lines[key]
-        ) from None
-    if not math.isfinite(value):
-        raise SpectrumFormatError(source, f"##{key} is not finite", block.label_lines[key])
-    return value
-
-
-def _integer(block: _Block, key: str, source: str) -> int:
-    value = _float(block, key, source)
-    if value != int(value) or value < 0:
-        raise SpectrumFormatError(source, f"##{key} must be a whole number", block.label_lines[key])
-    return int(value)
-
-
-def _technique(block: _Block, source: str) -> Technique:
-    data_type = normalise_label(block.labels.get("DATATYPE", ""))
-    if "INFRARED" in data_type:
-        return Technique.FTIR
-    if "RAMAN" in data_type:
-        return Technique.RAMAN
-    if "MASS" in data_type:
-        return Technique.EI_MS
-    if not data_type and normalise_label(block.labels.get("XUNITS", "")) in {"M/Z", "MZ"}:
-        return Technique.EI_MS
-    line = block.label_lines.get("DATATYPE", block.start_line)
-    shown = block.labels.get("DATATYPE", "(missing)")
-    raise SpectrumFormatError(
-        source, f"unsupported ##DATA TYPE {shown!r}: expected infrared, Raman or mass", line
-    )
-
-
-def _block_to_spectrum(block: _Block, source: str, excitation_nm: float | None) -> Spectrum:
-    technique = _technique(block, source)
-    xfactor = _float(block, "XFACTOR", source, 1.0)
-    yfactor = _float(block, "YFACTOR", source, 1.0)
-    if block.data_label == "XYDATA" and block.data_form == "(X++(Y..Y))":
+def _table_to_spectrum(table: DataTable, source: str, excitation_nm: float | None) -> Spectrum:
+    technique = technique_of(table.labels, table.label_lines, source, table.start_line)
+    xfactor = label_float(table, "XFACTOR", source, 1.0)
+    yfactor = label_float(table, "YFACTOR", source, 1.0)
+    if table.form == PROFILE_FORM and table.kind in {"XYDATA", "XYPOINTS"}:
         # FIRSTX and LASTX are already actual abscissae; only the ordinates carry a factor.
-        x, y, lines = _read_xydata(block, source)
+        x, y, lines = read_profile(table, source)
         xfactor = 1.0
-    elif block.data_form in {"(XY..XY)", "(XYW..XYW)", "(XYM..XYM)"}:
-        if block.data_label == "PEAKTABLE" and technique is not Technique.EI_MS:
-            raise SpectrumFormatError(
-                source, "peak tables are supported for mass spectra only", block.data_line
-            )
-        x, y, lines = _read_pairs(block, source, width=2 if block.data_form == "(XY..XY)" else 3)
+    elif table.form in TUPLE_FORMS:
+        if table.kind == "PEAKTABLE" and technique is not Technique.EI_MS:
+            raise SpectrumFormatError(source, "peak tables are supported for mass spectra only", table.line)
+        x, y, lines = read_tuples(table, source)
     else:
-        raise SpectrumFormatError(
-            source, f"unsupported data form ##{block.data_label}={block.data_form}", block.data_line
-        )
+        raise SpectrumFormatError(source, f"unsupported data form ##{table.kind}={table.form}", table.line)
+    if technique is Technique.RAMAN and excitation_nm is None:
+        excitation_nm = raman_excitation(table.labels, table.label_lines, source)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         x, y = x * xfactor, y * yfactor
-        x, x_unit = _convert_x_units(x, block, technique, source, excitation_nm)
+        x, x_unit = convert_x_units(x, table.labels, table.label_lines, technique, source, excitation_nm)
     check_values(x, y, technique, source=source, x_unit=x_unit, lines=lines)
     order = np.argsort(x, kind="stable")
     metadata: dict[str, object] = {
         "source": source,
-        "format": "JCAMP-DX " + block.labels.get("JCAMPDX", "").split("$$")[0].strip(),
+        "format": "JCAMP-DX " + table.labels.get("JCAMPDX", "").strip(),
         "x_unit": x_unit,
-        "y_unit": _Y_UNITS.get(
-            normalise_label(block.labels.get("YUNITS", "")), block.labels.get("YUNITS", "")
-        ),
-        "jcamp_block_line": block.start_line,
-        "jcamp_labels": {k: v for k, v in block.labels.items() if k not in _DATA_LABELS},
+        "y_unit": y_unit_of(table.labels),
+        "jcamp_block_line": table.start_line,
+        "jcamp_labels": {k: v for k, v in table.labels.items() if k not in _DATA_LABELS},
     }
+    if table.page:
+        metadata["jcamp_page"] = table.page
     if excitation_nm is not None and technique is Technique.RAMAN:
         metadata["excitation_nm"] = excitation_nm
     for key, meta_key in _METADATA_LABELS.items():
-        if key in block.labels:
-            metadata[meta_key] = block.labels[key]
-    names = block.labels.get("NAMES", "").strip().splitlines()
-    name = names[0].strip() if names and names[0].strip() else block.labels.get("TITLE", "")
+        if key in table.labels:
+            metadata[meta_key] = table.labels[key]
+    names = table.labels.get("NAMES", "").strip().splitlines()
+    name = names[0].strip() if names and names[0].strip() else table.labels.get("TITLE", "")
+    if table.page:
+        name = f"{name} ({table.page})"
     return Spectrum(x=x[order], y=y[order], technique=technique, name=name, metadata=metadata)
-
-
-def _convert_x_units(
-    x: FloatArray, block: _Block, technique: Technique, source: str, excitation_nm: float | None
-) -> tuple[FloatArray, str]:
-    unit = normalise_label(block.labels.get("XUNITS", ""))
-    if technique is Technique.EI_MS:
-        return x, "m/z"
-    if unit in {"1CM", "CM1", "CM-1", "WAVENUMBERS", ""}:
-        return x, "cm-1"
-    if unit in {"MICROMETERS", "MICRONS", "UM"}:
-        if np.any(x <= 0):
-            raise SpectrumFormatError(
-                source, "non-positive wavelength in micrometres", block.label_lines["XUNITS"]
-            )
-        return 1e4 / x, "cm-1"
-    if unit in {"NANOMETERS", "NM"}:
-        if np.any(x <= 0):
-            raise SpectrumFormatError(
-                source, "non-positive wavelength in nanometres", block.label_lines["XUNITS"]
-            )
-        if technique is Technique.RAMAN:
-            if excitation_nm is None:
-                return x, "nm"
-            return 1e7 / excitation_nm - 1e7 / x, "cm-1"
-        return 1e7 / x, "cm-1"
-    raise SpectrumFormatError(
-        source, f"unsupported ##XUNITS={block.labels['XUNITS']!r}", block.label_lines["XUNITS"]
-    )
-
-
-def _read_xydata(block: _Block, source: str) -> tuple[FloatArray, FloatArray, list[int]]:
-    npoints = _integer(block, "NPOINTS", source)
-    if npoints > MAX_POINTS:
-        raise SpectrumFormatError(
-            source,
-            f"##NPOINTS={npoints}: at most {MAX_POINTS:,} points are accepted",
-            block.label_lines["NPOINTS"],
-        )
-    firstx = _float(block, "FIRSTX", source)
-    xfactor = _float(block, "XFACTOR", source, 1.0)
-    if "LASTX" in block.labels:
-        lastx = _float(block, "LASTX", source)
-    else:
-        lastx = firstx + _float(block, "DELTAX", source) * (npoints - 1)
-    ys: list[float] = []
-    y_lines: list[int] = []
-    line_starts: list[tuple[int, int, float]] = []
-    previous_ended_in_dif = False
-    for number, line in block.data:
-        try:
-            decoded = decode_line(line)
-        except AsdfError as exc:
-            raise SpectrumFormatError(source, str(exc), number) from None
-        values = decoded.ys
-        index = len(ys)
-        if previous_ended_in_dif:
-            if not values:
-                raise SpectrumFormatError(source, "Y-value check missing after a line in DIF form", number)
-            if not math.isclose(values[0], ys[-1], rel_tol=1e-9, abs_tol=1e-9):
-                raise SpectrumFormatError(
-                    source,
-                    f"DIF Y-value check failed: line starts with {values[0]:g} but the previous line "
-                    f"ended with {ys[-1]:g}",
-                    number,
-                )
-            values = values[1:]
-            index -= 1
-        line_starts.append((number, index, decoded.x * xfactor))
-        ys.extend(values)
-        y_lines.extend([number] * len(values))
-        previous_ended_in_dif = decoded.ends_in_dif
-        if len(ys) > npoints + 1:
-            # Stop before DUP counts can fill memory; +1 for a final Y-value check line.
-            raise SpectrumFormatError(
-                source, f"##NPOINTS={npoints} but the table holds more than {npoints + 1} Y values", number
-            )
-    if len(ys) != npoints:
-        raise SpectrumFormatError(
-            source,
-            f"##NPOINTS={npoints} but the table holds {len(ys)} Y values",
-            block.label_lines["NPOINTS"],
-        )
-    if npoints == 0:
-        raise SpectrumFormatError(source, "empty spectrum (##NPOINTS=0)", block.data_line)
-    step = (lastx - firstx) / (npoints - 1) if npoints > 1 else 0.0
-    tolerance = abs(step) * (1 + 1e-6) + 1e-9 * max(abs(firstx), abs(lastx))
-    for number, index, line_x in line_starts:
-        expected = firstx + index * step
-        if abs(line_x - expected) > tolerance:
-            raise SpectrumFormatError(
-                source,
-                f"line X={line_x:g} does not match point {index + 1} of FIRSTX..LASTX "
-                f"(expected {expected:g})",
-                number,
-            )
-    x = np.linspace(firstx, lastx, npoints) if npoints > 1 else np.array([firstx])
-    return x, np.asarray(ys, dtype=np.float64), y_lines
-
-
-def _read_pairs(block: _Block, source: str, width: int) -> tuple[FloatArray, FloatArray, list[int]]:
-    xs: list[float] = []
-    ys: list[float] = []
-    lines: list[int] = []
-    for number, line in block.data:
-        for group in _PAIR_SPLIT.split(line.strip()):
-            if not group:
-                continue
-            fields = group.split(",")
-            if len(fields) != width:
-                raise SpectrumFormatError(
-                    source, f"expected {width} comma-separated values, got {group!r}", number
-                )
-            try:
-                x_value, y_value = float(fields[0]), float(fields[1])
-            except ValueError:
-                raise SpectrumFormatError(source, f"malformed number in {group!r}", number) from None
-            xs.append(x_value)
-            ys.append(y_value)
-            lines.append(number)
-    if "NPOINTS" in block.labels and _integer(block, "NPOINTS", source) != len(xs):
-        raise SpectrumFormatError(
-            source,
-            f"##NPOINTS={block.labels['NPOINTS']} but the table holds {len(xs)} points",
-            block.label_lines["NPOINTS"],
-        )
-    if not xs:
-        raise SpectrumFormatError(source, "empty data table", block.data_line)
-    return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), lines

@@ -3,6 +3,10 @@
 Written here rather than taken from a library because no maintained Python package implements the
 DIF Y-value check and the error reporting (file, line) that the laboratory needs.
 Reference: McDonald & Wilks, Appl. Spectrosc. 42 (1988) 151, section 5.9 (ASDF).
+
+Accepted on a line: AFFN numbers separated by blanks, tabs, commas or semicolons, or by their own
+'+'/'-' signs (PAC); E-notation in AFFN lines; SQZ, DIF and DUP characters; '?' for an ordinate that
+was not measured (its point is left out; a DIF value may not follow it).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ _COMPRESSION_CHARS = frozenset(SQZ_POSITIVE + SQZ_NEGATIVE + DIF_POSITIVE + DIF_
     "E",
     "e",
 }
-_SEPARATORS = frozenset(" \t,;")
+_SEPARATORS = frozenset(" \t\f\v,;")
 # Guards memory against corrupted files: a spectrum holds at most MAX_POINTS values in all.
 _MAX_DUP = MAX_POINTS
 
@@ -41,7 +45,7 @@ class DecodedLine:
     """One (X++(Y..Y)) line: its abscissa and ordinates, and whether it ended in DIF form."""
 
     x: float
-    ys: list[float]
+    ys: list[float | None]  # None: the ordinate was written as '?' (missing)
     ends_in_dif: bool
 
 
@@ -71,7 +75,7 @@ def _tokens(line: str) -> list[tuple[str, str]]:
                 else:
                     break
         elif c == "?":
-            raise AsdfError("missing value '?' in data; the spectrum is incomplete")
+            kind, j = "MISSING", i + 1
         else:
             raise AsdfError(f"unexpected character {c!r} in data")
         tokens.append((kind, line[i:j]))
@@ -108,7 +112,7 @@ def decode_line(line: str) -> DecodedLine:
         x = _digits_value(text, _SQZ)
     else:
         raise AsdfError("a data line must start with its X value")
-    ys: list[float] = []
+    ys: list[float | None] = []
     last_kind = ""
     last_dif = 0.0
     for kind, text in tokens[1:]:
@@ -116,11 +120,18 @@ def decode_line(line: str) -> DecodedLine:
             ys.append(_number(text))
         elif kind == "SQZ":
             ys.append(_digits_value(text, _SQZ))
+        elif kind == "MISSING":
+            ys.append(None)
         elif kind == "DIF":
-            if not ys:
-                raise AsdfError("a DIF value needs a preceding Y value")
+            previous = ys[-1] if ys else None
+            if previous is None:
+                raise AsdfError(
+                    "a DIF value needs a preceding Y value"
+                    if not ys
+                    else "a DIF value cannot follow a missing value '?'"
+                )
             last_dif = _digits_value(text, _DIF)
-            ys.append(ys[-1] + last_dif)
+            ys.append(previous + last_dif)
         else:
             if not ys:
                 raise AsdfError("a DUP count needs a preceding Y value")
@@ -130,7 +141,8 @@ def decode_line(line: str) -> DecodedLine:
             if count > _MAX_DUP:
                 raise AsdfError(f"DUP count {count} is implausibly large")
             for _ in range(count - 1):
-                ys.append(ys[-1] + last_dif if last_kind == "DIF" else ys[-1])
+                previous = ys[-1]
+                ys.append(previous + last_dif if last_kind == "DIF" and previous is not None else previous)
             continue
         last_kind = kind
     return DecodedLine(x=x, ys=ys, ends_in_dif=last_kind == "DIF")

@@ -1,0 +1,325 @@
+"""Chemical → HS proposals: a CAS → HS table read from CSV, in the manner of the EU's ECICS (European
+Customs Inventory of Chemical Substances: CAS number, name, CN code, source).
+
+A row proposes the HS 2022 code (or codes, where the identity alone does not choose between subheadings)
+of a substance itself: chemically defined, unmixed, in bulk. It is evidence for the analyst, never a
+classification: the form, purity, mixture and use of the goods decide. The file format is documented in
+docs/chemical-hs.md.
+
+Pure: it reads CSV text and takes the nomenclature's subheading texts as a mapping (`subheading_texts`);
+no database, no settings. Names are compared as the controlled-substance register compares them
+(`normalise_name`), so that one library hit finds its control status and its HS proposal alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from customslab.hs.nomenclature import HsError, Nomenclature, format_code, hs6, normalise_code
+from customslab.substances.register import cas_is_valid, normalise_name
+
+COLUMNS = ("cas", "name", "synonyms", "labels", "hs_code", "source", "notes")
+REQUIRED = ("cas", "name", "hs_code", "source")
+#: Separates the synonyms, and the alternative codes, of one cell.
+MULTI = "|"
+#: The error names at most this many faults (a wrong file would otherwise list every line).
+MAX_FAULTS = 20
+#: The seed table shipped with the project, in data/.
+BUNDLED_FILE = "cas_hs.csv"
+_CAS_SHAPE = re.compile(r"^\d{2,7}-\d{2}-\d$")
+
+MatchedBy = Literal["cas", "name"]
+
+
+@dataclass(frozen=True)
+class ProposedCode:
+    """One code a row proposes: 6 digits, or a national tariff line of 8 to 10, with the HS 2022 text
+    of its subheading."""
+
+    code: str
+    description: str
+
+    @property
+    def dotted(self) -> str:
+        return format_code(self.code)
+
+
+@dataclass(frozen=True)
+class ChemHsEntry:
+    """One row of a table: the substance, the code(s) proposed for it, and where they come from."""
+
+    cas: str
+    name: str
+    synonyms: tuple[str, ...]
+    codes: tuple[ProposedCode, ...]
+    source: str
+    notes: str
+    table: str
+    line: int
+    #: The polymer class labels of a spectral library (PE, PA...) that name this row: compared with a
+    #: hit's label only, never with its name (PA is also phthalic anhydride, PE phosphatidylethanolamine).
+    labels: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.synonyms)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A row found for a substance, and how: by its CAS number or by a name (or a polymer label)."""
+
+    entry: ChemHsEntry
+    matched_by: MatchedBy
+
+
+@dataclass(frozen=True)
+class Fault:
+    line: int
+    problem: str
+
+
+class ChemHsError(ValueError):
+    """A table that cannot be loaded; `faults` name each problem with its line (1 is the first line)."""
+
+    def __init__(self, faults: list[Fault], origin: str = "") -> None:
+        self.faults = faults[:MAX_FAULTS]
+        self.origin = origin
+        where = f"{origin}: " if origin else ""
+        more = f" (and {len(faults) - MAX_FAULTS} more)" if len(faults) > MAX_FAULTS else ""
+        listed = "; ".join(f"line {f.line}: {f.problem}" if f.line else f.problem for f in self.faults)
+        super().__init__(f"{where}{listed}{more}. Nothing was loaded.")
+
+    @property
+    def line(self) -> int:
+        return self.faults[0].line if self.faults else 0
+
+
+def subheading_texts(nomenclature: Nomenclature) -> dict[str, str]:
+    """The nomenclature's subheadings (6 digits) and their texts: what a table's codes are checked
+    against."""
+    return {code: node.description for code, node in nomenclature.nodes.items() if node.level == 6}
+
+
+def _split(cell: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in cell.split(MULTI) if v.strip())
+
+
+def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; blank lines and `#` comment lines are skipped."""
+    lines = text.lstrip("\ufeff").splitlines()
+    kept = ["" if line.lstrip().startswith("#") else line for line in lines]
+    reader = csv.reader(io.StringIO("\n".join(kept)))
+    start = 1
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            yield start, record
+        start = reader.line_num + 1
+
+
+class _Reading:
+    """The rows read so far, the keys they hold and the faults found; one per file."""
+
+    def __init__(self, texts: Mapping[str, str], origin: str) -> None:
+        self.texts = texts
+        self.origin = origin
+        self.faults: list[Fault] = []
+        self.cas: dict[str, int] = {}
+        self.names: dict[str, int] = {}
+        self.labels: dict[str, int] = {}
+
+    def fault(self, line: int, problem: str) -> None:
+        self.faults.append(Fault(line, problem))
+
+    def codes(self, line: int, cell: str) -> tuple[ProposedCode, ...]:
+        found: list[ProposedCode] = []
+        for given in _split(cell):
+            try:
+                code = normalise_code(given, allow_national=True)
+            except HsError as exc:
+                self.fault(line, str(exc))
+                continue
+            if len(code) < 6:
+                self.fault(line, f"HS code {given!r} is a chapter or heading: give the 6-digit subheading")
+                continue
+            if hs6(code) not in self.texts:
+                self.fault(
+                    line, f"HS code {given!r}: {format_code(hs6(code))} is not a subheading of HS 2022"
+                )
+                continue
+            if any(c.code == code for c in found):
+                self.fault(line, f"HS code {given!r} is given twice")
+                continue
+            found.append(ProposedCode(code, self.texts[hs6(code)]))
+        if not found and not _split(cell):
+            self.fault(line, "hs_code is empty")
+        return tuple(found)
+
+    def row(self, line: int, cells: dict[str, str]) -> ChemHsEntry | None:
+        before = len(self.faults)
+        cas = cells.get("cas", "").strip()
+        if cas and not _CAS_SHAPE.match(cas):
+            self.fault(line, f"CAS {cas!r} is not written NNNNNNN-NN-N")
+        elif cas and not cas_is_valid(cas):
+            self.fault(line, f"CAS {cas} fails its check digit")
+        elif cas in self.cas:
+            self.fault(line, f"CAS {cas} is already on line {self.cas[cas]}")
+        elif cas:
+            self.cas[cas] = line
+        name = cells.get("name", "").strip()
+        if not name:
+            self.fault(line, "name is empty")
+        synonyms = _split(cells.get("synonyms", ""))
+        for key in dict.fromkeys(normalise_name(n) for n in (name, *synonyms) if n):
+            if not key:
+                continue
+            if key in self.names:
+                self.fault(line, f"name {key!r} is already on line {self.names[key]}")
+            else:
+                self.names[key] = line
+        labels = _split(cells.get("labels", ""))
+        for key in dict.fromkeys(_label_key(label) for label in labels):
+            if not key:
+                self.fault(line, "a label is empty")
+            elif key in self.labels:
+                self.fault(line, f"label {key!r} is already on line {self.labels[key]}")
+            else:
+                self.labels[key] = line
+        codes = self.codes(line, cells.get("hs_code", ""))
+        source = cells.get("source", "").strip()
+        if not source:
+            self.fault(line, "source is empty: name the list or table the code comes from")
+        if len(self.faults) > before:
+            return None
+        return ChemHsEntry(
+            cas=cas,
+            name=name,
+            synonyms=tuple(s for s in synonyms if s != name),
+            codes=codes,
+            source=source,
+            notes=cells.get("notes", "").strip(),
+            table=self.origin,
+            line=line,
+            labels=labels,
+        )
+
+
+def parse_table(text: str, texts: Mapping[str, str], origin: str = "") -> tuple[ChemHsEntry, ...]:
+    """The rows of a CAS → HS table in CSV, or ChemHsError naming every fault with its line: a bad CAS
+    check digit, a code that is not an HS 2022 subheading, a CAS or name given twice, a missing column.
+    `texts` are the nomenclature's subheadings (`subheading_texts`)."""
+    reading = _Reading(texts, origin)
+    records = _records(text)
+    head = next(records, None)
+    if head is None:
+        raise ChemHsError([Fault(1, "the file is empty: the first line names the columns")], origin)
+    header_line, header = head
+    columns = [h.strip().lower().replace(" ", "_") for h in header]
+    unknown = [c for c in columns if c not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in columns]
+    if unknown or missing or len(set(columns)) != len(columns):
+        said = []
+        if unknown:
+            said.append(f"unknown column {', '.join(repr(c) for c in unknown)}")
+        if missing:
+            said.append(f"missing column {', '.join(repr(c) for c in missing)}")
+        if len(set(columns)) != len(columns):
+            said.append("a column is named twice")
+        raise ChemHsError(
+            [Fault(header_line, f"{'; '.join(said)} (the columns are {', '.join(COLUMNS)})")], origin
+        )
+    entries = []
+    for line, record in records:
+        if len(record) > len(columns):
+            reading.fault(
+                line, f"{len(record)} cells for {len(columns)} columns (quote a cell holding a comma)"
+            )
+            continue
+        found = reading.row(line, dict(zip(columns, record, strict=False)))
+        if found is not None:
+            entries.append(found)
+    if reading.faults:
+        raise ChemHsError(reading.faults, origin)
+    if not entries:
+        raise ChemHsError([Fault(header_line, "the table holds no row")], origin)
+    return tuple(entries)
+
+
+def _label_key(label: str) -> str:
+    """A label as compared: casefolded, without spaces and hyphens ("PA 6" is "pa6")."""
+    return "".join(c for c in label.casefold() if c.isalnum())
+
+
+def _identifiers(text: str | None) -> list[str]:
+    """The valid CAS numbers of a library hit's CAS field ("98-84-0 618-36-0")."""
+    return [c for c in re.split(r"[\s,;|]+", text or "") if cas_is_valid(c)]
+
+
+class ChemHsTable:
+    """Rows indexed by CAS number and by normalised name and synonym. A later row (a laboratory's own
+    table, added with `plus`) takes a CAS or a name over from an earlier one."""
+
+    def __init__(self, entries: Iterable[ChemHsEntry] = ()) -> None:
+        self.entries: tuple[ChemHsEntry, ...] = tuple(entries)
+        self._by_cas: dict[str, ChemHsEntry] = {}
+        self._by_name: dict[str, ChemHsEntry] = {}
+        self._by_label: dict[str, ChemHsEntry] = {}
+        for entry in self.entries:
+            for label in entry.labels:
+                self._by_label[_label_key(label)] = entry
+            if entry.cas:
+                self._by_cas[entry.cas] = entry
+            for name in entry.names:
+                key = normalise_name(name)
+                if key:
+                    self._by_name[key] = entry
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def plus(self, entries: Iterable[ChemHsEntry]) -> ChemHsTable:
+        """This table with more rows, which take over the CAS numbers and names they share."""
+        return ChemHsTable((*self.entries, *entries))
+
+    def propose(
+        self, cas: str | None = None, name: str | None = None, *, label: str | None = None
+    ) -> list[Proposal]:
+        """The row for a substance: by CAS number first, then by its name or synonym, then by a label
+        (a spectral library's polymer class: PE, PP, PET...), looked up in the rows' labels and then
+        their names. A label is never looked up as a name nor a name as a label: a hit named "PA" is not
+        a polyamide. Empty when the table does not know it."""
+        for number in _identifiers(cas):
+            found = self._by_cas.get(number)
+            if found is not None:
+                return [Proposal(found, "cas")]
+        found = self._by_name.get(normalise_name(name)) if name else None
+        if found is None and label:
+            found = self._by_label.get(_label_key(label)) or self._by_name.get(normalise_name(label))
+        return [Proposal(found, "name")] if found is not None else []
+
+    def knows_name(self, entry: ChemHsEntry, name: str) -> bool:
+        """Whether `name` is one of the row's names or synonyms (as the table compares names)."""
+        key = normalise_name(name)
+        return bool(key) and any(normalise_name(n) == key for n in entry.names)
+
+
+def read_table_file(path: Path, texts: Mapping[str, str]) -> tuple[ChemHsEntry, ...]:
+    """A laboratory's own table from a file; ChemHsError when it cannot be read or holds a fault."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ChemHsError([Fault(0, f"cannot be read ({exc})")], str(path)) from None
+    return parse_table(text, texts, path.name)
+
+
+def bundled_table(texts: Mapping[str, str]) -> ChemHsTable:
+    """The seed table shipped with the project, checked against the nomenclature's subheadings."""
+    text = resources.files("customslab.substances").joinpath("data", BUNDLED_FILE).read_text("utf-8")
+    return ChemHsTable(parse_table(text, texts, BUNDLED_FILE))
