@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from customslab.domain.access import Actor
 from customslab.domain.enums import OrgKind, Role
 from customslab.domain.model import Administration, Organisation
 from customslab.services import analysis, auth, cases
+from customslab.services import quality_equipment as equipment
 from customslab.services.analysis import TestCreate
 from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import parse
@@ -185,3 +187,34 @@ def assigned_test(uow_factory: Any, net: Network, sample_id: int, **fields: Any)
     """A test the central manager plans on the sample and gives to the central analyst."""
     cmd = TestCreate(analyst_id=net["analyst"].user_id, **fields)
     return analysis.add_test(uow_factory(), net["central_manager"], sample_id, cmd)
+
+
+def calibrated_instrument(
+    uow_factory: Any,
+    net: Network,
+    instrument: equipment.EquipmentCreate,
+    *,
+    calibrated_days_ago: int,
+    result: str,
+    acceptance_criteria: str,
+    next_due_days: int | None = 180,
+) -> int:
+    """The id of an instrument the central manager records, its calibration passed
+    `calibrated_days_ago` days ago with `result` and due again in `next_due_days` (None: never
+    calibrated)."""
+    eq = equipment.EQUIPMENT.record(uow_factory(), net["central_manager"], instrument)
+    if next_due_days is not None:
+        today = uow_factory().clock().date()
+        equipment.record_calibration(
+            uow_factory(),
+            net["central_manager"],
+            eq.id,
+            equipment.CalibrationCreate(
+                performed_on=today - timedelta(days=calibrated_days_ago),
+                result=result,
+                acceptance_criteria=acceptance_criteria,
+                passed=True,
+                next_due=today + timedelta(days=next_due_days),
+            ),
+        )
+    return eq.id

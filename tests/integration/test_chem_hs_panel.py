@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from customslab.adapters.uow import Database
-from customslab.config import Settings
 from customslab.domain.enums import ResultKind
-from customslab.entrypoints.web.app import create_web_app
 from customslab.services import analysis, classification, identification
 from customslab.services.analysis import ResultCreate, ReviewDecision
 from customslab.services.cases import SampleCreate
 from customslab.services.classification import OpinionCreate
 from customslab.services.identification import IdentifyRequest
 from tests.conftest import shared_data_dir
-from tests.factories import Network, assigned_test, make_network, received_sample
+from tests.factories import Network, assigned_test, received_sample
+from tests.integration import test_pages as pages
 from tests.integration.conftest import signed_in
 from tests.integration.test_pages import sign_in
 
@@ -35,27 +30,8 @@ HEADING = "Proposed from identification — evidence, not applied"
 REASONING = "A food preparation of heading 21.06 by its label; caffeine content to be measured."
 
 
-@pytest.fixture
-def app(database: Database, tmp_path: Path, reference_library: Path) -> Any:
-    settings = Settings(
-        mode="test",
-        database_url=database.url,
-        file_store=tmp_path / "files",
-        shared_data=shared_data_dir(),
-        library_path=reference_library,
-    )
-    return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
-
-
-@pytest.fixture
-def client(app: Any) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
+# The pages' fixtures with the reference library (identification searches it).
+app, client, net = pages.app, pages.client, pages.net
 
 
 def identified_sample(app: Any, net: Network, spectrum: str, declared: str) -> tuple[int, int]:

@@ -34,7 +34,7 @@ from customslab.services.substances import NationalListLoad
 from customslab.spectra.library import build_library
 from customslab.substances.register import bundled_register
 from tests.conftest import shared_data_dir
-from tests.factories import PASSWORD, Network, assigned_test, make_network, received_sample
+from tests.factories import PASSWORD, Network, assigned_test, received_sample
 from tests.integration.conftest import signed_in
 
 MASSBANK = shared_data_dir() / "spectra" / "massbank-ei"
@@ -69,11 +69,6 @@ def app(database: Database, tmp_path: Path, precursor_library: Path) -> Any:
         library_path=precursor_library,
     )
     return create_web_app(settings, db=database)
-
-
-@pytest.fixture
-def net(app: Any) -> Network:
-    return make_network(app.state.uow_factory)
 
 
 def _load(app: Any, net: Network, text: str = NATIONAL_LIST, **fields: Any) -> substances.NationalListView:

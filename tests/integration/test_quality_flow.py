@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,14 @@ from customslab.services import quality_methods as methods
 from customslab.services.analysis import ResultCreate, ReviewDecision
 from customslab.services.cases import SampleCreate, SampleReceipt
 from customslab.services.reports import ReportAmend, ReportIssue, ReportVersion
-from tests.factories import PASSWORD, Network, assigned_test, make_network, received_sample
+from tests.factories import (
+    PASSWORD,
+    Network,
+    assigned_test,
+    calibrated_instrument,
+    make_network,
+    received_sample,
+)
 
 VALIDATION = {
     "repeatability_sr": 0.05,
@@ -78,25 +84,15 @@ def _authorise(uow_factory: Any, net: Network, who: str, role: str) -> qc.Author
 
 
 def _instrument(uow_factory: Any, net: Network, next_due_days: int = 180) -> int:
-    eq = equipment.EQUIPMENT.record(
-        uow_factory(),
-        net["central_manager"],
+    return calibrated_instrument(
+        uow_factory,
+        net,
         equipment.EquipmentCreate(equipment_id="DMA-1", name="Density meter"),
+        calibrated_days_ago=200,
+        result="within 0.0001 g/cm3",
+        acceptance_criteria="±0.0002 g/cm3",
+        next_due_days=next_due_days,
     )
-    today = uow_factory().clock().date()
-    equipment.record_calibration(
-        uow_factory(),
-        net["central_manager"],
-        eq.id,
-        equipment.CalibrationCreate(
-            performed_on=today - timedelta(days=200),
-            result="within 0.0001 g/cm3",
-            acceptance_criteria="±0.0002 g/cm3",
-            passed=True,
-            next_due=today + timedelta(days=next_due_days),
-        ),
-    )
-    return eq.id
 
 
 def _test(uow_factory: Any, net: Network, sid: int, method_id: int) -> int:

@@ -3,7 +3,6 @@ the commit writes exactly what the preview showed or nothing, and the controls o
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +24,15 @@ from customslab.services.result_import import (
 )
 from customslab.services.result_import_files import FileRefused
 from customslab.services.result_import_rows import SkipReason
-from tests.factories import ETHANOL, Network, assigned_test, make_network, received_sample, unique
+from tests.factories import (
+    ETHANOL,
+    Network,
+    assigned_test,
+    calibrated_instrument,
+    make_network,
+    received_sample,
+    unique,
+)
 from tests.integration.test_quality_flow import _authorise, _method, _test
 from tests.result_import_support import GCFID, ICPMS, XRF, mapping_command, renamed
 
@@ -59,26 +66,15 @@ def _mapping(uow_factory: UowFactory, net: Network, export: str, **changes: Any)
 
 def _instrument(uow_factory: UowFactory, net: Network, next_due_days: int | None = 180) -> int:
     """An instrument of the central laboratory, calibrated and due in `next_due_days` (None: never)."""
-    eq = equipment.EQUIPMENT.record(
-        uow_factory(),
-        net["central_manager"],
+    return calibrated_instrument(
+        uow_factory,
+        net,
         equipment.EquipmentCreate(equipment_id=unique("EQ"), name="ICP-MS"),
+        calibrated_days_ago=10,
+        result="all masses within 5 %",
+        acceptance_criteria="±10 %",
+        next_due_days=next_due_days,
     )
-    if next_due_days is not None:
-        today = uow_factory().clock().date()
-        equipment.record_calibration(
-            uow_factory(),
-            net["central_manager"],
-            eq.id,
-            equipment.CalibrationCreate(
-                performed_on=today - timedelta(days=10),
-                result="all masses within 5 %",
-                acceptance_criteria="±10 %",
-                passed=True,
-                next_due=today + timedelta(days=next_due_days),
-            ),
-        )
-    return eq.id
 
 
 def _icpms_case(uow_factory: UowFactory, net: Network) -> tuple[bytes, list[int]]:

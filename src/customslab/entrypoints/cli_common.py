@@ -1,16 +1,22 @@
-"""What every `customslab` sub-command shares: reading the settings and refusing with exit code 2.
+"""What every `customslab` sub-command shares: reading the settings, refusing with exit code 2, and
+units of work on the configured database.
 
 It imports no other command module, so `cli.py` and the modules it registers can all import it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from customslab.config import Settings
+
+if TYPE_CHECKING:
+    from customslab.services.federation_delivery import UnitOfWorkFactory
 
 DatabaseOption = Annotated[str | None, typer.Option(help="Overrides CUSTOMSLAB_DATABASE_URL")]
 
@@ -33,3 +39,19 @@ def load_settings(
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValueError as exc:
         raise fail(f"Configuration error: {exc}") from None
+
+
+@contextmanager
+def units(settings: Settings) -> Iterator[UnitOfWorkFactory]:
+    """Units of work on the configured database (with the audit signer), closed at the end."""
+    from customslab.adapters.audit_anchor import AuditKeyError
+    from customslab.entrypoints import worker
+
+    try:
+        factory, close = worker.default_uow_factory(settings)
+    except AuditKeyError as exc:
+        raise fail(f"Configuration error: {exc}") from None
+    try:
+        yield factory
+    finally:
+        close()

@@ -7,33 +7,13 @@ made once per test and due date, and an e-mailed notification is stamped (and lo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
-from customslab.config import Settings
-from customslab.entrypoints.cli_common import DatabaseOption, fail, load_settings
-from customslab.services.federation_delivery import UnitOfWorkFactory
+from customslab.entrypoints.cli_common import DatabaseOption, fail, load_settings, units
 
 notifications_app = typer.Typer(help="Users' notifications.", no_args_is_help=True)
-
-
-@contextmanager
-def _units(settings: Settings) -> Iterator[UnitOfWorkFactory]:
-    """Units of work on the configured database (with the audit signer), closed at the end."""
-    from customslab.adapters.audit_anchor import AuditKeyError
-    from customslab.entrypoints import worker
-
-    try:
-        factory, close = worker.default_uow_factory(settings)
-    except AuditKeyError as exc:
-        raise fail(f"Configuration error: {exc}") from None
-    try:
-        yield factory
-    finally:
-        close()
 
 
 @notifications_app.command("scan")
@@ -41,7 +21,7 @@ def scan_command(database_url: DatabaseOption = None) -> None:
     """Notify analysts of their open tests due within a day (once per test and due date)."""
     from customslab.services.notifications import notify_due_work
 
-    with _units(load_settings(database_url)) as factory:
+    with units(load_settings(database_url)) as factory:
         added = notify_due_work(factory())
     typer.echo(f"{added} new notification{'' if added == 1 else 's'} of work due within a day.")
 
@@ -59,6 +39,6 @@ def send_mail_command(
     mailer = wiring.mailer(settings)
     if mailer is None:
         raise fail("No SMTP server is configured (CUSTOMSLAB_SMTP_HOST); nothing was sent.")
-    with _units(settings) as factory:
+    with units(settings) as factory:
         done = send_due_mail(factory(), mailer, base_url=settings.public_url, limit=limit)
     typer.echo(f"{done.sent} e-mail{'' if done.sent == 1 else 's'} sent, {done.failed} to try again later.")

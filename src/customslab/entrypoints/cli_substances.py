@@ -7,38 +7,18 @@ its national lists into the database, where every server process reads them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from customslab.config import Settings
-from customslab.entrypoints.cli_common import DatabaseOption, fail, load_settings
-from customslab.services.federation_delivery import UnitOfWorkFactory
+from customslab.entrypoints.cli_common import DatabaseOption, fail, load_settings, units
 
 substances_app = typer.Typer(
     help="The controlled substances register: national lists, look-ups.", no_args_is_help=True
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-
-
-@contextmanager
-def _units(settings: Settings) -> Iterator[UnitOfWorkFactory]:
-    """Units of work on the configured database (with the audit signer), closed at the end."""
-    from customslab.adapters.audit_anchor import AuditKeyError
-    from customslab.entrypoints import worker
-
-    try:
-        factory, close = worker.default_uow_factory(settings)
-    except AuditKeyError as exc:
-        raise fail(f"Configuration error: {exc}") from None
-    try:
-        yield factory
-    finally:
-        close()
 
 
 @substances_app.command("load")
@@ -74,7 +54,7 @@ def load_command(
         "administration_code": administration,
         "replace": replace,
     }
-    with _units(load_settings(database_url)) as factory:
+    with units(load_settings(database_url)) as factory:
         try:
             out = load_national_list(factory(), None, parse(NationalListLoad, fields))
         except DomainError as exc:
@@ -95,7 +75,7 @@ def list_command(
     from customslab.substances.register import BUNDLED_FILES, Regime, bundled_register
 
     register = bundled_register()
-    with _units(load_settings(database_url)) as factory:
+    with units(load_settings(database_url)) as factory:
         loaded = national_lists(factory(), None, administration)
     if as_json:
         bundled = {

@@ -13,24 +13,19 @@ no database, no settings. Names are compared as the controlled-substance registe
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 from customslab.hs.nomenclature import HsError, Nomenclature, format_code, hs6, normalise_code
+from customslab.substances.csv_table import Fault, TableError, read_rows, split_cell
 from customslab.substances.register import cas_is_valid, normalise_name
 
 COLUMNS = ("cas", "name", "synonyms", "labels", "hs_code", "source", "notes")
 REQUIRED = ("cas", "name", "hs_code", "source")
-#: Separates the synonyms, and the alternative codes, of one cell.
-MULTI = "|"
-#: The error names at most this many faults (a wrong file would otherwise list every line).
-MAX_FAULTS = 20
 #: The seed table shipped with the project, in data/.
 BUNDLED_FILE = "cas_hs.csv"
 _CAS_SHAPE = re.compile(r"^\d{2,7}-\d{2}-\d$")
@@ -80,48 +75,14 @@ class Proposal:
     matched_by: MatchedBy
 
 
-@dataclass(frozen=True)
-class Fault:
-    line: int
-    problem: str
-
-
-class ChemHsError(ValueError):
+class ChemHsError(TableError):
     """A table that cannot be loaded; `faults` name each problem with its line (1 is the first line)."""
-
-    def __init__(self, faults: list[Fault], origin: str = "") -> None:
-        self.faults = faults[:MAX_FAULTS]
-        self.origin = origin
-        where = f"{origin}: " if origin else ""
-        more = f" (and {len(faults) - MAX_FAULTS} more)" if len(faults) > MAX_FAULTS else ""
-        listed = "; ".join(f"line {f.line}: {f.problem}" if f.line else f.problem for f in self.faults)
-        super().__init__(f"{where}{listed}{more}. Nothing was loaded.")
-
-    @property
-    def line(self) -> int:
-        return self.faults[0].line if self.faults else 0
 
 
 def subheading_texts(nomenclature: Nomenclature) -> dict[str, str]:
     """The nomenclature's subheadings (6 digits) and their texts: what a table's codes are checked
     against."""
     return {code: node.description for code, node in nomenclature.nodes.items() if node.level == 6}
-
-
-def _split(cell: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in cell.split(MULTI) if v.strip())
-
-
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the line it starts on; blank lines and `#` comment lines are skipped."""
-    lines = text.lstrip("\ufeff").splitlines()
-    kept = ["" if line.lstrip().startswith("#") else line for line in lines]
-    reader = csv.reader(io.StringIO("\n".join(kept)))
-    start = 1
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            yield start, record
-        start = reader.line_num + 1
 
 
 class _Reading:
@@ -140,7 +101,7 @@ class _Reading:
 
     def codes(self, line: int, cell: str) -> tuple[ProposedCode, ...]:
         found: list[ProposedCode] = []
-        for given in _split(cell):
+        for given in split_cell(cell):
             try:
                 code = normalise_code(given, allow_national=True)
             except HsError as exc:
@@ -158,7 +119,7 @@ class _Reading:
                 self.fault(line, f"HS code {given!r} is given twice")
                 continue
             found.append(ProposedCode(code, self.texts[hs6(code)]))
-        if not found and not _split(cell):
+        if not found and not split_cell(cell):
             self.fault(line, "hs_code is empty")
         return tuple(found)
 
@@ -176,7 +137,7 @@ class _Reading:
         name = cells.get("name", "").strip()
         if not name:
             self.fault(line, "name is empty")
-        synonyms = _split(cells.get("synonyms", ""))
+        synonyms = split_cell(cells.get("synonyms", ""))
         for key in dict.fromkeys(normalise_name(n) for n in (name, *synonyms) if n):
             if not key:
                 continue
@@ -184,7 +145,7 @@ class _Reading:
                 self.fault(line, f"name {key!r} is already on line {self.names[key]}")
             else:
                 self.names[key] = line
-        labels = _split(cells.get("labels", ""))
+        labels = split_cell(cells.get("labels", ""))
         for key in dict.fromkeys(_label_key(label) for label in labels):
             if not key:
                 self.fault(line, "a label is empty")
@@ -215,41 +176,16 @@ def parse_table(text: str, texts: Mapping[str, str], origin: str = "") -> tuple[
     """The rows of a CAS → HS table in CSV, or ChemHsError naming every fault with its line: a bad CAS
     check digit, a code that is not an HS 2022 subheading, a CAS or name given twice, a missing column.
     `texts` are the nomenclature's subheadings (`subheading_texts`)."""
-    reading = _Reading(texts, origin)
-    records = _records(text)
-    head = next(records, None)
-    if head is None:
-        raise ChemHsError([Fault(1, "the file is empty: the first line names the columns")], origin)
-    header_line, header = head
-    columns = [h.strip().lower().replace(" ", "_") for h in header]
-    unknown = [c for c in columns if c not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in columns]
-    if unknown or missing or len(set(columns)) != len(columns):
-        said = []
-        if unknown:
-            said.append(f"unknown column {', '.join(repr(c) for c in unknown)}")
-        if missing:
-            said.append(f"missing column {', '.join(repr(c) for c in missing)}")
-        if len(set(columns)) != len(columns):
-            said.append("a column is named twice")
-        raise ChemHsError(
-            [Fault(header_line, f"{'; '.join(said)} (the columns are {', '.join(COLUMNS)})")], origin
-        )
-    entries = []
-    for line, record in records:
-        if len(record) > len(columns):
-            reading.fault(
-                line, f"{len(record)} cells for {len(columns)} columns (quote a cell holding a comma)"
-            )
-            continue
-        found = reading.row(line, dict(zip(columns, record, strict=False)))
-        if found is not None:
-            entries.append(found)
-    if reading.faults:
-        raise ChemHsError(reading.faults, origin)
-    if not entries:
-        raise ChemHsError([Fault(header_line, "the table holds no row")], origin)
-    return tuple(entries)
+    return read_rows(
+        text,
+        _Reading(texts, origin),
+        columns=COLUMNS,
+        required=REQUIRED,
+        error=ChemHsError,
+        origin=origin,
+        no_rows="the table holds no row",
+        column=lambda heading: heading.strip().lower().replace(" ", "_"),
+    )
 
 
 def _label_key(label: str) -> str:

@@ -20,15 +20,15 @@ conventions treat apart (levomethorphan is in 1961 Schedule I, dextromethorphan 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
+
+from customslab.substances.csv_table import Fault, TableError, read_rows, split_cell
 
 
 class Regime(StrEnum):
@@ -52,10 +52,6 @@ TITLES: dict[Regime, str] = {
 }
 COLUMNS = ("name", "synonyms", "cas", "inchikey", "controls", "salts", "source", "note")
 REQUIRED = ("name", "controls")
-#: The separator of the cells that hold several values.
-MULTI = "|"
-#: At most this many faults are listed when a file is refused.
-MAX_FAULTS = 20
 
 _CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 _INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
@@ -122,26 +118,8 @@ class ControlMatch:
     matched_by: str
 
 
-@dataclass(frozen=True)
-class Fault:
-    line: int
-    problem: str
-
-
-class RegisterError(ValueError):
+class RegisterError(TableError):
     """A list that cannot be loaded; `faults` name each problem with its line (1 is the header)."""
-
-    def __init__(self, faults: list[Fault], origin: str = "") -> None:
-        self.faults = faults[:MAX_FAULTS]
-        self.origin = origin
-        where = f"{origin}: " if origin else ""
-        more = f" (and {len(faults) - MAX_FAULTS} more)" if len(faults) > MAX_FAULTS else ""
-        listed = "; ".join(f"line {f.line}: {f.problem}" for f in self.faults)
-        super().__init__(f"{where}{listed}{more}. Nothing was loaded.")
-
-    @property
-    def line(self) -> int:
-        return self.faults[0].line if self.faults else 0
 
 
 # -- names ------------------------------------------------------------------------------------------
@@ -235,10 +213,6 @@ def normalise_name(name: str) -> str:
     return name_key(name)[0]
 
 
-def _split(cell: str) -> tuple[str, ...]:
-    return tuple(v.strip() for v in cell.split(MULTI) if v.strip())
-
-
 # -- reading a list ---------------------------------------------------------------------------------
 @dataclass
 class _Reading:
@@ -296,20 +270,20 @@ class _Reading:
         if not name:
             self.fault(line, "the name is empty")
             return None
-        synonyms = _split(cells.get("synonyms", ""))
+        synonyms = split_cell(cells.get("synonyms", ""))
         for n in dict.fromkeys((name, *synonyms)):
             key = normalise_name(n)
             if not key:
                 self.fault(line, f"'{n}' is not a name")
             else:
                 self.unique(self.names, key, line, f"name '{n}'")
-        cas = _split(cells.get("cas", ""))
+        cas = split_cell(cells.get("cas", ""))
         for c in cas:
             if not cas_is_valid(c):
                 self.fault(line, f"'{c}' is not a CAS number with a correct check digit")
             else:
                 self.unique(self.cas, c, line, f"CAS number {c}")
-        keys = tuple(k.upper() for k in _split(cells.get("inchikey", "")))
+        keys = tuple(k.upper() for k in split_cell(cells.get("inchikey", "")))
         for k in keys:
             if not _INCHIKEY.match(k):
                 self.fault(line, f"'{k}' is not an InChIKey (14-10-1 capital letters)")
@@ -318,7 +292,7 @@ class _Reading:
         source = cells.get("source", "").strip()
         if not source and not self.national:
             self.fault(line, "the source is empty: name the list and its edition or year")
-        items = _split(cells.get("controls", ""))
+        items = split_cell(cells.get("controls", ""))
         if not items:
             self.fault(line, "no control entry: give at least one (UN1961:I, UN1988:II, national:…)")
         controls = tuple(e for e in (self.control(line, i, source) for i in items) if e is not None)
@@ -338,60 +312,20 @@ class _Reading:
         )
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each CSV record with the line it starts on; blank lines and `#` comment lines are skipped."""
-    lines = text.lstrip("\ufeff").splitlines()
-    kept = ["" if line.lstrip().startswith("#") else line for line in lines]
-    reader = csv.reader(io.StringIO("\n".join(kept)))
-    start = 1
-    for record in reader:
-        if any(cell.strip() for cell in record):
-            yield start, record
-        start = reader.line_num + 1
-
-
 def parse_list(
     text: str, *, national: bool = False, list_name: str = "", reference: str = "", origin: str = ""
 ) -> tuple[Substance, ...]:
     """The substances of a list in the register's CSV format, or RegisterError naming every fault with
     its line: a bad CAS check digit, an unknown schedule, a duplicate row, a missing column..."""
-    reading = _Reading(national, list_name, reference)
-    records = _records(text)
-    head = next(records, None)
-    if head is None:
-        raise RegisterError([Fault(1, "the file is empty: the first line names the columns")], origin)
-    header_line, header = head
-    columns = [h.strip().lower() for h in header]
-    unknown = [c for c in columns if c not in COLUMNS]
-    missing = [c for c in REQUIRED if c not in columns]
-    if not national and "source" not in columns:
-        missing.append("source")
-    if unknown or missing or len(set(columns)) != len(columns):
-        said = []
-        if unknown:
-            said.append(f"unknown column {', '.join(repr(c) for c in unknown)}")
-        if missing:
-            said.append(f"missing column {', '.join(repr(c) for c in missing)}")
-        if len(set(columns)) != len(columns):
-            said.append("a column is named twice")
-        raise RegisterError(
-            [Fault(header_line, f"{'; '.join(said)} (the columns are {', '.join(COLUMNS)})")], origin
-        )
-    substances = []
-    for line, record in records:
-        if len(record) > len(columns):
-            reading.fault(
-                line, f"{len(record)} cells for {len(columns)} columns (quote a cell holding a comma)"
-            )
-            continue
-        found = reading.row(line, dict(zip(columns, record, strict=False)))
-        if found is not None:
-            substances.append(found)
-    if reading.faults:
-        raise RegisterError(reading.faults, origin)
-    if not substances:
-        raise RegisterError([Fault(header_line, "the list holds no substance")], origin)
-    return tuple(substances)
+    return read_rows(
+        text,
+        _Reading(national, list_name, reference),
+        columns=COLUMNS,
+        required=REQUIRED if national else (*REQUIRED, "source"),
+        error=RegisterError,
+        origin=origin,
+        no_rows="the list holds no substance",
+    )
 
 
 # -- the register -----------------------------------------------------------------------------------
