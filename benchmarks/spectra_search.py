@@ -258,6 +258,10 @@ def throughput(library: Library, queries: list[Spectrum], rounds: int) -> dict[s
         cold = len(queries) / (time.perf_counter() - start)
         if "2p_new" not in best or cold > best["2p_new"].qps:
             best["2p_new"] = Run(cold, 0.0, 0.0, 0.0)
+        with SearchPool(library, 1) as pool:
+            pool.start()
+            pool.search(queries[:8])
+            _keep(best, "1w", run_pool(pool, queries)[0])
         with SearchPool(library, 2) as pool:
             pool.start()
             pool.search(queries[:8])
@@ -427,13 +431,15 @@ def print_tables(rows: list[tuple[int, dict]]) -> None:
     print(
         "\nBatch throughput, held-out queries, q/s (best of interleaved rounds). 1p: search_many(workers=1)."
         "\n2p: SearchPool with 2 workers, kept open; 2p new: search_many(workers=2), starting its workers."
-        "\nCPU ms/q: CPU time of all processes per query. cores: CPU seconds per wall second obtained."
+        "\nCPU ms/q: CPU time of all processes per query (1w: a pool of one worker, to tell the cost of a"
+        "\nworker process from that of two workers sharing caches and memory bandwidth). cores: CPU"
+        "\nseconds per wall second obtained."
         "\nfree: q/s with the time spent waiting for a CPU (schedstat) taken out. spin: 2p/1p of a"
         "\nCPU-bound loop in this session at the same time (the share of the machine this run got)."
     )
     print(
         f"{'N':>9} {'1p':>6} {'2p':>6} {'2p new':>6} {'2p/1p':>6} {'new/1p':>6} {'spin':>5}"
-        f" | {'CPU ms/q 1p':>11} {'2p':>6} {'cores 1p':>8} {'2p':>5}"
+        f" | {'CPU ms/q 1p':>11} {'1w':>6} {'2p':>6} {'cores 1p':>8} {'2p':>5}"
         f" | {'free 1p':>7} {'2p':>6} {'2p/1p free':>10} | {'same':>4}"
     )
     for size, row in rows:
@@ -441,12 +447,14 @@ def print_tables(rows: list[tuple[int, dict]]) -> None:
         one, two, new = t["best"]["1p"], t["best"]["2p"], t["best"]["2p_new"]
         print(
             f"{size:>9} {one.qps:>6.0f} {two.qps:>6.0f} {new.qps:>6.0f} {two.qps / one.qps:>6.2f}"
-            f" {new.qps / one.qps:>6.2f} {t['spin']:>5.2f} | {one.cpu_ms:>11.2f} {two.cpu_ms:>6.2f}"
+            f" {new.qps / one.qps:>6.2f} {t['spin']:>5.2f} | {one.cpu_ms:>11.2f}"
+            f" {t['best']['1w'].cpu_ms:>6.2f} {two.cpu_ms:>6.2f}"
             f" {one.cores:>8.2f} {two.cores:>5.2f} | {one.free_qps:>7.0f} {two.free_qps:>6.0f}"
             f" {two.free_qps / one.free_qps:>10.2f} | {'yes' if t['same'] else 'NO':>4}"
         )
     print(
-        "\nOne worker (2p pool): memory KiB (Rss counts library pages read through the memory map), threads"
+        "\nOne worker of the 2p pool: memory KiB (rss counts library pages read through the memory map and"
+        "\npages shared with the forked parent; private_dirty is its own), native thread pools"
     )
     for size, row in rows:
         t = row["throughput"]

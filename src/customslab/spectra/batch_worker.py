@@ -200,10 +200,11 @@ def native_thread_pools() -> list[dict[str, Any]] | None:
 
 
 def _memory_kib() -> dict[str, int]:
-    """Rss, Pss and Anonymous of this process in KiB (Linux; empty elsewhere).
+    """Rss, Pss and Private_Dirty of this process in KiB (Linux; empty elsewhere).
 
-    Library pages read through the memory map count in Rss but not in Anonymous: they are page cache,
-    shared with every process that maps the same files.
+    Library pages read through the memory map count in Rss but are page cache shared with every
+    process that maps the same files; pages inherited from a forked parent are shared until written.
+    Private_Dirty is what the worker wrote for itself alone.
     """
     try:
         with open("/proc/self/smaps_rollup", encoding="ascii") as handle:
@@ -213,7 +214,7 @@ def _memory_kib() -> dict[str, int]:
     fields = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        if name in ("Rss", "Pss", "Anonymous"):
+        if name in ("Rss", "Pss", "Private_Dirty"):
             fields[name.lower()] = int(value.split()[0])
     return fields
 
