@@ -63,8 +63,8 @@ def _resolve_ei(
 ) -> None:
     """Build the Hit objects of one chunk in the parent: metadata from ``entries.jsonl``, as search().
 
-    Plain lists rather than NumPy scalars: this loop runs in the parent for every hit, while the
-    workers wait for nothing but it is still work on one of the same cores.
+    Plain lists rather than NumPy scalars: this loop runs in the parent for every hit, on one of the
+    cores the workers use.
     """
     rows = np.asarray(library.arrays["ms_rows"])[result.ids].tolist()
     scores = result.scores.tolist()
