@@ -55,7 +55,8 @@ def propose_command(
     """The code(s) the table proposes for a substance: by CAS number first, then by name."""
     if not (cas or name):
         raise fail("Give --cas or --name.")
-    found = _table(file).propose(cas=cas, name=name)
+    # A person asking by hand may give a polymer label (PE, PA) where a library hit could not.
+    found = _table(file).propose(cas=cas, name=name, label=name or None)
     rows = [
         {
             "substance": p.entry.name,
