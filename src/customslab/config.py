@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     #: The worker looks for work due within a day, and e-mails due notifications, this often.
     notification_poll_seconds: float = Field(default=60.0, gt=0)
 
+    #: Targeting alert rules (domain.targeting_alerts.AlertRules): the worker runs the rate and importer
+    #: rules this often (a first identification alerts at its approval). A mismatch rate of a heading ×
+    #: origin alerts when its last `alert_recent_days` (with at least `alert_min_recent_n` cases) rise above
+    #: the `alert_history_days` before them; an importer when it has `alert_importer_mismatches` differing
+    #: cases within `alert_importer_days`.
+    alert_poll_seconds: float = Field(default=3600.0, gt=0)
+    alert_recent_days: int = Field(default=90, ge=1, le=3650)
+    alert_history_days: int = Field(default=365, ge=1, le=3650)
+    alert_min_recent_n: int = Field(default=5, ge=1)
+    alert_importer_mismatches: int = Field(default=3, ge=1)
+    alert_importer_days: int = Field(default=180, ge=1, le=3650)
+
     #: E-mail of notifications (optional): the SMTP server. Unset, nothing is e-mailed; each user still
     #: sees their notifications in the application. Only the worker sends, never a request.
     smtp_host: str | None = None

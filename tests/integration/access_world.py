@@ -24,7 +24,10 @@ other-administration relation, which every record has to every user):
     other administration  F          S_L
 
 Laboratory-keyed records (PT rounds, quality records, dashboard figures) belong to L, or to C for the
-"parent" relation. A joint analysis is run by an RCL, so its positions are R's: JA_R, opened by R
+"parent" relation. So do the training programmes (hosted there, shared with the network), each with a
+participant of BL, which takes part in it: "shared". So do the knowledge documents, one at each sharing
+level (the level narrows the cell: test_access_table checks every level). A joint analysis is run by an
+RCL, so its positions are R's: JA_R, opened by R
 between A (recorded by C) and B (recorded by BL), is own to R, child to BH, parent to RL, shared with
 BL, same-administration to BO and other-administration to F.
 
@@ -38,9 +41,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from customslab.domain.access import Actor, Holding, Kind, Relation, sample_holding
+from customslab.domain.access import Actor, Holding, Kind, Relation, SharingLevel, sample_holding
 from customslab.domain.enums import OrgKind, Role
 from customslab.domain.model import Administration, Organisation, User
 from customslab.services import (
@@ -48,9 +52,11 @@ from customslab.services import (
     cases,
     classification,
     joint_analysis,
+    knowledge,
     proficiency,
     referrals,
     reports,
+    training,
 )
 from customslab.services import quality_equipment as equipment
 from customslab.services.analysis import ResultCreate, ReviewDecision, TestCreate
@@ -58,8 +64,10 @@ from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.classification import OpinionCreate
 from customslab.services.contract import parse
 from customslab.services.joint_analysis import JointAnalysisCreate, JointParticipantCreate
+from customslab.services.knowledge import DocumentCreate, UploadedFile
 from customslab.services.proficiency import PtMeasurandCreate, PtRoundCreate
 from customslab.services.referrals import ReferralCreate, ShareCreate
+from customslab.services.training_views import ParticipantCreate, ProgrammeCreate
 from tests.factories import unique
 
 Rel = Relation
@@ -130,6 +138,14 @@ STRUCTURALLY_IMPOSSIBLE: dict[tuple[Relation, Kind], str] = {
     (Rel.REFERRED, Kind.JOINT_ANALYSIS): "it is never referred: only the samples linked to it travel",
     (Rel.SHARED, Kind.QUALITY_RECORD): "a laboratory's quality records are never shared",
     (Rel.SHARED, Kind.DASHBOARD): "figures are per laboratory, and a laboratory is never shared",
+    (Rel.MINE, Kind.TRAINING): "no user files it: a laboratory or an RCL hosts it",
+    (Rel.MINE, Kind.TARGETING): "no user files it: the figures are per laboratory, not per request",
+    (Rel.REFERRED, Kind.TARGETING): "an outcome counts at the laboratory holding the sample; never referred",
+    (Rel.SHARED, Kind.TARGETING): "figures are per laboratory, and a laboratory is never shared",
+    (Rel.REFERRED, Kind.TRAINING): "it is never referred: only samples travel between laboratories",
+    (Rel.MINE, Kind.DOCUMENT): "no user files it: a knowledge document belongs to its laboratory",
+    (Rel.REFERRED, Kind.DOCUMENT): "it is never referred: its sharing level says who reads it",
+    (Rel.SHARED, Kind.DOCUMENT): "it is shared by its sharing level, never with one organisation",
 }
 
 #: The administration (A, B or M) of each position, as laid out above.
@@ -158,9 +174,12 @@ class World:
     orgs: dict[str, str]  # position name -> organisation code
     users: dict[tuple[Role, str], Actor] = field(default_factory=dict)  # (role, position) -> user
     mine: dict[Role, Actor] = field(default_factory=dict)  # the users who filed a request of their own
-    cases: dict[str, Case] = field(default_factory=dict)  # "L", "C", "ref", "mine:<role>"
+    cases: dict[str, Case] = field(default_factory=dict)  # "L", "C", "ref", "rcl", "mine:<role>"
     rounds: dict[str, int] = field(default_factory=dict)  # lab position -> PT round id
     equipment: dict[str, int] = field(default_factory=dict)  # lab position -> equipment entry id
+    programmes: dict[str, int] = field(default_factory=dict)  # host position -> training programme id
+    #: (lab position, sharing level) -> a knowledge document the laboratory owns, shared at that level
+    documents: dict[tuple[str, SharingLevel], int] = field(default_factory=dict)
     joint_analysis: int = 0  # JA_R's id
     bare_request: int = 0  # a request from O to L with no sample yet: seen in its own right
     memo: dict[Any, Any] = field(default_factory=dict)  # facts read once from the database by the test
@@ -373,6 +392,9 @@ def build_world(uow_factory: UowFactory) -> World:
         uow_factory(), world.at(Role.LAB_MANAGER, "L"), ref.sample_id, SampleReceipt(seal_intact=True)
     )
     _analysed(uow_factory, world, ref, "L")
+    # A's declaration decided at B's RCL: its outcome is held by R but its declaration data is A's, so
+    # R's own administration (B) must not count it (the targeting figures' administration condition).
+    world.cases["rcl"] = _analysed(uow_factory, world, _filed(uow_factory, world, officer, "R"), "R")
 
     # "Mine": each user files a request as an officer of O, then moves to L2 with the role under test.
     filers = _add_users(
@@ -401,6 +423,37 @@ def build_world(uow_factory: UowFactory) -> World:
             equipment.EquipmentCreate(equipment_id=f"DMA-{lab}", name="Density meter"),
         )
         world.equipment[lab] = eq.id
+        # A network programme hosted by the laboratory, with a participant of BL (who takes part: SHARED).
+        host = world.at(Role.LAB_MANAGER, lab)
+        programme = training.create_programme(
+            uow_factory(),
+            host,
+            ProgrammeCreate(
+                title=f"Density of spirits ({lab})",
+                kind="workshop",
+                starts_on=date(2026, 5, 4),
+                ends_on=date(2026, 5, 5),
+                sharing="network",
+            ),
+        )
+        training.register_participant(
+            uow_factory(), host, programme.id, ParticipantCreate(name="A participant", org_code=orgs["BL"])
+        )
+        world.programmes[lab] = programme.id
+
+    # A knowledge document at each sharing level, owned by each laboratory (its manager uploads it).
+    for lab in ("L", "C"):
+        for level in SharingLevel:
+            fields = {"title": f"Guide ({lab}, {level})", "kind": "guidebook", "language": "en", "year": 2026}
+            fields["licence"] = "CC-BY-4.0"  # a partners' document must name its licence
+            data = f"Guide of {lab} shared at {level}".encode()
+            text = UploadedFile("guide.txt", "text/plain", data, 10_000)
+            world.documents[lab, level] = knowledge.add_document(
+                uow_factory(),
+                world.at(Role.LAB_MANAGER, lab),
+                parse(DocumentCreate, fields | {"sharing": level}),
+                text,
+            ).id
 
     opened = joint_analysis.open_joint_analysis(
         uow_factory(),

@@ -196,3 +196,19 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+KbFactory = Callable[[], SqlAlchemyUnitOfWork]
+
+
+@pytest.fixture
+def kb(sqlite_url: str, tmp_path: Path) -> Iterator[tuple[KbFactory, Network]]:
+    """The shared SQLite test database (PostgreSQL is covered by the ranking and access-table tests)."""
+    db = Database(sqlite_url)
+    files = LocalFileStore(tmp_path / "files")
+
+    def factory() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(db, files)
+
+    yield factory, make_network(factory)
+    db.dispose()

@@ -14,6 +14,7 @@ table against the domain for every user and every sample of the world.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,23 +25,43 @@ from sqlalchemy import select
 from customslab.adapters import orm
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
 from customslab.domain.access import (
+    SHARING_RELATIONS,
     VISIBILITY,
+    Action,
     Actor,
     Holding,
     Kind,
     Relation,
+    SharingLevel,
     Sight,
     can_see,
     relations,
     relations_seen,
+    require,
+    sees,
+    sees_document,
     sight,
 )
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.domain.joint_analysis import joint_holding
-from customslab.services import classification, dashboard, joint_analysis, proficiency, queries, reports
+from customslab.services import (
+    classification,
+    dashboard,
+    joint_analysis,
+    proficiency,
+    queries,
+    reports,
+    targeting,
+    training,
+)
 from customslab.services import quality_equipment as equipment
+from customslab.services.knowledge import get_document
+from customslab.services.knowledge_ports import KnowledgeDocument, SearchFilters
+from customslab.services.knowledge_search import visible_levels
 from customslab.services.quality_ports import EquipmentEntry, PtRoundEntry
+from customslab.services.training_ports import ParticipationEntry, ProgrammeEntry
+from customslab.services.training_views import ProgrammeQuery
 from tests.integration.access_world import (
     CASE_KINDS,
     LAB_RECORD,
@@ -103,13 +124,30 @@ def holding(uow: Any, w: World, role: Role, rel: Relation, kind: Kind) -> Holdin
         return Holding(frozenset({w.orgs[lab]}))
     if kind is Kind.JOINT_ANALYSIS:
         return joint_holding(uow.repo.joint_analysis(w.joint_analysis), uow.repo.directory())
+    if kind is Kind.TRAINING:
+        return programme_holding(uow, w.programmes[lab])
+    if kind is Kind.DOCUMENT:
+        entry = uow.quality.get(KnowledgeDocument, w.documents[lab, SharingLevel.NETWORK])
+        return Holding(frozenset({entry.owner_lab}))
+    if kind is Kind.TARGETING:
+        # The targeting outcomes of the laboratory's decided samples (their opinions were approved).
+        return Holding(frozenset({w.orgs[lab]}))
     raise AssertionError(f"no fixture for {kind}")
+
+
+def programme_holding(uow: Any, programme_id: int) -> Holding:
+    """A training programme's facts: its host, and the organisations with participants (taking part)."""
+    entry = uow.quality.get(ProgrammeEntry, programme_id)
+    taking_part = uow.quality.find(ParticipationEntry, programme_entry_id=programme_id)
+    return Holding(frozenset({entry.host_code}), shared=frozenset(p.org_code for p in taking_part))
 
 
 # -- (c): what the real use cases answer -------------------------------------------------------------
 
 
-def _figures_only(w: World, uow_factory: UowFactory, shown: dashboard.Dashboard) -> None:
+def _figures_only(
+    w: World, uow_factory: UowFactory, shown: dashboard.Dashboard | targeting.TargetingFigures
+) -> None:
     """Dashboard figures are counts, rates and turnaround: no identifier or declaration datum of a case."""
     if "secrets" not in w.memo:
         with uow_factory() as uow:
@@ -124,10 +162,62 @@ def _figures_only(w: World, uow_factory: UowFactory, shown: dashboard.Dashboard)
         assert secret not in text, f"the dashboard shows {secret!r}"
 
 
+def _targeting_sees(w: World, uow_factory: UowFactory, actor: Actor, lab: str) -> bool:
+    """Whether the laboratory's decided samples are in the actor's targeting figures; network figures
+    name no importer, declarant, reference or declaration (checked like the dashboard's)."""
+    shown = targeting.targeting_figures(uow_factory(), actor, targeting.TargetingQuery())
+    if shown.scope == "network":
+        assert shown.by_importer is None and shown.by_declarant is None and shown.revenue is None
+        _figures_only(w, uow_factory, shown)
+    with uow_factory() as uow:
+        decided = [o for o in (uow.targeting.get(c.sample_id) for c in w.cases.values()) if o is not None]
+    assert any(o.lab_code == lab for o in decided), "the world's approved opinions recorded no outcome"
+    # What the figures count, not what the scope names: the outcomes of the laboratories shown, and in an
+    # administration's figures only that administration's declarations (R holds one of A's).
+    counted = [
+        o
+        for o in decided
+        if o.lab_code in shown.labs
+        and (shown.scope == "network" or o.administration_code == shown.administration)
+    ]
+    n = shown.overall.n if shown.overall else 0
+    # The network's figures also count other tests' laboratories (the database is shared): at least these.
+    assert n == len(counted) or (shown.scope == "network" and n > len(counted)), f"{actor.username}: {n}"
+    return any(o.lab_code == lab for o in counted)
+
+
 def _test_and_file(tests: list[Any], case: Any) -> tuple[bool, bool]:
     """Whether the case's test, and its instrument file, are among `tests` (TestViews)."""
     mine = [t for t in tests if t.id == case.test_id]
     return bool(mine), any(a.sha256 == case.file_sha256 for t in mine for a in t.attachments)
+
+
+def _documents_listed(uow: Any, actor: Actor, owner: str) -> set[int]:
+    """The guidebooks of `owner` the index's SQL lists for the actor (whatever their permissions)."""
+    visible = visible_levels(actor, uow.repo.directory())
+    page = uow.knowledge.search({}, visible, SearchFilters(lab=owner, kind="guidebook"), limit=10_000)
+    return {d for d, _ in page.hits}
+
+
+def _document_sees(w: World, uow_factory: UowFactory, actor: Actor, lab: str, rel: Relation) -> bool:
+    """Whether the network-level document of the laboratory is shown to the actor; on the way, that the
+    document of every other sharing level is shown (by the use case, and listed by the search's SQL)
+    exactly when the table's cell and the level's relations (SHARING_RELATIONS) both allow it."""
+    shown: dict[SharingLevel, bool] = {}
+    with uow_factory() as uow:
+        listed = _documents_listed(uow, actor, w.orgs[lab])
+    found = {rel, administration_relation(rel, Kind.DOCUMENT)}
+    for level in SharingLevel:
+        document_id = w.documents[lab, level]
+        try:
+            shown[level] = get_document(uow_factory(), actor, document_id).id == document_id
+        except (NotFound, PermissionDenied):
+            shown[level] = False
+        opened = bool(found & SHARING_RELATIONS[level] & relations_seen(actor, Kind.DOCUMENT))
+        said = "shown" if shown[level] else "hidden"
+        assert shown[level] == opened, f"{actor.username}: the {level} document is {said}"
+        assert (document_id in listed) == opened, f"{actor.username}: the search's SQL disagrees at {level}"
+    return shown[SharingLevel.NETWORK]
 
 
 def service_sees(
@@ -166,6 +256,20 @@ def service_sees(
         if kind is Kind.JOINT_ANALYSIS:
             shown_ja = joint_analysis.joint_analysis_detail(uow_factory(), actor, w.joint_analysis)
             return shown_ja.id == w.joint_analysis
+        if kind is Kind.TARGETING:
+            return _targeting_sees(w, uow_factory, actor, w.orgs[lab])
+        if kind is Kind.DOCUMENT:
+            return _document_sees(w, uow_factory, actor, lab, rel)
+        if kind is Kind.TRAINING:
+            # The programme's page, and the list, which must show it exactly when the page does.
+            listed = training.list_programmes(uow_factory(), actor, ProgrammeQuery())
+            in_list = w.programmes[lab] in [p.id for p in (*listed.upcoming, *listed.past)]
+            try:
+                shown_p = training.programme_detail(uow_factory(), actor, w.programmes[lab]).programme.id
+            except NotFound:
+                shown_p = 0
+            assert in_list == (shown_p == w.programmes[lab]), "the list and the page disagree"
+            return in_list
     except (NotFound, PermissionDenied):
         return False
     raise AssertionError(f"no use case for {kind}")
@@ -222,6 +326,12 @@ def test_no_record_of_the_world_stands_in_a_relation_listed_as_impossible_for_it
             ],
             Kind.DASHBOARD: [Holding(frozenset({code})) for code in w.orgs.values()],
             Kind.JOINT_ANALYSIS: [joint_holding(uow.repo.joint_analysis(w.joint_analysis), directory)],
+            Kind.TRAINING: [programme_holding(uow, i) for i in w.programmes.values()],
+            Kind.TARGETING: [Holding(frozenset({code})) for code in w.orgs.values()],
+            Kind.DOCUMENT: [
+                Holding(frozenset({d.owner_lab}))
+                for d in (uow.quality.get(KnowledgeDocument, i) for i in w.documents.values())
+            ],
         }
     for (rel, kind), reason in STRUCTURALLY_IMPOSSIBLE.items():
         assert reason
@@ -248,7 +358,7 @@ def distinct_askers(actors: list[Actor], requesters: set[int]) -> list[Actor]:
     """One actor per distinct question: the SQL and the domain read an actor only through their
     organisation, their id (for "mine", so only where they filed a request of the world) and the
     relations their roles see each kind in; actors alike in all three get the same answers."""
-    kinds = (*CASE_KINDS, Kind.JOINT_ANALYSIS)
+    kinds = (*CASE_KINDS, Kind.JOINT_ANALYSIS, Kind.DOCUMENT)
     seen: dict[tuple[object, ...], Actor] = {}
     for a in actors:
         key = (
@@ -271,6 +381,7 @@ def sql_against_domain(uow: Any, w: World, actors: list[Actor]) -> list[str]:
     ja = uow.repo.joint_analysis(w.joint_analysis)
     # Held here: the session keeps only weak references, and reloading a request reloads its samples.
     requests = {rid: uow.repo.request(rid) for rid in request_ids}
+    documents = {i: uow.quality.get(KnowledgeDocument, i) for i in w.documents.values()}
     disagreements: list[str] = []
     for actor in distinct_askers(actors, {r.requester_id for r in requests.values()}):
         where = f"{actor.username} at {actor.org_code}"
@@ -304,6 +415,16 @@ def sql_against_domain(uow: Any, w: World, actors: list[Actor]) -> list[str]:
         by_domain_ja = can_see(actor, Kind.JOINT_ANALYSIS, directory, joint_holding(ja, directory))
         if by_sql_ja != by_domain_ja:
             disagreements.append(f"{where}, joint analysis: the domain says {by_domain_ja}")
+        # Knowledge documents: the index's SQL (sharing level × owner) against `sees_document`.
+        by_sql_docs = set().union(*(_documents_listed(uow, actor, w.orgs[lab]) for lab in ("L", "C")))
+        by_domain_docs = {
+            i
+            for i, d in documents.items()
+            if sees_document(actor, directory, d.owner_lab, SharingLevel(d.sharing))
+        }
+        if by_sql_docs & set(documents) != by_domain_docs:
+            sql, domain = sorted(by_sql_docs & set(documents)), sorted(by_domain_docs)
+            disagreements.append(f"{where}, documents: SQL {sql}, domain {domain}")
     return disagreements
 
 
@@ -314,6 +435,62 @@ def test_the_repositories_sql_agrees_with_the_domain_for_every_user_and_every_sa
     with uow_factory() as uow:
         disagreements = sql_against_domain(uow, w, w.actors())
     assert not disagreements, "\n".join(disagreements)
+
+
+def test_the_targeting_outcomes_the_sql_counts_are_those_the_domain_lets_each_user_see(
+    world: tuple[World, UowFactory],
+) -> None:
+    """The outcomes table's SQL scope (laboratories, and the declarations' administration) against the
+    domain's verdict on each decided sample's laboratory, for every user of the world."""
+    w, uow_factory = world
+    disagreements: list[str] = []
+    with uow_factory() as uow:
+        directory = uow.repo.directory()
+        decided = [o for o in (uow.targeting.get(c.sample_id) for c in w.cases.values()) if o is not None]
+        assert decided
+        start, end = min(o.decided_on for o in decided), max(o.decided_on for o in decided)
+        for actor in w.actors():
+            try:
+                require(actor, Action.VIEW_TARGETING)
+                where = targeting.reach(uow, actor)
+            except PermissionDenied:
+                where = None  # then the table must give the actor none of the outcomes, not even figures
+            network = where is None or where.scope == "network"
+            mine = directory.administration_of.get(actor.org_code)
+            by_domain = Counter(
+                o.lab_code
+                for o in decided
+                if sees(actor, Kind.TARGETING, relations(actor, directory, Holding(frozenset({o.lab_code}))),
+                        figures=network)
+                and (network or o.administration_code == mine)
+            )  # fmt: skip
+            rows = [] if where is None else uow.targeting.rates(where.outcomes, ("lab",), start, end)
+            by_sql = Counter({r.key[0]: r.n for r in rows if r.key[0] in set(w.orgs.values())})
+            if by_sql != by_domain:
+                disagreements.append(
+                    f"{actor.username} at {actor.org_code}: SQL {by_sql}, domain {by_domain}"
+                )
+    assert not disagreements, "\n".join(disagreements)
+
+
+def test_a_declaration_decided_at_another_administrations_rcl_counts_only_in_network_targeting(
+    world: tuple[World, UowFactory],
+) -> None:
+    """R (administration B) decided one of A's declarations: R's manager counts it nowhere (B's figures
+    hold B's declarations only, and A's figures cover A's laboratories only); the network counts it."""
+    w, uow_factory = world
+    with uow_factory() as uow:
+        decided = [o for o in (uow.targeting.get(c.sample_id) for c in w.cases.values()) if o is not None]
+    at_r = [o for o in decided if o.lab_code == w.orgs["R"]]
+    assert [o.administration_code for o in at_r] == [w.admins["A"]]
+
+    def counted(role: Role, position: str) -> int:
+        shown = targeting.targeting_figures(uow_factory(), w.at(role, position), targeting.TargetingQuery())
+        return shown.overall.n if shown.overall else 0
+
+    assert counted(Role.LAB_MANAGER, "R") == 0
+    assert counted(Role.LAB_MANAGER, "C") == sum(o.lab_code != w.orgs["R"] for o in decided)
+    assert counted(Role.NETWORK_COORDINATOR, "R") >= len(decided)  # other tests' laboratories count too
 
 
 @pytest.mark.parametrize("rel", list(Relation), ids=lambda r: r.value.replace(" ", "_"))

@@ -57,6 +57,9 @@ from customslab.services.ports import (
     UploadTooLarge,
 )
 from customslab.services.quality_ports import E, QualityRepository
+from tests.unit.fake_knowledge import FakeKnowledgeIndex
+from tests.unit.fake_targeting import FakeTargetingRepository
+from tests.unit.fake_targeting_alerts import FakeFirstIdentificationRepository
 
 F = TypeVar("F")
 
@@ -616,6 +619,11 @@ class FakeUnitOfWork(AbstractUnitOfWork):
         self.quality = quality or FakeQualityRepository()
         self.federation = FakeFederationRepository()
         self.notifications = FakeNotificationRepository(self.repo)
+        self.knowledge = FakeKnowledgeIndex()
+        self.targeting = FakeTargetingRepository(
+            lambda: [o.sample_id for o in self.repo._all(ClassificationOpinion) if o.state == "approved"]
+        )
+        self.first_identifications = FakeFirstIdentificationRepository()
         self.files = FakeFileStore()
         self.reports = FakeReportRenderer()
         self.now = now or datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

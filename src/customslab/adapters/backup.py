@@ -52,7 +52,11 @@ DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 FILES = "files"
 CHUNK = 1024 * 1024
 #: The columns that name a file of the file store by its sha256, checked after a restore.
-FILE_REFERENCES = {"attachments": "sha256", "quality_issued_reports": "pdf_sha256"}
+FILE_REFERENCES = {
+    "attachments": "sha256",
+    "quality_issued_reports": "pdf_sha256",
+    "knowledge_versions": "sha256",
+}
 
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _SHA = re.compile(r"[0-9a-f]{64}")

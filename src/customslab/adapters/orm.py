@@ -21,6 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry, relationship
 
 from customslab.adapters import federation_tables, joint_tables, quality_tables
+from customslab.adapters import knowledge_index as knowledge_index  # registers the search index tables
+from customslab.adapters import targeting_alert_repository as targeting_alert_repository  # its table
+from customslab.adapters import targeting_tables as targeting_tables  # registers targeting_outcomes
 from customslab.adapters.tables_base import keyed_table, metadata, row_version, string_enum
 from customslab.adapters.types import ContactPointList, DecimalText, RoleSet, UTCDateTime
 from customslab.domain import enums
@@ -118,6 +121,7 @@ analysis_requests = keyed_table(
     Column("goods_description", Text, nullable=False),
     Column("origin_country", String(2), nullable=False),
     Column("importer", String(200), nullable=False, default=""),
+    Column("declarant", String(200), nullable=False, default=""),
     Column("declared_value", DecimalText, nullable=True),
     Column("currency", String(3), nullable=True),
     Column("reason", string_enum(enums.Reason), nullable=False),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import select
@@ -25,4 +26,9 @@ class SqlQualityRepository(QualityRepository):
     def find(self, kind: type[E], **equal: object) -> list[E]:
         table = TABLE_OF[kind]
         conditions: list[Any] = [table.c[name] == value for name, value in equal.items()]
+        return list(self.session.scalars(select(kind).where(*conditions).order_by(table.c.id)).all())
+
+    def find_any(self, kind: type[E], **any_of: Collection[object]) -> list[E]:
+        table = TABLE_OF[kind]
+        conditions = [table.c[name].in_(list(values)) for name, values in any_of.items()]
         return list(self.session.scalars(select(kind).where(*conditions).order_by(table.c.id)).all())

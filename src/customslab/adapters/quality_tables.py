@@ -23,9 +23,12 @@ from customslab.adapters.tables_base import metadata, row_version
 from customslab.adapters.types import UTCDateTime
 from customslab.domain.plain import from_plain, to_plain
 from customslab.services import quality_ports as q
+from customslab.services.knowledge_ports import KNOWLEDGE_ENTRIES
 from customslab.services.quality_ports import Ref, Size
 from customslab.services.result_import_ports import IMPORT_ENTRIES
 from customslab.services.substance_ports import SUBSTANCE_ENTRIES
+from customslab.services.targeting_alert_ports import TARGETING_ALERT_ENTRIES
+from customslab.services.training_ports import TRAINING_ENTRIES
 
 
 class DomainJson(TypeDecorator[Any]):
@@ -101,7 +104,15 @@ def table_of(entry: type[Any]) -> Table:
 #: The instrument mappings of result import (migration 0010) and the national lists of controlled
 #: substances (0011) are records of the same shape.
 TABLE_OF: dict[type[Any], Table] = {
-    cls: table_of(cls) for cls in (*q.QUALITY_ENTRIES, *IMPORT_ENTRIES, *SUBSTANCE_ENTRIES)
+    cls: table_of(cls)
+    for cls in (
+        *q.QUALITY_ENTRIES,
+        *IMPORT_ENTRIES,
+        *SUBSTANCE_ENTRIES,
+        *TRAINING_ENTRIES,
+        *KNOWLEDGE_ENTRIES,
+        *TARGETING_ALERT_ENTRIES,
+    )
 }
 
 #: Added to `orm.AUDITED`: every quality record is in the hash-chained audit trail.

@@ -19,10 +19,13 @@ from customslab.adapters.audit_log import install_audit_hook
 from customslab.adapters.concurrency import conflict_for, install_version_hook
 from customslab.adapters.db import make_engine, session_factory
 from customslab.adapters.federation_repository import SqlFederationRepository
+from customslab.adapters.knowledge_index import SqlKnowledgeIndex
 from customslab.adapters.notification_repository import SqlNotificationRepository
 from customslab.adapters.quality_repository import SqlQualityRepository
 from customslab.adapters.report_pdf import PdfReportRenderer
 from customslab.adapters.repository import SqlRepository
+from customslab.adapters.targeting_alert_repository import SqlFirstIdentificationRepository
+from customslab.adapters.targeting_repository import SqlTargetingRepository
 from customslab.services.ports import (
     AbstractUnitOfWork,
     FileStore,
@@ -116,6 +119,9 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.quality = SqlQualityRepository(self.session)
         self.federation = SqlFederationRepository(self.session)
         self.notifications = SqlNotificationRepository(self.session)
+        self.knowledge = SqlKnowledgeIndex(self.session)
+        self.targeting = SqlTargetingRepository(self.session)
+        self.first_identifications = SqlFirstIdentificationRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -66,6 +66,11 @@ class Action(StrEnum):
     READ_SHARED_KNOWLEDGE = "read the knowledge partner deployments shared"
     MANAGE_INSTRUMENT_MAPPINGS = "manage the column mappings of instrument result exports"
     MANAGE_SUBSTANCE_LISTS = "load the national controlled substance lists"
+    READ_KNOWLEDGE = "read the knowledge base"
+    MANAGE_KNOWLEDGE = "add or edit knowledge documents"
+    MANAGE_TRAINING = "run training programmes and workshops"
+    VIEW_TARGETING = "view the targeting feedback"
+    EXPORT_RISK_INDICATORS = "export risk indicators"
 
 
 OFFICERS = frozenset({R.REQUESTER, R.SUPERVISOR})
@@ -99,6 +104,14 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # How an instrument's exports are read is a validated data interface of the laboratory (17025 7.11.2).
     Action.MANAGE_INSTRUMENT_MAPPINGS: frozenset({R.LAB_MANAGER}),
     Action.MANAGE_SUBSTANCE_LISTS: frozenset({R.ADMIN}),
+    # Guidebooks, methods, seminar papers, committee decisions and training material: the laboratories',
+    # the coordinators' and the member focal points' reading; who sees which document is the table's.
+    Action.READ_KNOWLEDGE: LAB_STAFF | {R.NETWORK_COORDINATOR, R.ADMIN, R.FOCAL_POINT},
+    Action.MANAGE_KNOWLEDGE: LAB_STAFF | {R.NETWORK_COORDINATOR},
+    Action.MANAGE_TRAINING: frozenset({R.LAB_MANAGER, R.NETWORK_COORDINATOR}),
+    Action.VIEW_TARGETING: frozenset({R.LAB_MANAGER, R.REVIEWER, R.NETWORK_COORDINATOR, R.ADMIN}),
+    # The export names importers and cases: it goes to the administration's own risk engine.
+    Action.EXPORT_RISK_INDICATORS: frozenset({R.LAB_MANAGER, R.ADMIN}),
 }
 
 
@@ -139,6 +152,9 @@ class Kind(StrEnum):
     PT_ROUND = "PT round"
     QUALITY_RECORD = "quality record"
     DASHBOARD = "dashboard figures"
+    DOCUMENT = "knowledge document"
+    TRAINING = "training programme"
+    TARGETING = "targeting figures"
 
 
 class Sight(StrEnum):
@@ -167,17 +183,22 @@ VISIBILITY: dict[Role, dict[Kind, frozenset[Relation]]] = {
     R.REQUESTER: _row({Rel.MINE}, result_file=()),
     # A supervising officer also sees what the customs office filed.
     R.SUPERVISOR: _row({Rel.MINE, Rel.OWN}, result_file=()),
-    # A member administration's focal point: its own requests and what it referred, followed at the RCL.
+    # A member administration's focal point: its own requests and what it referred, followed at the RCL;
+    # the network's documents and training its staff may take part in.
     R.FOCAL_POINT: _row(
         {Rel.MINE, Rel.OWN, Rel.REFERRED},
         result_file=(),
         joint_analysis={Rel.SHARED},
+        document=_EVERYWHERE,
+        training=_EVERYWHERE,
     ),
     R.ANALYST: _row(
         _LAB_CASE,
         joint_analysis={Rel.OWN, Rel.SHARED},
         pt_round={Rel.OWN, Rel.SHARED},
         quality_record={Rel.OWN},
+        document=_EVERYWHERE,
+        training=_EVERYWHERE,
     ),
     # Reviewers and managers of a central laboratory oversee the laboratories under it.
     R.REVIEWER: _row(
@@ -186,6 +207,9 @@ VISIBILITY: dict[Role, dict[Kind, frozenset[Relation]]] = {
         pt_round={Rel.OWN, Rel.CHILD, Rel.SHARED},
         quality_record={Rel.OWN, Rel.CHILD},
         dashboard={Rel.OWN, Rel.CHILD},
+        document=_EVERYWHERE,
+        training=_EVERYWHERE,
+        targeting={Rel.OWN, Rel.CHILD},
     ),
     R.LAB_MANAGER: _row(
         _OVERSIGHT,
@@ -193,6 +217,9 @@ VISIBILITY: dict[Role, dict[Kind, frozenset[Relation]]] = {
         pt_round={Rel.OWN, Rel.CHILD, Rel.SHARED},
         quality_record={Rel.OWN, Rel.CHILD},
         dashboard={Rel.OWN, Rel.CHILD},
+        document=_EVERYWHERE,
+        training=_EVERYWHERE,
+        targeting={Rel.OWN, Rel.CHILD},
     ),
     # An RCL's coordinator: what was referred or shared to the RCL; the network only as figures.
     R.NETWORK_COORDINATOR: _row(
@@ -201,17 +228,52 @@ VISIBILITY: dict[Role, dict[Kind, frozenset[Relation]]] = {
         pt_round={Rel.OWN, Rel.SHARED},
         quality_record=(),
         dashboard=_EVERYWHERE,
+        document=_EVERYWHERE,
+        training=_EVERYWHERE,
+        targeting=_EVERYWHERE,
     ),
     # An administrator runs their administration's directory and sees its figures, not case files
-    # (ISO/IEC 17025 4.2: confidential information only to those whose work needs it).
-    R.ADMIN: _row((), dashboard=_ADMINISTRATION),
+    # (ISO/IEC 17025 4.2: confidential information only to those whose work needs it); the targeting
+    # figures of its own administration, importers included, feed its customs risk engine.
+    R.ADMIN: _row(
+        (), dashboard=_ADMINISTRATION, document=_EVERYWHERE, training=_EVERYWHERE, targeting=_ADMINISTRATION
+    ),
 }
 
 #: Where a cell's relations give only aggregated figures rather than the record itself.
 FIGURES_ONLY: dict[tuple[Role, Kind], frozenset[Relation]] = {
     (R.NETWORK_COORDINATOR, Kind.DASHBOARD): frozenset(_EVERYWHERE - {Rel.OWN}),
     (R.ADMIN, Kind.DASHBOARD): frozenset(_ADMINISTRATION - {Rel.OWN}),
+    # Targeting figures as a record carry the selectors that are declaration data (importer, declarant)
+    # and the evidence cases; as figures, only rates by HS heading and origin, small cells suppressed.
+    (R.NETWORK_COORDINATOR, Kind.TARGETING): frozenset(_EVERYWHERE - {Rel.OWN}),
 }
+
+
+class SharingLevel(StrEnum):
+    """How far a knowledge document (or a training programme's material) is shared by its owner."""
+
+    LABORATORY = "laboratory"  # private to the owning laboratory
+    ADMINISTRATION = "administration"  # every organisation of the owner's administration
+    NETWORK = "network"  # every organisation on this server's network directory
+    PARTNERS = "partners"  # the network, and partner deployments through federation
+
+
+#: Which relations a sharing level opens; a document is seen when a relation is both here and in the
+#: role's VISIBILITY cell for Kind.DOCUMENT.
+SHARING_RELATIONS: dict[SharingLevel, frozenset[Relation]] = {
+    SharingLevel.LABORATORY: frozenset({Rel.OWN}),
+    SharingLevel.ADMINISTRATION: frozenset({Rel.OWN, Rel.CHILD, Rel.PARENT, Rel.SAME_ADMINISTRATION}),
+    SharingLevel.NETWORK: _EVERYWHERE,
+    SharingLevel.PARTNERS: _EVERYWHERE,
+}
+
+
+def sees_document(actor: Actor, directory: Directory, owner_lab: str, level: SharingLevel) -> bool:
+    """Whether the actor sees a knowledge document of `owner_lab` shared at `level`: the role's cell of
+    the table, narrowed by the sharing level."""
+    found = relations(actor, directory, Holding(frozenset({owner_lab})))
+    return bool(relations_seen(actor, Kind.DOCUMENT) & SHARING_RELATIONS[level] & found)
 
 
 def sight(role: Role, kind: Kind, relation: Relation) -> Sight:

@@ -89,6 +89,8 @@ class NotificationKind(StrEnum):
     RESULT_APPROVED = "result_approved"  # a sample of my request approved
     WORK_DUE = "work_due"  # open work of mine due within a day
     CONTROLLED_SUBSTANCE = "controlled_substance"  # a sample of my request identified as controlled
+    TARGETING_ALERT = "targeting_alert"  # a first identification, a rising rate, a repeated importer
+    TRAINING_COMPLETION = "training_completion"  # a completion of my staff awaits my acceptance
 
 
 class CustodyKind(StrEnum):

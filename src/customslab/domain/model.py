@@ -43,6 +43,7 @@ DECLARATION_FIELDS = (
     "declaration_number",
     "item_number",
     "importer",
+    "declarant",
     "declared_value",
     "currency",
     "question",
@@ -329,6 +330,8 @@ class AnalysisRequest:
     due_date: date
     created_at: datetime
     importer: str = ""
+    #: The customs broker or agent who lodged the declaration (declaration data, like the importer).
+    declarant: str = ""
     declared_value: Decimal | None = None
     currency: str | None = None
     requested_determinations: list[str] = field(default_factory=list)

@@ -387,6 +387,15 @@ def _register_engines() -> None:
     from customslab.entrypoints.cli_substances import substances_app
 
     app.add_typer(substances_app, name="substances")
+    from customslab.entrypoints.cli_knowledge import knowledge_app
+
+    app.add_typer(knowledge_app, name="knowledge")
+    from customslab.entrypoints.cli_targeting import targeting_app
+
+    app.add_typer(targeting_app, name="targeting")
+    from customslab.entrypoints.cli_targeting_alerts import alerts_command
+
+    targeting_app.command("alerts")(alerts_command)
 
 
 _register_engines()

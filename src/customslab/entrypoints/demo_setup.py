@@ -20,7 +20,8 @@ from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWo
 from customslab.config import Settings
 from customslab.entrypoints import wiring
 from customslab.hs.nomenclature import HsError
-from customslab.services.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+from customslab.services.demo import DEMO_PASSWORD, DEMO_USERS, UowFactory, seed_demo
+from customslab.services.demo_documents import article, guidebooks, seed_demo_documents
 from customslab.spectra.library_store import LibraryError, open_library
 from customslab.spectra.reference_sets import open_reference_library
 
@@ -64,12 +65,23 @@ def load_demo(settings: Settings, n_requests: int = 300, seed: int = 20261121, s
     try:
         _load_nomenclature(db, settings.shared_data / "hs", say)
         created = seed_demo(make_uow, n_requests, seed)
+        _seed_documents(make_uow, settings.shared_data / "knowledge", say)
         if db.audit_signer is not None:
             # The loader commits faster than the checkpoint interval: anchor everything it wrote.
             checkpoint_now(db.engine, db.audit_signer)
         return created
     finally:
         db.dispose()
+
+
+def _seed_documents(make_uow: UowFactory, folder: Path, say: Say) -> None:
+    """The demo's guidebooks, and the public ROCB A/P articles when the real data is there (a demo
+    without it still serves, with the guidebooks only)."""
+    articles = sorted(folder.glob("[0-9][0-9][0-9][0-9]-*.txt")) if folder.is_dir() else []
+    documents = guidebooks() + [article(path.name, path.read_bytes()) for path in articles]
+    added = seed_demo_documents(make_uow, documents)
+    if added:
+        say(f"Added {added} documents to the knowledge base.")
 
 
 def _load_nomenclature(db: Database, folder: Path, say: Say) -> None:

@@ -98,6 +98,8 @@ UPLOAD_ROUTES = re.compile(
     r"/api/tests/\d+/files|/api/reports/verify|/tests/\d+/files|/tests/\d+/identify/upload"
     # Instrument result exports (result import: API preview and commit, the page's preview).
     r"|/api/results/import(?:/preview)?|/results/import/preview"
+    # Knowledge documents: a new document and a new version of one (API and pages).
+    r"|/api/knowledge/documents(?:/\d+/versions)?|/knowledge(?:/\d+/versions)?"
 )
 
 #: Routes that count their own body against a limit of their own: the federation inbox takes messages up

@@ -22,6 +22,7 @@ from customslab.services.ports import AbstractUnitOfWork
 
 if TYPE_CHECKING:
     from customslab.adapters.federation.keys import DeploymentKey, KeyFolder
+    from customslab.domain.targeting_alerts import AlertRules
     from customslab.substances.chem_hs import ChemHsTable
 
 
@@ -56,6 +57,19 @@ def mailer(settings: Settings) -> Mailer | None:
         password=password,
         starttls=settings.smtp_starttls,
         timeout=settings.smtp_timeout_seconds,
+    )
+
+
+def alert_rules(settings: Settings) -> AlertRules:
+    """The targeting alert rules' parameters from the CUSTOMSLAB_ALERT_* settings."""
+    from customslab.domain.targeting_alerts import AlertRules
+
+    return AlertRules(
+        recent_days=settings.alert_recent_days,
+        history_days=settings.alert_history_days,
+        min_recent_n=settings.alert_min_recent_n,
+        importer_mismatches=settings.alert_importer_mismatches,
+        importer_days=settings.alert_importer_days,
     )
 
 

@@ -22,6 +22,7 @@ from customslab.services.quality_ports import MethodEntry
 from customslab.services.referrals import complete_referrals
 from customslab.services.result_entry import ResultCreate, add_result, check_result_controls
 from customslab.services.substances import recompute_mark
+from customslab.services.targeting_alerts import alert_first_identifications
 from customslab.services.views import AttachmentView, ResultView, TestView
 from customslab.substances.register import Register
 
@@ -225,6 +226,7 @@ def review_test(
         sample.sync_with_tests(now)
         complete_referrals(uow, sample)
         notify_approved(uow, sample)
+        alert_first_identifications(uow, sample)
         uow.commit()
         return _progress(test, sample)
 

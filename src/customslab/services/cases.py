@@ -58,6 +58,7 @@ class RequestCreate(Command):
     goods_description: Annotated[str, Text(4000, 1)]
     origin_country: Country
     importer: Annotated[str, Text(200)] = ""
+    declarant: Annotated[str, Text(200)] = ""
     declared_value: NonNegative | None = None
     currency: Currency | None = None
     reason: Reason = Reason.CLASSIFICATION

@@ -21,7 +21,9 @@ from customslab.hs.tariff import TariffLine
 from customslab.services.common import visible_sample
 from customslab.services.contract import Command, Text, View
 from customslab.services.hs_proposals import HsProposalView, identity_proposals
+from customslab.services.knowledge_indexing import index_opinion
 from customslab.services.ports import AbstractUnitOfWork
+from customslab.services.targeting_outcomes import record_decision
 from customslab.services.views import RELEASED
 from customslab.substances.chem_hs import ChemHsTable
 
@@ -424,6 +426,9 @@ def approve_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> O
         uow.act_as(actor.username)
         opinion = _own_opinion(uow, actor, opinion_id)
         opinion.approve(actor.user_id, uow.clock())
+        record_decision(uow, opinion.sample_id)  # the targeting feedback's outcome of the sample
+        # An approved opinion is a precedent of the knowledge base, private to the laboratory until shared.
+        index_opinion(uow, opinion)
         uow.commit()
         return OpinionView.of(opinion)
 
@@ -436,6 +441,7 @@ def share_opinion(uow: AbstractUnitOfWork, actor: Actor, opinion_id: int) -> Opi
         uow.act_as(actor.username)
         opinion = _own_opinion(uow, actor, opinion_id)
         opinion.share()
+        index_opinion(uow, opinion)  # its knowledge document is now shared with the network
         uow.commit()
         return OpinionView.of(opinion)
 

@@ -1,10 +1,10 @@
 """Declaration data across administrations: what a reader may see of it, and its release field by field.
 
-A request's declaration data (declaration and item number, importer, declared value and currency, the
-officer's question) stays inside the administration that filed it (ISO/IEC 17025 4.2). A referral or a
-share to another administration carries the rest of the case (goods, declared HS, origin, samples,
-seals, custody, results) with the declaration data blanked, unless the sender released a field to the
-reader's administration. `declaration_view_for` is the one place every view asks; the rule itself is
+A request's declaration data (declaration and item number, importer, declarant, declared value and
+currency, the officer's question) stays inside the administration that filed it (ISO/IEC 17025 4.2). A
+referral or a share to another administration carries the rest of the case (goods, declared HS, origin,
+samples, seals, custody, results) with the declaration data blanked, unless the sender released a field
+to the reader's administration. `declaration_view_for` is the one place every view asks; the rule itself is
 `domain.access.declaration_fields_seen`.
 """
 
@@ -37,7 +37,7 @@ from customslab.services.ports import AbstractUnitOfWork
 WITHHELD_NOTE = "withheld by the sending administration"
 
 DeclarationField = Literal[
-    "declaration_number", "item_number", "importer", "declared_value", "currency", "question"
+    "declaration_number", "item_number", "importer", "declarant", "declared_value", "currency", "question"
 ]
 if get_args(DeclarationField) != DECLARATION_FIELDS:  # pragma: no cover - a guard for whoever edits one
     raise RuntimeError("DeclarationField must list domain.model.DECLARATION_FIELDS, in order.")

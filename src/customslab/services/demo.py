@@ -21,6 +21,7 @@ from customslab.services.cases import RequestCreate, SampleCreate, SampleReceipt
 from customslab.services.contract import parse
 from customslab.services.demo_data import ADMINISTRATIONS, DEMO_PASSWORD, DEMO_USERS, GOODS, ORGS
 from customslab.services.demo_member import member_cases
+from customslab.services.demo_training import training_programmes
 from customslab.services.passwords import hash_password, password_matches
 from customslab.services.ports import AbstractUnitOfWork
 from customslab.services.referrals import ReferralCreate
@@ -113,6 +114,7 @@ def _load(make_uow: UowFactory, n_requests: int, rng: random.Random) -> None:
     clock.now = datetime.now(UTC)
     _quality_registers(uow, clock, actors)
     _joint_analysis(uow, clock, actors)
+    training_programmes(uow, clock.now.date(), actors)
 
 
 def _quality_registers(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
@@ -172,6 +174,7 @@ def _joint_analysis(uow: Any, clock: _Clock, actors: dict[str, Actor]) -> None:
     goods = "Chocolate-flavoured puffed breakfast cereal"
     fields = {"lab_code": "KCS-CCL", "declaration_number": "41230-26-771203", "declared_hs": "190410"}
     fields |= {"goods_description": goods, "origin_country": "BE", "importer": "Seoul Foods Ltd"}
+    fields |= {"declarant": "Hana Customs Brokers"}
     fields |= {"declared_value": "18400", "currency": "USD", "question": "Heading 19.04 or 18.06?"}
     req = cases.file_request(uow(), actors["officer"], parse(RequestCreate, fields))
     manager = actors["manager.ccl"]
@@ -287,6 +290,8 @@ def _one_case(
                 "importer": rng.choice(
                     ["Hanbit Trading Co.", "Seoul Foods Ltd", "KoreaChem Inc.", "Daehan Metals"]
                 ),
+                # By position, not drawn: another draw would shift every later random choice of the demo.
+                "declarant": ["Hana Customs Brokers", "Busan Customs Service", ""][i % 3],
                 "declared_value": str(rng.randint(2, 900) * 1000),
                 "currency": "USD",
                 "reason": reason,

@@ -1,9 +1,9 @@
 """What shared knowledge holds, by kind, and the bounds a received copy must keep.
 
-A method travels as its `MethodVersion` (`domain.plain.to_plain`); an opinion and a spectrum as the
-models below. The publisher (`federation_sharing`) builds them; the receiver (`federation_shared`)
-validates what arrives against the same declarations, so a hostile or broken partner cannot store
-anything larger or other than this.
+A method travels as its `MethodVersion` (`domain.plain.to_plain`); an opinion, a spectrum and a
+knowledge document as the models below. The publisher (`federation_sharing`, `knowledge_federation`)
+builds them; the receiver (`federation_shared`) validates what arrives against the same declarations, so
+a hostile or broken partner cannot store anything larger or other than this.
 """
 
 from __future__ import annotations
@@ -98,6 +98,26 @@ class SharedSpectrum(SharedContent):
         if len(self.x) != len(self.y) or not self.x:
             raise ValueError("a spectrum needs as many x as y values, and at least one point")
         return self
+
+
+class SharedDocument(SharedContent):
+    """A knowledge document's version (`knowledge_federation`): its metadata and extracted text. The file
+    stays on the author's server; its name, type, size and sha256 say which file the text came from."""
+
+    kind: Annotated[str, Text(32, 1)]  # domain.knowledge.DocumentKind, as the sender names it
+    language: Annotated[str, Text(35)] = ""
+    year: Annotated[int, Field(ge=1900, le=2199)] | None = None
+    hs_codes: tuple[Annotated[str, Text(20)], ...] = Field(default=(), max_length=50)
+    substances: tuple[Annotated[str, Text(120)], ...] = Field(default=(), max_length=50)
+    tags: tuple[Annotated[str, Text(120)], ...] = Field(default=(), max_length=50)
+    filename: Annotated[str, Text(255)] = ""
+    media_type: Annotated[str, Text(100)] = ""
+    size: Annotated[int, Field(ge=0)] = 0
+    sha256: Annotated[str, Text(64)] = ""
+    pages: Annotated[int, Field(ge=0)] = 0
+    note: Annotated[str, Text(500)] = ""
+    text: Annotated[str, Text(MAX_CONTENT_CHARS)] = ""
+    text_cut: bool = Field(default=False, description="The text was cut to fit one message.")
 
 
 def content_size(content: Any) -> int:

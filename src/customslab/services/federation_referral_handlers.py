@@ -108,6 +108,7 @@ class IncomingReferral(Command):
     declaration_number: Annotated[str, Text(60)] = ""
     item_number: int = Field(default=0, ge=1, le=9999)
     importer: Annotated[str, Text(200)] = ""
+    declarant: Annotated[str, Text(200)] = ""
     declared_value: NonNegative | None = None
     currency: Currency | None = None
     question: Annotated[str, Text(4000)] = ""
@@ -187,6 +188,7 @@ def referral_requested(uow: AbstractUnitOfWork, partner: Partner, envelope: Enve
         due_date=cmd.due_date,
         created_at=now,
         importer=cmd.importer,
+        declarant=cmd.declarant,
         declared_value=cmd.declared_value,
         currency=cmd.currency,
         requested_determinations=list(cmd.requested_determinations),

@@ -38,6 +38,7 @@ from customslab.services.federation_content import (
     MAX_TITLE,
     MAX_VERSION,
     SharedContent,
+    SharedDocument,
     SharedOpinion,
     SharedSpectrum,
     content_size,
@@ -49,10 +50,11 @@ from customslab.services.quality_register import require_role
 
 UoW = AbstractUnitOfWork
 
-#: The content each kind must have; a kind without one (documents) is kept as bounded data.
+#: The content each kind must have (a method's is checked as a method version).
 CONTENT_OF: dict[SharedKind, type[SharedContent]] = {
     SharedKind.OPINION: SharedOpinion,
     SharedKind.SPECTRUM: SharedSpectrum,
+    SharedKind.DOCUMENT: SharedDocument,
 }
 
 
@@ -193,6 +195,8 @@ def gist(kind: SharedKind, content: dict[str, Any]) -> str:
             f"{format_code(text('declared_code', 20)) or '?'} → {format_code(text('determined_code', 20))}"
         )
         parts = [codes, text("reasoning")]
+    elif kind is SharedKind.DOCUMENT:
+        parts = [text("kind", 40), text("language", 35), text("year", 4), text("hs_codes"), text("text")]
     else:
         parts = [text("description")]
     return " · ".join(p for p in parts if p)

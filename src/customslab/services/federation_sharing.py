@@ -7,8 +7,8 @@ should leave because someone chose to send it, under a licence they name. Each p
 (rule 14 of the guide): one `KnowledgeShared` message per active partner in the outbox, written in the
 publisher's transaction, on a stream of its own per item and version. A partner that already has that
 version is skipped, so publishing again reaches only the partners registered (or resumed) since;
-suspended partners get nothing. Knowledge documents do not exist in customslab yet, so nothing
-publishes `SharedKind.DOCUMENT`.
+suspended partners get nothing. A knowledge document goes the same way when its sharing level is
+"partners" (`knowledge_federation`: the level is the explicit act, and the document names its licence).
 
 The content of each kind is declared once, in `federation_content`: built here, validated on receipt.
 """

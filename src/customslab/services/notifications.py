@@ -36,6 +36,8 @@ SUBJECTS: dict[NotificationKind, str] = {
     K.CONTROLLED_SUBSTANCE: (
         "Sample {ref} was identified as a controlled substance: the goods may have to be held."
     ),
+    K.TARGETING_ALERT: "Targeting alert: {ref}",
+    K.TRAINING_COMPLETION: "A completed training awaits your acceptance: {ref}.",
 }
 
 

@@ -33,8 +33,11 @@ from customslab.domain.model import (
 )
 from customslab.domain.quality.report import ReportData
 from customslab.services.federation_ports import FederationRepository
+from customslab.services.knowledge_ports import KnowledgeIndex
 from customslab.services.notification_ports import NotificationRepository
 from customslab.services.quality_ports import QualityRepository
+from customslab.services.targeting_alert_ports import FirstIdentificationRepository
+from customslab.services.targeting_ports import TargetingRepository
 
 
 @dataclass(frozen=True)
@@ -361,6 +364,9 @@ class AbstractUnitOfWork(abc.ABC):
     quality: QualityRepository = field(init=False)
     federation: FederationRepository = field(init=False)
     notifications: NotificationRepository = field(init=False)
+    knowledge: KnowledgeIndex = field(init=False)
+    targeting: TargetingRepository = field(init=False)
+    first_identifications: FirstIdentificationRepository = field(init=False)
     files: FileStore = field(init=False)
     reports: ReportRenderer = field(init=False)
     clock: Callable[[], datetime] = field(init=False)

@@ -13,6 +13,7 @@ so a field is declared once; this module names no SQL type.
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, ClassVar, TypeVar
@@ -249,3 +250,8 @@ class QualityRepository(abc.ABC):
     @abc.abstractmethod
     def find(self, kind: type[E], **equal: object) -> list[E]:
         """Entries of `kind` whose attributes equal the given values, oldest first."""
+
+    def find_any(self, kind: type[E], **any_of: Collection[object]) -> list[E]:
+        """Entries of `kind` whose attributes are each one of the given values, oldest first: a page of
+        records in one query, not one per record (the SQL adapter's IN; here, a filter over them all)."""
+        return [e for e in self.find(kind) if all(getattr(e, k) in v for k, v in any_of.items())]

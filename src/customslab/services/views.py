@@ -306,6 +306,7 @@ class RequestView(View):
     goods_description: str
     origin_country: str
     importer: str | None
+    declarant: str | None
     declared_value: Decimal | None
     currency: str | None
     reason: Reason

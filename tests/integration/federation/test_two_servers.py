@@ -91,6 +91,7 @@ def test_two_servers_carry_the_whole_referral_across_the_rcls_crash(
         "declaration_number",
         "item_number",
         "importer",
+        "declarant",
         "declared_value",
         "currency",
     }

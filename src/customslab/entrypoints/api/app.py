@@ -37,6 +37,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_hs,
         routes_import,
         routes_joint,
+        routes_knowledge,
         routes_notifications,
         routes_outbox,
         routes_proficiency,
@@ -45,7 +46,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_reports,
         routes_shared,
         routes_substances,
+        routes_targeting,
+        routes_targeting_alerts,
         routes_tests,
+        routes_training,
     )
 
     # The key that signs the audit checkpoints is outside the database; in production a missing one
@@ -99,7 +103,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_federation,
         routes_shared,
         routes_substances,
+        routes_targeting,
+        routes_targeting_alerts,
         routes_import,
+        routes_training,
+        routes_knowledge,
     ):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     # Authenticated by the message's signature, not a user: its own refusals, no 401 (see the module).

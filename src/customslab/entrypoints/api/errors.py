@@ -20,6 +20,7 @@ from customslab.domain.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from customslab.domain.knowledge import FileTooLarge, UnsupportedFileType
 from customslab.domain.quality.errors import (
     AnalystNotAuthorised,
     BatchOutOfControl,
@@ -64,6 +65,8 @@ STATUS = {
     InvalidTransition: 409,
     Conflict: 409,
     TooManyAttempts: 429,
+    FileTooLarge: 413,
+    UnsupportedFileType: 415,
 }
 
 

@@ -31,9 +31,15 @@ def list_shared_copies(
     kind: SharedKind | None = None,
     limit: int = Query(50, ge=1, le=200),
     offset: Offset = 0,
+    q: str | None = Query(
+        None,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="Words in the title, laboratory, partner or licence.",
+    ),
 ) -> SharedCopyPage:
     """Knowledge partner deployments shared with this one, newest first, with its provenance."""
-    return federation_shared.list_shared_copies(caller.uow, caller.actor, kind, limit, offset)
+    return federation_shared.list_shared_copies(caller.uow, caller.actor, kind, limit, offset, text=q)
 
 
 @router.get("/federation/shared/{copy_id}", response_model=SharedCopyView)

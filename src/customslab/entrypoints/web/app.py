@@ -34,6 +34,7 @@ from customslab.entrypoints.web import (
     routes_ident,
     routes_import,
     routes_joint,
+    routes_knowledge,
     routes_lab,
     routes_network,
     routes_notifications,
@@ -48,6 +49,8 @@ from customslab.entrypoints.web import (
     routes_receive,
     routes_referred_out,
     routes_shared,
+    routes_targeting,
+    routes_training,
 )
 from customslab.entrypoints.web.common import (
     HERE,
@@ -279,6 +282,9 @@ def create_web_app(settings: Settings, db: Database | None = None) -> FastAPI:
         routes_referred_out,
         routes_exports,
         routes_import,
+        routes_knowledge,
+        routes_targeting,
+        routes_training,
     ):
         app.include_router(module.router)
     return app

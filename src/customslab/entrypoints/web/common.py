@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from customslab.domain.access import Actor
+from customslab.domain.access import PERMISSIONS, Action, Actor
 from customslab.domain.enums import Role
 from customslab.domain.errors import NotFound
 from customslab.entrypoints.api.deps import policy_of
@@ -165,8 +165,14 @@ def nav_for(actor: Actor | None) -> list[tuple[str, str]]:
         links.append(("/joint-analyses", N_("Joint analyses")))
     if actor.has(Role.ANALYST, Role.REVIEWER, Role.LAB_MANAGER, Role.NETWORK_COORDINATOR):
         links.append(("/shared-knowledge", N_("Shared knowledge")))
+    if actor.roles & PERMISSIONS[Action.READ_KNOWLEDGE]:
+        links.append(("/knowledge", N_("Knowledge")))
+        # Training is seen by the same roles as the knowledge base (the table's Kind.TRAINING cells).
+        links.append(("/training", N_("Training")))
     if actor.has(Role.LAB_MANAGER, Role.NETWORK_COORDINATOR, Role.ADMIN, Role.REVIEWER):
         links.append(("/dashboard", N_("Network dashboard")))
+    if actor.roles & PERMISSIONS[Action.VIEW_TARGETING]:
+        links.append(("/targeting", N_("Targeting feedback")))
     if actor.has(Role.ADMIN):
         links += [("/admin/organisations", N_("Organisations")), ("/admin/users", N_("Users"))]
         links.append(("/admin/partners", N_("Partners")))

@@ -29,6 +29,7 @@ from customslab.entrypoints.web.hs_panel import (
     proposed_code,
     rules_language,
 )
+from customslab.entrypoints.web.routes_knowledge import related_context
 from customslab.hs.decision import DecisionRule
 from customslab.hs.nomenclature import HsError
 from customslab.services import classification, queries
@@ -107,7 +108,8 @@ def evaluation(
                 "share": actor.has(Role.REVIEWER, Role.LAB_MANAGER),
             },
             "me": actor.user_id,
-        },
+        }
+        | related_context(request, actor, sample_id),
     )
 
 

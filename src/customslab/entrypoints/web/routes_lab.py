@@ -16,6 +16,7 @@ from customslab.entrypoints.uploads import attach_upload, uploaded_file
 from customslab.entrypoints.web import analysis_forms, lists_cases
 from customslab.entrypoints.web.common import Form, PageActor, flash_redirect, render, say, uow_of
 from customslab.entrypoints.web.listing import listing
+from customslab.entrypoints.web.routes_knowledge import related_context
 from customslab.services import analysis, cases, dashboard, federation_referrals, queries, referrals, reports
 from customslab.services.analysis import ReviewDecision, TestAssign
 from customslab.services.cases import CustodyCreate, SampleReceipt
@@ -148,6 +149,7 @@ def sample_page(request: Request, actor: PageActor, sample_id: PathId) -> Respon
         },
     }
     context |= analysis_forms.analysis_context(request, actor, context["can"])
+    context |= related_context(request, actor, sample_id)
     return render(request, "sample.html", context)
 
 

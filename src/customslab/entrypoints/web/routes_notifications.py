@@ -34,6 +34,8 @@ TITLES: dict[str, str] = {
     K.RESULT_APPROVED: N_("Result approved on your request"),
     K.WORK_DUE: N_("Work due within a day"),
     K.CONTROLLED_SUBSTANCE: N_("Controlled substance identified on your request"),
+    K.TARGETING_ALERT: N_("Targeting alert"),
+    K.TRAINING_COMPLETION: N_("Training completion to accept"),
 }
 #: The subjects as services/notifications.py writes them (a unit test keeps the two equal), marked here
 #: so that the page shows them in the reader's language.
@@ -45,6 +47,8 @@ SUBJECTS: dict[str, str] = {
     K.CONTROLLED_SUBSTANCE: N_(
         "Sample {ref} was identified as a controlled substance: the goods may have to be held."
     ),
+    K.TARGETING_ALERT: N_("Targeting alert: {ref}"),
+    K.TRAINING_COMPLETION: N_("A completed training awaits your acceptance: {ref}."),
 }
 
 

@@ -33,6 +33,7 @@ REQUEST_FIELDS = (
     "goods_description",
     "origin_country",
     "importer",
+    "declarant",
     "declared_value",
     "currency",
     "reason",
