@@ -232,6 +232,9 @@ def test_a_manager_reads_the_figures_and_downloads_the_export_through_the_api(
     network = client.get("/api/targeting", headers=coordinator).json()
     assert network["scope"] == "network" and network["by_importer"] is None
     assert client.get("/api/targeting?from=2026-05-01&to=2026-01-01", headers=headers).status_code == 422
+    # A day is YYYY-MM-DD: a bare number is refused, never read as a Unix time.
+    for path in ("", "/risk-indicators.csv", "/risk-indicators.json"):
+        assert client.get(f"/api/targeting{path}?to=0", headers=headers).status_code == 422, path
     assert client.get("/api/targeting").status_code == 401
 
 

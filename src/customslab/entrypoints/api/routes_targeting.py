@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from customslab.adapters.tabular_export import CSV_MEDIA_TYPE, to_csv
 from customslab.entrypoints.api.deps import SignedIn
 from customslab.entrypoints.downloads import content_disposition
-from customslab.services.contract import parse
+from customslab.services.contract import Day, parse
 from customslab.services.risk_export import (
     CSV_COLUMNS,
     RiskExportQuery,
@@ -24,10 +24,11 @@ from customslab.services.targeting import TargetingFigures, TargetingQuery, targ
 
 router = APIRouter(prefix="/api/targeting", tags=["targeting"])
 
+# `Day`: YYYY-MM-DD only (a bare number is refused, never read as a Unix time), as every date of the API.
 Start = Annotated[
-    date | None, Query(alias="from", description="First decision day (default: 12 months back).")
+    Day | None, Query(alias="from", description="First decision day (default: 12 months back).")
 ]
-End = Annotated[date | None, Query(alias="to", description="Last decision day, inclusive (default: today).")]
+End = Annotated[Day | None, Query(alias="to", description="Last decision day, inclusive (default: today).")]
 Scope = Annotated[
     Literal["auto", "administration", "network"],
     Query(description="administration (importers included) or network (coordinators: figures only)."),
