@@ -14,7 +14,7 @@ from customslab.entrypoints.cli_common import DatabaseOption, load_settings, uni
 
 def alerts_command(database_url: DatabaseOption = None) -> None:
     """Raise today's rising mismatch-rate and repeated-importer alerts (CUSTOMSLAB_ALERT_* settings) not
-    raised yet, and notify the managers and reviewers of each administration's laboratories."""
+    raised yet, and notify those who may see their cases and the administration's administrators."""
     from customslab.entrypoints.wiring import alert_rules
     from customslab.services.targeting_alerts import run_alert_rules
 
