@@ -31,12 +31,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import create_scratch_db, drop_scratch_db  # noqa: E402
 from tests.factories import PASSWORD, make_network  # noqa: E402
 
 from customslab.adapters import orm  # noqa: E402
@@ -44,30 +44,10 @@ from customslab.adapters.db import upgrade  # noqa: E402
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork  # noqa: E402
 from customslab.domain.enums import State  # noqa: E402
 
-ADMIN = os.environ.get(
-    "CUSTOMSLAB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 #: The happy path, registered to archived: `State` declares its members in workflow order.
 HAPPY_PATH = list(State)[: list(State).index(State.ARCHIVED) + 1]
 #: A seeded case is at any step of the happy path, an old one more often approved or archived.
 STATES = [*HAPPY_PATH, State.APPROVED, State.APPROVED, State.ARCHIVED]
-
-
-def _db() -> str:
-    admin = make_url(ADMIN)
-    name = f"customslab_bench_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(url: str) -> None:
-    eng = create_engine(make_url(ADMIN), isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    eng.dispose()
 
 
 def seed(url: str, n: int, tmp: Path) -> tuple[object, list[int]]:
@@ -165,7 +145,7 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--samples-per-op", type=int, default=300)
     args = ap.parse_args()
-    url = _db()
+    url = create_scratch_db()
     tmp = Path(f"/tmp/customslab-bench-{uuid.uuid4().hex[:6]}")
     server = None
     try:
@@ -269,7 +249,7 @@ def main() -> None:
         if server:
             server.terminate()
             server.wait(10)
-        _drop(url)
+        drop_scratch_db(url)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import os
 import statistics
 import sys
 import time
@@ -39,12 +38,12 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_db import create_scratch_db, drop_scratch_db  # noqa: E402
 from tests.factories import Network, make_network  # noqa: E402
 
 from customslab.adapters.db import upgrade  # noqa: E402
@@ -58,30 +57,9 @@ from customslab.services.risk_export import (  # noqa: E402
 )
 from customslab.services.targeting import TargetingFigures, TargetingQuery, targeting_figures  # noqa: E402
 
-ADMIN = os.environ.get(
-    "CUSTOMSLAB_BENCH_DATABASE_URL",
-    os.environ.get("CUSTOMSLAB_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-)
 END = date(2026, 10, 31)
 START = END - timedelta(days=3 * 365)
 Z95 = 1.959963984540054
-
-
-def _create_db() -> str:
-    admin = make_url(ADMIN)
-    name = f"customslab_bench_{uuid.uuid4().hex[:8]}"
-    eng = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    eng.dispose()
-    return admin.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_db(url: str) -> None:
-    eng = create_engine(make_url(ADMIN), isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    eng.dispose()
 
 
 def _zipf_weights(count: int, s: float) -> Any:
@@ -263,7 +241,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    url = _create_db()
+    url = create_scratch_db()
     tmp = Path(f"/tmp/customslab-bench-{uuid.uuid4().hex[:6]}")
     try:
         upgrade(url)
@@ -296,7 +274,7 @@ def main() -> None:
         _check_agreement(figures, peer)
         db.dispose()
     finally:
-        _drop_db(url)
+        drop_scratch_db(url)
 
 
 if __name__ == "__main__":
