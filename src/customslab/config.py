@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     cas_hs_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Server processes of `customslab serve` (`--workers`), sharing one listening socket; more than one
+    #: needs PostgreSQL (SQLite serves one process). Each process pools up to 20 database connections
+    #: (10 kept, 10 more at peaks): size PostgreSQL's max_connections for workers × 20.
+    workers: int = Field(default=1, ge=1, le=32)
     cookie_secure: bool = False
     #: The Ed25519 private key (PEM) that signs the audit chain's checkpoints. Keep it off the database's
     #: volume: whoever holds both can rewrite the trail. Required in production; elsewhere it defaults

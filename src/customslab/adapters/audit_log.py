@@ -92,11 +92,20 @@ def _changes(session: Session) -> Iterator[tuple[str, str, str, dict[str, Any]]]
 
 
 _PENDING = "audit_pending"
+#: session.info key: this transaction's entries are appended; a change flushed now would go unaudited.
+_APPENDED = "audit_appended"
 
 
 def _collect(session: Session, _flush_context: Any) -> None:
     """After each flush: keep the field-level changes, which only the flush can see, until commit."""
     pending = list(_changes(session))
+    if pending and session.info.get(_APPENDED):
+        # A before_commit hook that ran after the audit's changed records: its changes would commit
+        # unaudited, and the chain's lock would be held while it ran. Hooks must run before the append.
+        raise RuntimeError(
+            "Records changed after the audit trail was appended for this commit: "
+            + ", ".join(sorted({f"{entity} {entity_id}" for entity, entity_id, _, _ in pending}))
+        )
     if pending:
         at = datetime.now(UTC)
         actor = str(session.info.get("actor", "system"))
@@ -116,9 +125,10 @@ def _head(conn: Connection) -> tuple[int, str] | None:
     return (last[0], last[1]) if last else None
 
 
-def _checkpoint_if_due(conn: Connection, signer: AuditSigner, seq: int, head_hash: str) -> None:
+def _checkpoint_if_due(
+    conn: Connection, signer: AuditSigner, seq: int, head_hash: str, last: AuditCheckpoint | None
+) -> None:
     now = datetime.now(UTC)
-    last = latest_checkpoint(conn)
     if last is not None and last.seq >= seq:
         # The trail is shorter than a checkpoint says: tampering that `audit verify` reports. Writing
         # here would collide with that checkpoint and fail the person's change for nothing.
@@ -131,14 +141,20 @@ def _write_entries(session: Session, signer: AuditSigner | None = None) -> None:
     """Before commit: chain and insert the collected entries (and a checkpoint, when one is due).
 
     The chain must stay linear, so PostgreSQL writers are serialised by a transaction-scoped advisory
-    lock; taking it here rather than at the first flush holds it only from the last flush to the
-    commit, so concurrent transactions overlap in everything but their audit append.
+    lock. It is taken here, the last thing before COMMIT: after the last flush, after every other
+    before_commit hook (`Database` installs this one last, and `_collect` refuses a change flushed
+    after it), with the last checkpoint read before it. So the lock is held for the head's read,
+    the insert and the commit only, and concurrent transactions overlap in everything else.
     """
     session.flush()  # the last changes reach _collect before the chain is written
     pending = session.info.pop(_PENDING, None)
+    session.info[_APPENDED] = True
     if not pending:
         return
     conn = session.connection()
+    # Read before the lock: it only says whether a checkpoint is due, and one written meanwhile by
+    # another transaction makes this one write a checkpoint of its own head (never a wrong one).
+    last = latest_checkpoint(conn) if signer is not None else None
     _lock_chain(conn)
     seq, prev = _head(conn) or (0, GENESIS_HASH)
     rows = []
@@ -162,7 +178,7 @@ def _write_entries(session: Session, signer: AuditSigner | None = None) -> None:
         prev = h
     conn.execute(audit_entries.insert(), rows)
     if signer is not None:
-        _checkpoint_if_due(conn, signer, seq, prev)
+        _checkpoint_if_due(conn, signer, seq, prev, last)
 
 
 def checkpoint_now(engine: Engine, signer: AuditSigner) -> tuple[AuditCheckpoint, bool] | None:
@@ -186,14 +202,23 @@ def checkpoint_now(engine: Engine, signer: AuditSigner) -> tuple[AuditCheckpoint
 
 def _discard(session: Session, _previous: Any = None) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_APPENDED, None)
+
+
+def _committed(session: Session) -> None:
+    session.info.pop(_APPENDED, None)
 
 
 def install_audit_hook(factory: sessionmaker[Session], signer: AuditSigner | None = None) -> None:
+    """Audit every flush of the factory's sessions, appending the chain at commit. Install it after any
+    other before_commit hook of the factory: the append must be the last thing before COMMIT."""
+
     def before_commit(session: Session) -> None:
         _write_entries(session, signer)
 
     event.listen(factory, "after_flush", _collect)
     event.listen(factory, "before_commit", before_commit)
+    event.listen(factory, "after_commit", _committed)
     event.listen(factory, "after_rollback", _discard)
 
 

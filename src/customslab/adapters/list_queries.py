@@ -4,18 +4,36 @@ visibility predicate it builds from domain.access's table, and add none of their
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import desc_op
 
 from customslab.adapters import orm
-from customslab.domain.enums import Priority
+from customslab.domain.enums import OPEN_STATES, Priority, State
 from customslab.domain.model import AnalysisRequest, Referral, Sample
-from customslab.services.ports import ReferredOutFilter, ReferredOutRow, RequestFilter
+from customslab.services.ports import (
+    QueueFilter,
+    QueueRow,
+    ReferredOutFilter,
+    ReferredOutRow,
+    RequestFilter,
+)
 
 S = orm.samples.c
 RQ = orm.analysis_requests.c
@@ -151,3 +169,93 @@ def referred_out_page(
         r.id: r for r in session.scalars(select(AnalysisRequest).where(RQ.id.in_({t[2] for t in triples})))
     }
     return [ReferredOutRow(referrals[f], samples[s], requests[q]) for f, s, q in triples], int(total)
+
+
+def in_states(states: Collection[State]) -> ColumnElement[bool]:
+    """The sample is in one of `states`, spelt as SQL literals: a planner can only match a partial index
+    (the queue's, over the open states) to a predicate whose values it sees when it plans."""
+    return S.state.in_([literal_column(f"'{State(s).value}'") for s in sorted(states)])
+
+
+#: The queue's orders in their natural direction, each ending with the sample id so that ties are broken
+#: and keyset pages neither repeat nor skip a row (services.queue_cursor reads the same keys off a row).
+#: due, priority and registered are served by the partial indexes of migration 0016 (queue_due_date and
+#: queue_urgency are the request's, copied onto the sample).
+QUEUE_ORDERS: dict[str, tuple[list[Any], bool]] = {
+    "due": ([S.queue_due_date, S.queue_urgency, S.id], False),
+    "priority": ([S.queue_urgency, S.queue_due_date, S.id], False),
+    "registered": ([S.registered_at, S.id], True),
+    "reference": ([RQ.reference, S.id], False),
+}
+
+
+def queue_page(
+    session: Session,
+    lab_code: str,
+    visible: ColumnElement[bool] | None,
+    declaration_seen: Callable[[], ColumnElement[bool]],
+    flt: QueueFilter,
+) -> tuple[list[QueueRow], int]:
+    """The samples held at `lab_code` that `visible` (None: all of them) lets the reader see, filtered,
+    in the order asked for, from `flt.after`'s key or `flt.offset`; and how many match, counted up to
+    `flt.count_limit` + 1. Filters on the request's due date and priority read the sample's copies, so
+    that the page's rows come in index order from the samples table alone."""
+    conds: list[ColumnElement[bool]] = [S.lab_code == lab_code]
+    needs_request = visible is not None or flt.sort == "reference"
+    if visible is not None:
+        conds.append(visible)
+    conds.append(in_states(flt.states if flt.states is not None else OPEN_STATES))
+    if flt.priority:
+        conds.append(S.queue_urgency == (0 if flt.priority is Priority.URGENT else 1))
+    if flt.due_before:
+        conds.append(S.queue_due_date <= flt.due_before)
+    if flt.overdue_on:
+        conds.append(S.queue_due_date < flt.overdue_on)
+    if flt.reason:
+        conds.append(RQ.reason == flt.reason.value)
+        needs_request = True
+    if flt.hs_chapter:
+        conds.append(RQ.declared_hs.startswith(flt.hs_chapter))
+        needs_request = True
+    if flt.analyst_id is not None:
+        conds.append(exists().where(orm.tests.c.sample_id == S.id, orm.tests.c.analyst_id == flt.analyst_id))
+    if flt.text:
+        like = f"%{flt.text.lower()}%"
+        conds.append(
+            or_(
+                func.lower(S.lab_sample_id).like(like),
+                func.lower(RQ.goods_description).like(like),
+                and_(declaration_seen(), func.lower(RQ.declaration_number).like(like)),
+                func.lower(RQ.reference).like(like),
+            )
+        )
+        needs_request = True
+    source = orm.samples.join(orm.analysis_requests, RQ.id == S.request_id) if needs_request else orm.samples
+    terms, natural_desc = QUEUE_ORDERS.get(flt.sort, QUEUE_ORDERS["due"])
+    desc = natural_desc != flt.descending
+    where = and_(*conds)
+    count_q = select(S.id).select_from(source).where(where)
+    if flt.count_limit is not None:
+        count_q = count_q.limit(flt.count_limit + 1)
+    total = session.execute(select(func.count()).select_from(count_q.subquery())).scalar_one()
+    # A row shows the sample's own fields: its custody and tests load only if a caller reads them.
+    page_q = (
+        select(Sample)
+        .select_from(source)
+        .where(where)
+        .order_by(*(t.desc() if desc else t for t in terms))
+        .limit(flt.limit)
+        .options(lazyload(cast(Any, Sample).custody), lazyload(cast(Any, Sample).tests))
+    )
+    if flt.after is not None:
+        key, after = (
+            tuple_(*terms),
+            tuple_(*(literal(v, t.type) for v, t in zip(flt.after, terms, strict=True))),
+        )
+        page_q = page_q.where(key < after if desc else key > after)
+    else:
+        page_q = page_q.offset(flt.offset)
+    page = list(session.scalars(page_q))
+    wanted = {s.request_id for s in page}
+    reqs = {r.id: r for r in session.scalars(select(AnalysisRequest).where(RQ.id.in_(wanted)))}
+    return [QueueRow(s, reqs[s.request_id]) for s in page], int(total)

@@ -13,10 +13,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import registry, relationship
 
@@ -146,6 +148,15 @@ declaration_releases = keyed_table(
     UniqueConstraint("request_id", "administration_code", "field_name", name="uq_declaration_releases_field"),
 )
 
+#: The predicate of the queue's partial indexes: the sample is in an open state. Queries that should use
+#: them spell the states as literals (list_queries.open_states), which the planners can match to it.
+QUEUE_OPEN_STATES = sorted(s.value for s in enums.OPEN_STATES)
+_QUEUE_OPEN_SQL = "state IN ({})".format(", ".join(f"'{s}'" for s in QUEUE_OPEN_STATES))
+QUEUE_OPEN_WHERE: dict[str, Any] = {
+    "postgresql_where": text(_QUEUE_OPEN_SQL),
+    "sqlite_where": text(_QUEUE_OPEN_SQL),
+}
+
 samples = keyed_table(
     "samples",
     Column("lab_sample_id", String(40), nullable=False, unique=True),
@@ -173,7 +184,16 @@ samples = keyed_table(
     Column("control_mark", Text, nullable=False, default=""),
     Column("control_marked_at", UTCDateTime, nullable=True),
     Column("control_marked_by", String(80), nullable=False, default=""),
-    Index("ix_samples_lab_state", "lab_code", "state"),
+    # The request's due date and urgency rank (0 urgent, 1 routine), copied by triggers (migration 0016)
+    # so that the queue's orders come from an index on this table; not mapped onto the domain's Sample.
+    Column("queue_due_date", Date, nullable=True),
+    Column("queue_urgency", SmallInteger, nullable=True),
+    Index("ix_samples_lab_state_due", "lab_code", "state", "queue_due_date", "queue_urgency", "id"),
+    Index("ix_samples_queue_due", "lab_code", "queue_due_date", "queue_urgency", "id", **QUEUE_OPEN_WHERE),
+    Index(
+        "ix_samples_queue_priority", "lab_code", "queue_urgency", "queue_due_date", "id", **QUEUE_OPEN_WHERE
+    ),
+    Index("ix_samples_queue_registered", "lab_code", "registered_at", "id", **QUEUE_OPEN_WHERE),
     row_version(),
 )
 
@@ -394,6 +414,7 @@ def start_mappers() -> None:
         m.Sample,
         samples,
         **_versioned(samples),
+        exclude_properties=["queue_due_date", "queue_urgency"],
         properties={
             "custody": relationship(m.CustodyEvent, order_by=custody_events.c.id, lazy="selectin"),
             "tests": relationship(m.AnalysisTest, order_by=tests.c.id, lazy="selectin"),
@@ -403,7 +424,9 @@ def start_mappers() -> None:
         m.AnalysisRequest,
         analysis_requests,
         **_versioned(analysis_requests),
-        properties={"samples": relationship(m.Sample, order_by=samples.c.id, lazy="selectin")},
+        # Loaded only where a page shows them (`SqlRepository.load_samples`), never with the request: a
+        # seizure's request holds hundreds of samples, and a write on one of them must not load them all.
+        properties={"samples": relationship(m.Sample, order_by=samples.c.id, lazy="select")},
     )
     reg.map_imperatively(m.Referral, referrals, **_versioned(referrals))
     reg.map_imperatively(m.UserSession, sessions)

@@ -8,25 +8,25 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    and_,
-    case,
     exists,
     false,
     func,
+    inspect,
     not_,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from customslab.adapters import hs_store, joint_tables, list_queries, orm
+from customslab.adapters import hs_store, joint_tables, list_queries, number_sequences, orm
 from customslab.adapters.audit_log import read_chain
 from customslab.domain.access import LAB_STAFF, Actor, Directory, Kind, Relation, relations_seen
 from customslab.domain.audit import AuditRecord
-from customslab.domain.enums import OPEN_STATES, Priority, State
+from customslab.domain.enums import State
 from customslab.domain.joint_analysis import JointAnalysis
 from customslab.domain.model import (
     Administration,
@@ -96,6 +96,33 @@ class SqlRepository(Repository):
 
     def request(self, request_id: int) -> AnalysisRequest | None:
         return self.session.get(AnalysisRequest, request_id)
+
+    def add_sample(self, request: AnalysisRequest, sample: Sample) -> None:
+        sample.request_id = request.id
+        self.session.add(sample)
+        if "samples" in inspect(request).dict:
+            # Read earlier in this unit of work: read again when next asked, the new sample with them.
+            self.session.expire(request, ["samples"])
+
+    def load_samples(self, requests: Sequence[AnalysisRequest]) -> None:
+        todo = {r.id: r for r in requests if r.id is not None and "samples" not in inspect(r).dict}
+        if not todo:
+            return
+        held: dict[int, list[Sample]] = {rid: [] for rid in todo}
+        q = select(Sample).where(S.request_id.in_(sorted(todo))).order_by(S.id)
+        for s in self.session.scalars(q):
+            held[s.request_id or 0].append(s)
+        for rid, req in todo.items():
+            set_committed_value(req, "samples", held[rid])
+
+    def sample_states(self, requests: Sequence[AnalysisRequest]) -> dict[int, list[State]]:
+        ids = [r.id for r in requests if r.id is not None]
+        states: dict[int, list[State]] = {rid: [] for rid in ids}
+        if ids:
+            q = select(S.request_id, S.state).where(S.request_id.in_(sorted(set(ids)))).order_by(S.id)
+            for rid, state in self.session.execute(q):
+                states[rid].append(State(state))
+        return states
 
     def sample(self, sample_id: int) -> Sample | None:
         return self.session.get(Sample, sample_id)
@@ -210,6 +237,17 @@ class SqlRepository(Repository):
         )
         return self.session.execute(q).first() is not None
 
+    def seen_samples(self, actor: Actor, samples: Sequence[Sample], kind: Kind = Kind.SAMPLE) -> set[int]:
+        ids = sorted({s.id for s in samples if s.id is not None})
+        if not ids:
+            return set()
+        q = (
+            select(S.id)
+            .select_from(orm.samples.join(orm.analysis_requests, RQ.id == S.request_id))
+            .where(S.id.in_(ids), self._visible(actor, kind))
+        )
+        return set(self.session.scalars(q))
+
     def can_see_request(self, actor: Actor, request: AnalysisRequest) -> bool:
         seen = relations_seen(actor, Kind.REQUEST)
         if not seen:
@@ -258,62 +296,12 @@ class SqlRepository(Repository):
         return joint_tables.visible_joint_analyses(self.session, actor, self.directory())
 
     def queue(self, actor: Actor, lab_code: str, flt: QueueFilter) -> tuple[list[QueueRow], int]:
-        joined = orm.samples.join(orm.analysis_requests, RQ.id == S.request_id)
-        conds: list[ColumnElement[bool]] = [S.lab_code == lab_code]
-        if not (lab_code == actor.org_code and actor.roles & LAB_STAFF):
-            # Staff looking at their own laboratory's queue see it all by definition.
-            conds.append(self._visible(actor))
-        states = flt.states if flt.states is not None else OPEN_STATES
-        conds.append(S.state.in_([s.value for s in states]))
-        if flt.priority:
-            conds.append(RQ.priority == flt.priority.value)
-        if flt.reason:
-            conds.append(RQ.reason == flt.reason.value)
-        if flt.due_before:
-            conds.append(RQ.due_date <= flt.due_before)
-        if flt.overdue_on:
-            conds.append(RQ.due_date < flt.overdue_on)
-        if flt.hs_chapter:
-            conds.append(RQ.declared_hs.startswith(flt.hs_chapter))
-        if flt.analyst_id is not None:
-            conds.append(
-                exists().where(orm.tests.c.sample_id == S.id, orm.tests.c.analyst_id == flt.analyst_id)
-            )
-        if flt.text:
-            like = f"%{flt.text.lower()}%"
-            conds.append(
-                or_(
-                    func.lower(S.lab_sample_id).like(like),
-                    func.lower(RQ.goods_description).like(like),
-                    and_(
-                        self._declaration_number_seen(actor),
-                        func.lower(RQ.declaration_number).like(like),
-                    ),
-                    func.lower(RQ.reference).like(like),
-                )
-            )
-        urgent_first = case((RQ.priority == Priority.URGENT.value, 0), else_=1)
-        orders: dict[str, list[Any]] = {
-            "due": [RQ.due_date, urgent_first, S.id],
-            "priority": [urgent_first, RQ.due_date, S.id],
-            "registered": [S.registered_at.desc(), S.id.desc()],
-            "reference": [RQ.reference, S.id],
-        }
-        order = orders.get(flt.sort, orders["due"])
-        if flt.descending:
-            order = [list_queries.flipped(term) for term in order]
-        where = and_(*conds)
-        total = self.session.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
-        ids_q = select(S.id, RQ.id).select_from(joined).where(where).order_by(*order)
-        pairs = self.session.execute(ids_q.limit(flt.limit).offset(flt.offset)).all()
-        samples = {
-            s.id: s for s in self.session.scalars(select(Sample).where(S.id.in_([p[0] for p in pairs])))
-        }
-        reqs = {
-            r.id: r
-            for r in self.session.scalars(select(AnalysisRequest).where(RQ.id.in_({p[1] for p in pairs})))
-        }
-        return [QueueRow(samples[sid], reqs[rid]) for sid, rid in pairs], int(total)
+        # Staff looking at their own laboratory's queue see it all by definition.
+        own = lab_code == actor.org_code and actor.roles & LAB_STAFF
+        visible = None if own else self._visible(actor)
+        return list_queries.queue_page(
+            self.session, lab_code, visible, lambda: self._declaration_number_seen(actor), flt
+        )
 
     def requests_of(
         self,
@@ -391,10 +379,13 @@ class SqlRepository(Repository):
 
     # -- numbering, nomenclature, audit, sessions ---------------------------------------------
     def next_number(self, name: str) -> int:
-        dialect = self.session.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orm.sequences)
-        stmt = ins.values(name=name, value=1).on_conflict_do_update(
-            index_elements=["name"], set_={"value": orm.sequences.c.value + 1}
+        if self.session.get_bind().dialect.name == "postgresql":
+            return number_sequences.next_value(self.session.connection(), name)
+        # SQLite has one writer at a time anyway: the counter's row in `sequences`, gap-free.
+        stmt = (
+            sqlite.insert(orm.sequences)
+            .values(name=name, value=1)
+            .on_conflict_do_update(index_elements=["name"], set_={"value": orm.sequences.c.value + 1})
         )
         return int(self.session.execute(stmt.returning(orm.sequences.c.value)).scalar_one())
 

@@ -93,6 +93,7 @@ class Database:
         self.engine: Engine = make_engine(url)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         install_version_hook(self.sessions)
+        # Last of the hooks: the audit append (and its lock) is the last thing before each COMMIT.
         install_audit_hook(self.sessions, audit_signer)
 
     def dispose(self) -> None:

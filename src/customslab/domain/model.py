@@ -6,6 +6,7 @@ about SQLAlchemy.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -342,7 +343,12 @@ class AnalysisRequest:
     administration_code: str = ""
 
     def is_overdue(self, today: date) -> bool:
-        return today > self.due_date and any(s.state in OPEN_STATES for s in self.samples)
+        return request_overdue(self.due_date, (s.state for s in self.samples), today)
+
+
+def request_overdue(due_date: date, sample_states: Iterable[State], today: date) -> bool:
+    """A request is overdue past its due date while any of its samples is open."""
+    return today > due_date and any(state in OPEN_STATES for state in sample_states)
 
 
 def is_overdue(state: State, due_date: date, today: date) -> bool:

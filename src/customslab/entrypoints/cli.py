@@ -250,21 +250,45 @@ def audit_new_key(
 
 def _serve(settings: Settings) -> None:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from customslab.adapters.audit_anchor import AuditKeyError
+    from customslab.entrypoints.asgi import serve_processes
     from customslab.entrypoints.web.app import create_web_app
 
+    if settings.workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+        raise _fail(
+            f"--workers {settings.workers} needs PostgreSQL: SQLite takes one writer at a time, so "
+            "serve it with one process (--workers 1)."
+        )
     try:
+        # Built here even for several processes: a configuration fault stops the start with one message
+        # rather than a traceback per process, and the audit key (created on first use outside
+        # production) exists before the processes could race to create it.
         web = create_web_app(settings)
+        if settings.workers > 1:
+            web.state.audit_anchor.signer.key()
     except AuditKeyError as exc:
         raise _fail(f"Configuration error: {exc}") from None
-    uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+    if settings.workers > 1:
+        serve_processes(settings)
+    else:
+        uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Server processes sharing the port (PostgreSQL only); overrides CUSTOMSLAB_WORKERS "
+            "(default 1)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web interface and the API (migrating the schema first)."""
     from customslab.adapters.db import upgrade
@@ -274,6 +298,8 @@ def serve(
         overrides["host"] = host
     if port:
         overrides["port"] = port
+    if workers is not None:
+        overrides["workers"] = workers
     settings = _settings(**overrides)
     upgrade(settings.database_url)
     _serve(settings)

@@ -225,7 +225,7 @@ def register_sample(
             # A member administration without a laboratory registers and seals it to send it on.
             note="registered at the laboratory" if holder.is_laboratory else "registered for dispatch",
         )
-        req.samples.append(sample)
+        uow.repo.add_sample(req, sample)
         uow.repo.flush()
         uow.commit()
         return SampleSummary.of(sample, req, now.date(), now)

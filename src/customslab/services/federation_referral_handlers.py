@@ -221,7 +221,7 @@ def referral_requested(uow: AbstractUnitOfWork, partner: Partner, envelope: Enve
             + (f"; condition: {cmd.condition}" if cmd.condition else ""),
         )
     )
-    req.samples.append(sample)
+    req.samples.append(sample)  # a new request: its list is empty and in memory, nothing to load
     uow.repo.add(req)
     uow.repo.flush()
     assert req.id is not None and sample.id is not None

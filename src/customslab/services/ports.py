@@ -57,6 +57,12 @@ class QueueFilter:
     offset: int = 0
     #: The sort's order reversed (registered: oldest first).
     descending: bool = False
+    #: Keyset paging: the sort key of the last row already shown (`queue_keys`); the page starts after
+    #: it and `offset` is not applied.
+    after: tuple[Any, ...] | None = None
+    #: Count at most this many rows and one more (None: count them all): a repository returns
+    #: min(matching rows, count_limit + 1) as the total, so a total over count_limit means "more".
+    count_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,20 @@ class Repository(abc.ABC):
     @abc.abstractmethod
     def request(self, request_id: int) -> AnalysisRequest | None: ...
 
+    def add_sample(self, request: AnalysisRequest, sample: Sample) -> None:
+        """Put a new sample on the request without reading the samples it holds already (a seizure's
+        request holds hundreds): a write costs the same on any request. In memory: its list."""
+        request.samples.append(sample)
+
+    def load_samples(self, requests: Sequence[AnalysisRequest]) -> None:
+        """Read the samples of all these requests (with their custody and tests) at once, for a page that
+        shows them; the mapping leaves them unread. In memory they are there already."""
+        return None
+
+    def sample_states(self, requests: Sequence[AnalysisRequest]) -> dict[int, list[State]]:
+        """The states of each request's samples, by request id, without loading the samples."""
+        return {r.id: [s.state for s in r.samples] for r in requests if r.id is not None}
+
     @abc.abstractmethod
     def sample(self, sample_id: int) -> Sample | None: ...
 
@@ -255,6 +275,10 @@ class Repository(abc.ABC):
     @abc.abstractmethod
     def can_see_sample(self, actor: Actor, sample: Sample, kind: Kind = Kind.SAMPLE) -> bool:
         """The visibility table applied in SQL to one sample (or a record of `kind` hanging from it)."""
+
+    def seen_samples(self, actor: Actor, samples: Sequence[Sample], kind: Kind = Kind.SAMPLE) -> set[int]:
+        """The ids of those of `samples` the actor may see (`can_see_sample` for a page of them)."""
+        return {s.id for s in samples if s.id is not None and self.can_see_sample(actor, s, kind)}
 
     @abc.abstractmethod
     def can_see_request(self, actor: Actor, request: AnalysisRequest) -> bool:

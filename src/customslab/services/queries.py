@@ -14,6 +14,7 @@ from customslab.domain.audit import AuditCheckpoint, verify_anchored
 from customslab.domain.enums import Role, State
 from customslab.domain.errors import NotFound, PermissionDenied
 from customslab.domain.model import Sample
+from customslab.services import queue_cursor
 from customslab.services.common import visible_request, visible_sample
 from customslab.services.confidentiality import administration_of, declaration_view_for
 from customslab.services.contract import View
@@ -46,13 +47,27 @@ class QueueLab(View):
     name: str
 
 
+#: The queue counts its matching rows up to this many (or to the end of the page asked for, if further):
+#: past it the page says "more than", so that a page never costs a count of a whole laboratory's history.
+QUEUE_COUNT_LIMIT = 10_000
+
+
 class QueuePage(View):
     lab_code: str
-    total: int
+    total: int = Field(
+        description="The rows that match; when total_exact is false, more than this many match "
+        "(the count stops past the page asked for, and past 10,000)."
+    )
     limit: int
     offset: int
     items: list[SampleSummary]
     labs: list[QueueLab] = []
+    total_exact: bool = Field(default=True, description="False when more rows match than `total` says.")
+    next_after: str | None = Field(
+        default=None,
+        description="The next page's cursor, to pass as `after` (keyset paging: no row repeated or "
+        "skipped while the queue changes); null on the last page.",
+    )
 
 
 class SampleDetail(SampleSummary):
@@ -138,9 +153,23 @@ class AuditVerdict(View):
 
 
 def lab_queue(
-    uow: AbstractUnitOfWork, actor: Actor, flt: QueueFilter, lab_code: str | None = None
+    uow: AbstractUnitOfWork,
+    actor: Actor,
+    flt: QueueFilter,
+    lab_code: str | None = None,
+    after: str | None = None,
 ) -> QueuePage:
-    """A laboratory's open work (or one analyst's), filtered and sorted; urgent and overdue flagged."""
+    """A laboratory's open work (or one analyst's), filtered and sorted; urgent and overdue flagged. With
+    `after` (a page's `next_after`) the page starts after that row instead of at `flt.offset`."""
+    page_size = flt.limit
+    cap = max(QUEUE_COUNT_LIMIT, flt.offset + page_size)
+    flt = replace(
+        flt,
+        # One row more than the page tells whether a next page exists, without counting.
+        limit=page_size + 1,
+        after=queue_cursor.decode(after, flt.sort, flt.descending) if after else None,
+        count_limit=cap,
+    )
     with uow:
         lab = lab_code or actor.org_code
         # The laboratories whose samples the table lets the actor see by where they are held.
@@ -149,7 +178,12 @@ def lab_queue(
             raise NotFound(f"There is no queue '{lab}' for you.")
         if actor.is_requester_only:
             raise PermissionDenied("Customs officers follow their requests, not laboratory queues.")
-        rows, total = uow.repo.queue(actor, lab, flt)
+        rows, counted = uow.repo.queue(actor, lab, flt)
+        next_after = None
+        if len(rows) > page_size:
+            rows = rows[:page_size]
+            key = queue_cursor.queue_keys(flt.sort, rows[-1].sample, rows[-1].request)
+            next_after = queue_cursor.encode(flt.sort, flt.descending, key)
         now = uow.clock()
         names = {o.code: o.name for o in uow.repo.orgs()}
         own = uow.repo.directory().administration_of.get(lab)
@@ -159,9 +193,11 @@ def lab_queue(
 
         return QueuePage(
             lab_code=lab,
-            total=total,
-            limit=flt.limit,
-            offset=flt.offset,
+            total=min(counted, cap),
+            total_exact=counted <= cap,
+            next_after=next_after,
+            limit=page_size,
+            offset=0 if after else flt.offset,
             items=[
                 SampleSummary.of(
                     r.sample,
@@ -187,6 +223,13 @@ def _sees_files(uow: AbstractUnitOfWork, actor: Actor, sample: Sample) -> bool:
     return uow.repo.can_see_sample(actor, sample, Kind.RESULT_FILE)
 
 
+def _files_seen(uow: AbstractUnitOfWork, actor: Actor, samples: list[Sample]) -> set[int | None]:
+    """`_sees_files` for a page of seen samples, in one query at most."""
+    if relations_seen(actor, Kind.RESULT_FILE) >= relations_seen(actor, Kind.SAMPLE):
+        return {s.id for s in samples}
+    return set(uow.repo.seen_samples(actor, samples, Kind.RESULT_FILE))
+
+
 def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> SampleDetail:
     """Everything about one sample the actor may see: request, custody, tests, referrals, history."""
     with uow:
@@ -201,7 +244,13 @@ def sample_detail(uow: AbstractUnitOfWork, actor: Actor, sample_id: int) -> Samp
             req,
             now.date(),
             now,
-            request=RequestView.of(req, now.date(), declaration_view_for(uow, actor, req)),
+            request=RequestView.of(
+                req,
+                now.date(),
+                declaration_view_for(uow, actor, req),
+                # Where the request stands, without reading its other samples (a seizure has hundreds).
+                states=uow.repo.sample_states([req]).get(req.id or 0, []),
+            ),
             tests=[
                 TestView.of(
                     t,
@@ -234,7 +283,12 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
     """One request with the samples the actor may see (results only once approved, for officers)."""
     with uow:
         req = visible_request(uow, actor, request_id)
+        uow.repo.load_samples([req])
         now = uow.clock()
+        # One visibility query for all the samples (a seizure's request holds hundreds), not one each.
+        seen = uow.repo.seen_samples(actor, req.samples)
+        shown = [s for s in req.samples if s.id in seen]
+        files = _files_seen(uow, actor, shown)
         samples = [
             SampleWithTests.of(
                 s,
@@ -242,16 +296,10 @@ def request_detail(uow: AbstractUnitOfWork, actor: Actor, request_id: int) -> Re
                 now.date(),
                 now,
                 tests=[
-                    TestView.of(
-                        t,
-                        results_visible_to(actor, t),
-                        show_files=_sees_files(uow, actor, s),
-                    )
-                    for t in s.tests
+                    TestView.of(t, results_visible_to(actor, t), show_files=s.id in files) for t in s.tests
                 ],
             )
-            for s in req.samples
-            if uow.repo.can_see_sample(actor, s)
+            for s in shown
         ]
         return RequestDetail.of(
             req,
@@ -279,6 +327,7 @@ def my_requests(
         viewer = administration_of(uow, actor)
         flt = replace(flt or RequestFilter(), reader_administration=viewer)
         reqs, total = uow.repo.requests_of(actor.user_id, limit, offset, org_code=org, flt=flt)
+        uow.repo.load_samples(reqs)  # the page shows each request's samples: one read, not one a row
         today = uow.clock().date()
         items = [
             RequestListItem.of(

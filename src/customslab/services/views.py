@@ -34,6 +34,7 @@ from customslab.domain.model import (
     Result,
     Sample,
     is_overdue,
+    request_overdue,
 )
 from customslab.services.confidentiality import DeclarationSight
 from customslab.services.contract import View
@@ -323,13 +324,23 @@ class RequestView(View):
     )
 
     @classmethod
-    def of(cls, req: AnalysisRequest, today: date, sight: DeclarationSight, **given: Any) -> Self:
+    def of(
+        cls,
+        req: AnalysisRequest,
+        today: date,
+        sight: DeclarationSight,
+        *,
+        states: list[State] | None = None,
+        **given: Any,
+    ) -> Self:
         """The request's own fields as `sight` lets its reader see them, where it stands, and `given`
-        (what a larger view adds)."""
+        (what a larger view adds). Where it stands comes from its samples' `states` when the caller read
+        them alone (`Repository.sample_states`), else from the request's samples."""
+        states = [s.state for s in req.samples] if states is None else states
         return cls.of_record(
             req,
-            overdue=req.is_overdue(today),
-            open_samples=sum(1 for s in req.samples if s.state in OPEN_STATES),
+            overdue=request_overdue(req.due_date, states, today),
+            open_samples=sum(1 for state in states if state in OPEN_STATES),
             **sight.view_fields(),
             **given,
         )

@@ -88,6 +88,9 @@ def queue(
     sort: str = Query("due", pattern="^(due|priority|registered|reference)$"),
     limit: int = Query(50, ge=1, le=200),
     offset: Offset = 0,
+    after: str | None = Query(
+        None, max_length=400, description="A page's next_after: the page after it (offset is then ignored)."
+    ),
 ) -> QueuePage:
     """A laboratory's open queue (or one analyst's with mine=true), filtered and sorted."""
     flt = QueueFilter(
@@ -103,7 +106,7 @@ def queue(
         limit=limit,
         offset=offset,
     )
-    return queries.lab_queue(caller.uow, caller.actor, flt, lab)
+    return queries.lab_queue(caller.uow, caller.actor, flt, lab, after)
 
 
 @router.get("/samples/{sample_id}")

@@ -146,6 +146,8 @@ class Pager:
     previous: str | None
     next: str | None
     links: list[PageLink]
+    #: False when the list's count stopped: more than `total` rows match ("10000+").
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,8 @@ def _url(path: str, params: Mapping[str, str], **changes: object) -> str:
     return f"{path}?{query}" if query else path
 
 
-def pager(path: str, params: Mapping[str, str], query: ListQuery, total: int) -> Pager:
-    """The pager of `total` rows at `query`'s page; links keep the other parameters."""
+def pager(path: str, params: Mapping[str, str], query: ListQuery, total: int, exact: bool = True) -> Pager:
+    """The pager of `total` rows at `query`'s page (more, unless `exact`); links keep the other parameters."""
     kept = {k: v for k, v in params.items() if k not in ("page", "offset")}
     size = query.limit
     page = query.offset // size + 1
@@ -195,13 +197,20 @@ def pager(path: str, params: Mapping[str, str], query: ListQuery, total: int) ->
         first=min(query.offset + 1, total),
         last=min(query.offset + size, total),
         previous=link(page - 1) if page > 1 else None,
-        next=link(page + 1) if page < pages else None,
+        # A count that stopped (always past this page's end) leaves a next page to go to.
+        next=link(page + 1) if page < pages or not exact else None,
         links=links,
+        exact=exact,
     )
 
 
 def listing(
-    request: Request, spec: ListSpec, query: ListQuery, total: int, export_path: str | None = None
+    request: Request,
+    spec: ListSpec,
+    query: ListQuery,
+    total: int,
+    export_path: str | None = None,
+    exact: bool = True,
 ) -> Listing:
     """The tools and pager of a list page; `export_path` (without the extension) offers the exports."""
     params = {k: v for k, v in request.query_params.items() if v}
@@ -212,7 +221,7 @@ def listing(
         else []
     )
     path = request.url.path
-    return Listing(spec, query, path, params, pager(path, params, query, total), exports)
+    return Listing(spec, query, path, params, pager(path, params, query, total, exact), exports)
 
 
 def check_whole(total: int) -> None:

@@ -54,7 +54,14 @@ def _queue_page(request: Request, actor: Actor, title: str, analyst_id: int | No
         "incoming": dashboard.incoming_requests(uow_of(request), actor)
         if analyst_id is None and data.lab_code == actor.org_code
         else [],
-        "listing": listing(request, lists_cases.QUEUE, lists_cases.queue_query(flt), data.total, export_path),
+        "listing": listing(
+            request,
+            lists_cases.QUEUE,
+            lists_cases.queue_query(flt),
+            data.total,
+            export_path,
+            data.total_exact,
+        ),
         "title": title,
         "data": data,
         "params": params,
