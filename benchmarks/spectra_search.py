@@ -10,9 +10,12 @@ dropped, 3 random noise peaks added). Two query sets:
 - **in library**: 200 unperturbed base spectra, whose perturbed copies are in the library (the easy
   case, as in earlier runs).
 
-Latency: ours (``hybrid``, the default, and ``entropy``; exact top-5) and Flash (entropy open search,
-top-5) are timed query by query, interleaved, so that both see the same load; wall and CPU time.
-Exactness: our top-5 against brute force on a sample of both sets.
+Latency: ours (``entropy`` and ``hybrid``, the default; exact top-5) and Flash (entropy open search,
+top-5) are timed query by query, interleaved (every query through every engine before the next, the
+engine order reversed every other round), for ``--rounds`` rounds; per query the median of its
+rounds, then the median and p95 over the queries; wall and CPU time. The headline compares the same
+score: our entropy against Flash's entropy; our hybrid is a further row. Exactness: our top-5
+against brute force on a sample of both sets.
 
 Throughput: held-out queries through ``search_many(workers=1)`` (in this process) and two workers
 (``SearchPool`` kept open; ``search_many`` starting its workers per call), best of interleaved
@@ -137,25 +140,37 @@ def flash_top5(flash: Any, peaks: np.ndarray) -> np.ndarray:
     return np.argpartition(-scores, 5)[:5]
 
 
-def latencies(library: Library, flash: Any, queries: QuerySet) -> dict[str, float]:
-    """Mean wall and CPU seconds per query of ours (each method) and Flash, timed query by query."""
-    wall = dict.fromkeys((*METHODS, "flash"), 0.0)
-    cpu = dict.fromkeys((*METHODS, "flash"), 0.0)
+def latencies(library: Library, flash: Any, queries: QuerySet, rounds: int) -> dict[str, Any]:
+    """Wall and CPU seconds of ours (each method) and Flash on every query, ``rounds`` times.
+
+    Interleaved: each query goes through every engine in turn before the next query, the order of
+    the engines reversed every other round, so that all see the same load and cache state. Per
+    query, the median over the rounds; returned as arrays over the queries.
+    """
+    names = (*METHODS, "flash")
+    wall = np.zeros((rounds, len(queries.peaks), len(names)))
+    cpu = np.zeros_like(wall)
     flash_peaks = [np.column_stack([q.mz, q.intensity]).astype(np.float32) for q in queries.peaks]
     for method in METHODS:
         ms_top_k(library, queries.peaks[0], 5, method)  # warm the page cache
     flash_top5(flash, flash_peaks[0])
-    for q, fp in zip(queries.peaks, flash_peaks, strict=True):
-        for name in (*METHODS, "flash"):
-            w, c = time.perf_counter(), time.thread_time()
-            if name == "flash":
-                flash_top5(flash, fp)
-            else:
-                ms_top_k(library, q, 5, name)  # type: ignore[arg-type]
-            wall[name] += time.perf_counter() - w
-            cpu[name] += time.thread_time() - c
-    n = len(queries.peaks)
-    return {**{f"{k}_wall": v / n for k, v in wall.items()}, **{f"{k}_cpu": v / n for k, v in cpu.items()}}
+    for r in range(rounds):
+        order = list(enumerate(names)) if r % 2 == 0 else list(enumerate(names))[::-1]
+        for j, (q, fp) in enumerate(zip(queries.peaks, flash_peaks, strict=True)):
+            for i, name in order:
+                w, c = time.perf_counter(), time.thread_time()
+                if name == "flash":
+                    flash_top5(flash, fp)
+                else:
+                    ms_top_k(library, q, 5, name)  # type: ignore[arg-type]
+                wall[r, j, i] = time.perf_counter() - w
+                cpu[r, j, i] = time.thread_time() - c
+    per_query_wall, per_query_cpu = np.median(wall, axis=0), np.median(cpu, axis=0)
+    out: dict[str, Any] = {"rounds": rounds, "n": len(queries.peaks)}
+    for i, name in enumerate(names):
+        out[f"{name}_wall"] = per_query_wall[:, i]
+        out[f"{name}_cpu"] = per_query_cpu[:, i]
+    return out
 
 
 def exactness(library: Library, queries: QuerySet) -> str:
@@ -296,7 +311,7 @@ def vib_throughput(data: Path, rounds: int) -> dict[str, Any]:
                     run, hits = run_pool(pool, spectra)
                 _keep(best, name, run)
                 agreement[name] = _agreement(hits, reference)
-        return {"n": len(spectra), "best": best, "agreement": agreement}
+        return {"n": len(spectra), "best": best, "agreement": agreement, "bound": vib_bound(spectra)}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -310,6 +325,174 @@ def _agreement(hits: list[list[Any]], reference: list[list[Any]]) -> str:
         abs(a - b) for q, r in zip(hits, reference, strict=True) for (_, a), (_, b) in zip(q, r, strict=True)
     )
     return f"same hits, scores within {delta:.1e}"
+
+
+# --- FTIR: one search's pass over the library next to the machine's read bandwidth ----------------
+
+VIB_BOUND_ROWS = 50_000  # float32 640 MB, float64 1.3 GB: far beyond the caches
+VIB_BOUND_REPEATS = 7
+
+
+def _best_seconds(call: Any, repeats: int) -> float:
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def read_bandwidth(matrix: np.ndarray, repeats: int) -> dict[str, float]:
+    """Read-only bandwidth (bytes/s, best of ``repeats``) of several ways of reading ``matrix`` once.
+
+    With 1 thread and with every CPU: NumPy sum and max reductions over equal slices, one per Python
+    thread (reductions release the GIL), and BLAS gemv (matrix @ ones) and dot (flat · flat) with
+    the BLAS pool set to that many threads. The fastest is the machine's read bandwidth for the bound.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    flat = matrix.reshape(-1)
+    ones_row = np.ones(matrix.shape[1], dtype=matrix.dtype)
+    out: dict[str, float] = {}
+    for threads in sorted({1, os.cpu_count() or 1}):
+        slices = np.array_split(flat, threads)
+        with ThreadPoolExecutor(threads) as pool:
+            for name, reduce in (("sum", np.add.reduce), ("max", np.maximum.reduce)):
+                seconds = _best_seconds(lambda r=reduce, s=slices: list(pool.map(r, s)), repeats)
+                out[f"NumPy {name}, {threads} thread(s)"] = flat.nbytes / seconds
+        with threadpool_limits(limits=threads, user_api="blas"):
+            out[f"BLAS gemv, {threads} thread(s)"] = flat.nbytes / _best_seconds(
+                lambda: matrix @ ones_row, repeats
+            )
+            # flat · flat streams the array once (both operands are the same memory).
+            out[f"BLAS dot, {threads} thread(s)"] = flat.nbytes / _best_seconds(lambda: flat @ flat, repeats)
+    return out
+
+
+def vib_bound(spectra: list[Spectrum], rows: int = VIB_BOUND_ROWS, repeats: int = VIB_BOUND_REPEATS) -> dict:
+    """One FTIR search's scoring pass (``masked_shift_scores``, as ``vib_search`` runs it) over a
+    library of ``rows`` perturbed copies of the MPX ATR-FTIR feature vectors, next to plain float32
+    and float64 products of the same matrix with the same shifted queries (no masking, no Pearson
+    correction), and to the time the float32 and float64 matrices take to read once at the machine's
+    best read bandwidth (:func:`read_bandwidth`).
+    Interleaved: every repeat times each variant once, on the next query.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from customslab.spectra import scoring_vib, vib_features
+    from customslab.spectra.model import Technique
+
+    technique = Technique.FTIR
+    real = []
+    for spectrum in spectra:
+        if spectrum.technique is technique:
+            try:
+                real.append(vib_features.features(spectrum))
+            except ValueError:  # SpectrumFormatError: too short or flat; the search refuses those too
+                continue
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(real), rows)
+    vectors = np.stack([f.vector for f in real])
+    matrix32 = np.empty((rows, vectors.shape[1]), dtype=np.float32)
+    for first in range(0, rows, 8192):
+        block = vectors[pick[first : first + 8192]]
+        block = block + rng.normal(0, 0.002, block.shape) * (block != 0)
+        matrix32[first : first + block.shape[0]] = block
+    starts = np.array([real[i].start for i in pick])
+    stops = np.array([real[i].stop for i in pick])
+    sums = scoring_vib.row_sums(matrix32)
+    matrix64 = matrix32.astype(np.float64)
+    grid = vib_features.axis(technique)
+    max_shift = vib_features.METHODS[technique].max_shift
+    queries = []
+    for f in real[:: max(1, len(real) // 8)][:8]:
+        kept = np.zeros(grid.size, dtype=bool)
+        kept[f.start : f.stop + 1] = True
+        kept &= ~vib_features.hole_mask(technique, grid)
+        shifted = scoring_vib.shifted_queries(f.vector, kept, max_shift)
+        queries.append((f.vector, kept, shifted, f.vector.astype(np.float32), shifted.astype(np.float32)))
+    cpus = os.cpu_count() or 1
+    min_points = vib_features.MIN_SHARED_POINTS
+
+    def ours(q: tuple) -> object:
+        return scoring_vib.masked_shift_scores(
+            *q[:2], matrix32, starts, stops, sums, max_shift=max_shift, min_points=min_points
+        )
+
+    variants: list[tuple[str, int, Any]] = [
+        ("ours: masked_shift_scores, float32 library (what vib_search runs)", 1, ours),
+        ("ours: masked_shift_scores, float32 library", cpus, ours),
+        ("plain float32 product L32 @ Q (same shifts)", 1, lambda q: matrix32 @ q[4]),
+        ("plain float32 product L32 @ Q (same shifts)", cpus, lambda q: matrix32 @ q[4]),
+        ("plain float64 product L64 @ Q (same shifts)", 1, lambda q: matrix64 @ q[2]),
+        ("plain float64 product L64 @ Q (same shifts)", cpus, lambda q: matrix64 @ q[2]),
+        ("plain float32 gemv L32 @ q (no shift: one read)", 1, lambda q: matrix32 @ q[3]),
+        ("plain float32 gemv L32 @ q (no shift: one read)", cpus, lambda q: matrix32 @ q[3]),
+    ]
+    times: dict[int, list[float]] = {i: [] for i in range(len(variants))}
+    for repeat in range(repeats + 1):  # the first round warms the caches and the BLAS pools
+        q = queries[repeat % len(queries)]
+        for i, (_, threads, call) in enumerate(variants):
+            with threadpool_limits(limits=threads, user_api="blas"):
+                start = time.perf_counter()
+                call(q)
+                seconds = time.perf_counter() - start
+            if repeat:
+                times[i].append(seconds)
+    bandwidth = read_bandwidth(matrix32, repeats)
+    best_method = max(bandwidth, key=lambda k: bandwidth[k])
+    best = bandwidth[best_method]
+    return {
+        "rows": rows,
+        "columns": matrix32.shape[1],
+        "shifts": 2 * max_shift + 1,
+        "bytes32": matrix32.nbytes,
+        "bytes64": matrix64.nbytes,
+        "bandwidth": bandwidth,
+        "best_method": best_method,
+        "bound32": matrix32.nbytes / best,
+        "bound64": matrix64.nbytes / best,
+        "rows_timed": [
+            (
+                label,
+                threads,
+                float(np.median(times[i])),
+                float(np.min(times[i])),
+                "64" in label,
+                "gemv" in label,
+            )
+            for i, (label, threads, _) in enumerate(variants)
+        ],
+    }
+
+
+def print_vib_bound(b: dict[str, Any]) -> None:
+    print(
+        f"\nFTIR scoring pass: one query against {b['rows']:,} library rows × {b['columns']} points "
+        f"({b['shifts']} shifts), float32 {b['bytes32'] / 1e6:.0f} MB, float64 {b['bytes64'] / 1e6:.0f} MB"
+    )
+    print("Read-only bandwidth of this machine, best of repeats (GB/s):")
+    for name, value in b["bandwidth"].items():
+        mark = "  <- fastest, used for the bound" if name == b["best_method"] else ""
+        print(f"  {name:28s} {value / 1e9:6.1f}{mark}")
+    bound32, bound64 = b["bound32"], b["bound64"]
+    print(f"Bound (one read of the matrix): float32 {1e3 * bound32:.1f} ms, float64 {1e3 * bound64:.1f} ms")
+    ours = next(t for t in b["rows_timed"] if t[0].startswith("ours") and t[1] == 1)[2]
+    plain32 = next(t for t in b["rows_timed"] if "float32 product" in t[0] and t[1] == 1)[2]
+    print(
+        "\n| variant | BLAS threads | median ms | best ms | × its bound | read GB/s | GFLOP/s "
+        "| ours 1 thread ÷ this |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    )
+    for label, threads, median, best, is64, one_column in b["rows_timed"]:
+        size, bound = (b["bytes64"], bound64) if is64 else (b["bytes32"], bound32)
+        flops = 2 * b["rows"] * b["columns"] * (1 if one_column else b["shifts"])
+        print(
+            f"| {label} | {threads} | {1e3 * median:.1f} | {1e3 * best:.1f} | {median / bound:.2f} | "
+            f"{size / median / 1e9:.1f} | {flops / median / 1e9:.1f} | {ours / median:.2f} |"
+        )
+    print(f"(ours 1 thread ÷ plain float32 product 1 thread: {ours / plain32:.2f})")
 
 
 # --- one library size ----------------------------------------------------------------------------
@@ -333,7 +516,7 @@ def run_size(size: int, base: list[scoring_ms.EIPeaks], query_sets: list[QuerySe
         )
         gc.collect()
         for queries in query_sets:
-            row[queries.name] = latencies(library, flash, queries)
+            row[queries.name] = latencies(library, flash, queries, rounds)
             row[queries.name]["exact"] = exactness(library, queries)
         row["rss_with_flash"] = peak_rss_gib()
         del flash
@@ -352,8 +535,11 @@ def run_size(size: int, base: list[scoring_ms.EIPeaks], query_sets: list[QuerySe
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--queries", type=int, default=200, help="in-library queries")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved throughput rounds")
+    parser.add_argument("--queries", type=int, default=100, help="in-library queries")
+    parser.add_argument(
+        "--held-out", type=int, default=150, help="held-out queries (a seeded sample; 0 = all of them)"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved latency and throughput rounds")
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
     )
@@ -363,6 +549,8 @@ def main() -> None:
     kept, held = held_out_split(spectra, HELD_OUT_FRACTION, SPLIT_SEED)
     base = [scoring_ms.prepare_ei(spectra[i]) for i in kept]
     pick = np.random.default_rng(0).choice(len(kept), size=min(args.queries, len(kept)), replace=False)
+    if 0 < args.held_out < len(held):
+        held = sorted(np.random.default_rng(1).choice(held, size=args.held_out, replace=False).tolist())
     query_sets = [
         QuerySet("held_out", [spectra[i] for i in held], [scoring_ms.prepare_ei(spectra[i]) for i in held]),
         QuerySet("in_library", [spectra[kept[i]] for i in pick], [base[i] for i in pick]),
@@ -380,8 +568,10 @@ def main() -> None:
         rows.append((size, row))
         best = row["throughput"]["best"]
         print(
-            f"N={size}: held-out hybrid {1000 * row['held_out']['hybrid_wall']:.2f} ms/q, "
-            f"Flash {1000 * row['held_out']['flash_wall']:.2f} ms/q; "
+            f"N={size}: held-out median entropy "
+            f"{1000 * np.median(row['held_out']['entropy_wall']):.2f} ms/q, "
+            f"hybrid {1000 * np.median(row['held_out']['hybrid_wall']):.2f} ms/q, "
+            f"Flash {1000 * np.median(row['held_out']['flash_wall']):.2f} ms/q; "
             f"1p {best['1p'].qps:.0f} q/s, 2p {best['2p'].qps:.0f} q/s; peak RSS {peak_rss_gib():.1f} GiB; "
             f"load {os.getloadavg()[0]:.1f}",
             flush=True,
@@ -394,31 +584,33 @@ def main() -> None:
         print(f"\nFTIR/Raman batch not measured: {type(error).__name__}: {error}")
 
 
-def _ms(r: dict, key: str) -> str:
-    return f"{1000 * r[key + '_wall']:.2f} ({1000 * r[key + '_cpu']:.2f})"
-
-
-def _ratio(r: dict, key: str) -> str:
-    wall = r["flash_wall"] / r[key + "_wall"]
-    return f"{wall:.1f}x ({r['flash_cpu'] / max(r[key + '_cpu'], 1e-9):.1f}x)"
+def _ms(r: dict, key: str, q: float) -> str:
+    return f"{1000 * np.percentile(r[key + '_wall'], q):.2f} ({1000 * np.percentile(r[key + '_cpu'], q):.2f})"
 
 
 def print_tables(rows: list[tuple[int, dict]]) -> None:
     print(
-        "\nLatency, ms per query, wall (CPU). Exact top-5 (ours) vs Flash entropy open search + top-5."
-        "\nFlash/ours = Flash ms ÷ ours ms, from wall (CPU) time."
+        "\nLatency, ms per query, wall (CPU): median and p95 over the queries of each query's median over"
+        "\nthe interleaved rounds. Exact top-5 (ours) vs Flash entropy open search + top-5 (ms_entropy)."
+        "\nHeadline: our entropy against Flash's entropy (same score). Our hybrid (the default score of"
+        "\nidentify: common-range weighted cosine and RI penalty) is a further row, against the same Flash."
+        "\nFlash/ours: Flash median ÷ ours median (wall). p95/median: ours."
     )
     print(
-        f"{'N':>9} {'queries':>10} {'hybrid':>13} {'entropy':>13} {'Flash':>13} {'exact':>6}"
-        f" | {'Flash/hybrid':>13} {'Flash/entropy':>13}"
+        f"{'N':>9} {'queries':>10} {'ours':>8} {'n':>4} {'median':>15} {'p95':>15} {'Flash median':>15}"
+        f" {'Flash p95':>15} {'Flash/ours':>10} {'p95/median':>10} {'exact':>6}"
     )
     for size, row in rows:
         for name, label in (("held_out", "held out"), ("in_library", "in library")):
             r = row[name]
-            print(
-                f"{size:>9} {label:>10} {_ms(r, 'hybrid'):>13} {_ms(r, 'entropy'):>13} {_ms(r, 'flash'):>13}"
-                f" {r['exact']:>6} | {_ratio(r, 'hybrid'):>13} {_ratio(r, 'entropy'):>13}"
-            )
+            for method in ("entropy", "hybrid"):
+                ratio = np.median(r["flash_wall"]) / np.median(r[method + "_wall"])
+                tail = np.percentile(r[method + "_wall"], 95) / np.median(r[method + "_wall"])
+                print(
+                    f"{size:>9} {label:>10} {method:>8} {r['n']:>4} {_ms(r, method, 50):>15}"
+                    f" {_ms(r, method, 95):>15} {_ms(r, 'flash', 50):>15} {_ms(r, 'flash', 95):>15}"
+                    f" {ratio:>9.1f}x {tail:>10.2f} {r['exact']:>6}"
+                )
     print("\nBuild and size")
     print(
         f"{'N':>9} {'ours s':>7} {'ours B/spec':>11} {'Flash s':>8} {'Flash B/spec':>12} {'peak RSS GiB':>12}"
@@ -473,6 +665,8 @@ def print_vib(vib: dict[str, Any]) -> None:
             f"{label:>12} {run.qps:>6.0f} {run.cpu_ms:>8.2f} {run.cores:>5.2f}"
             f" {run.free_qps:>8.0f}  {vib['agreement'].get(name, '')}"
         )
+    if "bound" in vib:
+        print_vib_bound(vib["bound"])
 
 
 if __name__ == "__main__":

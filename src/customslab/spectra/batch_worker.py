@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from customslab.spectra import search_kernel
 from customslab.spectra.library_store import Library, open_library
 from customslab.spectra.model import Spectrum
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
@@ -174,6 +175,8 @@ def init(path: str, native_threads: NativeThreads = None) -> None:
     global _WORKER_LIBRARY
     set_native_threads(native_threads)
     _WORKER_LIBRARY = open_library(path)
+    # Load the compiled EI loops now (from Numba's cache; compiled once per machine), not on a query.
+    search_kernel.warm_up()
 
 
 def run(chunk: EIChunk | VibChunk) -> EIResult | VibResult:

@@ -6,6 +6,8 @@ scores and faster than Flash entropy search on million-spectrum EI libraries (be
 EI-MS search for ``hybrid`` (the default), ``dot`` and ``entropy`` is exact without reading every
 posting list (:mod:`customslab.spectra.search_pruned` explains the bounds); ``reverse`` and
 ``composite`` are scored against the whole library (:mod:`customslab.spectra.search_exhaustive`).
+Where Numba is installed, the pruned search adds its posting lists with compiled loops
+(:mod:`customslab.spectra.search_kernel`); ``engine="numpy"`` keeps to NumPy, with the same results.
 """
 
 from __future__ import annotations
@@ -13,17 +15,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from customslab.spectra import confidence, scoring_ms, scoring_vib, vib_features
+from customslab.spectra import confidence, scoring_ms, scoring_vib, search_kernel, vib_features
 from customslab.spectra.library_store import Library, open_library
 from customslab.spectra.model import MAX_MZ, Spectrum, Technique
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
 from customslab.spectra.search_exhaustive import exhaustive_scores
 from customslab.spectra.search_pruned import CosinePlan, EntropyPlan, Plan, pruned_top_k
+
+Engine = Literal["auto", "compiled", "numpy"]
+ENGINES: tuple[Engine, ...] = ("auto", "compiled", "numpy")
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,24 @@ def _top(ids: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 
 def ms_top_k(
-    library: Library, peaks: EIPeaks, k: int, method: ScoreMethod = "hybrid", *, exhaustive: bool = False
+    library: Library,
+    peaks: EIPeaks,
+    k: int,
+    method: ScoreMethod = "hybrid",
+    *,
+    exhaustive: bool = False,
+    engine: Engine = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Indices into the library's MS spectra and their scores, best first (exact top-k)."""
+    """Indices into the library's MS spectra and their scores, best first (exact top-k).
+
+    ``engine`` of the pruned search: ``"compiled"`` adds posting lists with the Numba loops of
+    :mod:`customslab.spectra.search_kernel`, ``"numpy"`` with NumPy alone, ``"auto"`` compiled where
+    Numba is installed. Both give the same hits and the same scores.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown search engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "compiled" and not search_kernel.available():
+        raise RuntimeError("the compiled EI search needs Numba (pip install numba)")
     if library.n_ms == 0 or peaks.mz.size == 0:
         return np.zeros(0, np.int64), np.zeros(0)
     if not (float(peaks.mz.min()) >= 0.0 and float(peaks.mz.max()) <= MAX_MZ):  # NaN fails too
@@ -96,6 +116,7 @@ def ms_top_k(
     else:
         ri = peaks.retention_index if method == "hybrid" else None
         plan = CosinePlan(library, peaks, common_range=method == "hybrid", ri=ri)
+    plan.compiled = engine != "numpy"
     ids, scores = pruned_top_k(plan, k)
     if scores.size < k or float(scores[-1]) <= 0.0:
         # Spectra sharing no peak score 0 (or less with an RI penalty): only brute force orders those.

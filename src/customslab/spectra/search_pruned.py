@@ -6,8 +6,9 @@ penalty; ``entropy``: Σ of the entropy terms). A plan describes, for one score,
 the order in which the query's posting lists are read, and two bounds: what a spectrum that shares
 none of the lists read so far can still score, and what a spectrum already met can reach at most.
 
-The search runs in three steps, each a handful of compiled NumPy calls, so the cost is set by the
-number of posting entries read rather than by Python overhead:
+The search runs in three steps, each a handful of compiled NumPy calls (the accumulation, with Numba,
+one compiled loop: :mod:`customslab.spectra.search_kernel`), so the cost is set by the number of
+posting entries read rather than by Python overhead:
 
 1. **Seed.** Read the rarest, richest lists (a small budget of entries), rank the spectra met by
    their partial score, and score the best few exactly from the CSR peak table. The k-th best exact
@@ -31,9 +32,12 @@ reverse score of 1), so they scan the whole library (:mod:`customslab.spectra.se
 
 from __future__ import annotations
 
+import threading
+from types import ModuleType
+
 import numpy as np
 
-from customslab.spectra import scoring_ms
+from customslab.spectra import scoring_ms, search_kernel
 from customslab.spectra.library_store import Library
 from customslab.spectra.scoring_ms import EIPeaks, safe_divide
 
@@ -44,12 +48,42 @@ _FINISH_COST = 4.0
 # The first lists read hold this much of the unseen-spectrum bound; they seed the threshold.
 _SEED_BOUND = 0.5
 
+#: Spectra per block of the compiled accumulation: 32,768 float64 sums (256 KiB) stay in L2 while all
+#: the lists' entries of the block are added (the posting lists are sorted by spectrum id).
+BLOCK = 1 << 15
+_NONE = np.zeros(0, dtype=np.int64)  # the compiled survivors' "no candidates yet"
+_scratch = threading.local()
+
+
+def _zeroed_sums(n: int) -> np.ndarray:
+    """This thread's per-spectrum sums, zeroed: reused across queries, since a fresh 8 MB array per
+    query costs a page fault per 4 KiB page touched by the scattered adds."""
+    acc: np.ndarray | None = getattr(_scratch, "acc", None)
+    if acc is None or acc.size != n:
+        acc = np.zeros(n)
+        _scratch.acc = acc
+    else:
+        acc.fill(0.0)
+    return acc
+
+
+def _scratch_ids(n: int) -> np.ndarray:
+    """This thread's reused buffer of ``n`` spectrum ids (for the compiled survivor pass)."""
+    ids: np.ndarray | None = getattr(_scratch, "ids", None)
+    if ids is None or ids.size != n:
+        ids = np.empty(n, dtype=np.int64)
+        _scratch.ids = ids
+    return ids
+
 
 class Plan:
     """Shared state: the query's posting lists and the order in which they are read."""
 
     columns: tuple[str, ...]  # the inverted-index columns the per-peak term reads
     csr_column: str  # the same quantity in the CSR peak table
+
+    #: Accumulate with the compiled loops of :mod:`customslab.spectra.search_kernel` where available.
+    compiled = True
 
     def __init__(self, library: Library, peaks: EIPeaks, values: np.ndarray, priority: np.ndarray) -> None:
         inv_indptr = np.asarray(library.arrays["inv_indptr"])
@@ -79,6 +113,12 @@ class Plan:
 
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         """Exact score from the sum of the terms over all shared peaks."""
+        raise NotImplementedError
+
+    def survivors(
+        self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
+    ) -> np.ndarray:
+        """``_survivors`` in one compiled pass (the same bound, in the same operations)."""
         raise NotImplementedError
 
 
@@ -152,6 +192,33 @@ class CosinePlan(Plan):
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         return self._cosine(ids, total, self._low(ids)) ** 2 - self._penalty(ids)
 
+    def survivors(
+        self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
+    ) -> np.ndarray:
+        arrays = self.library.arrays
+        low = np.asarray(arrays["ms_low"]) if self.common_range else np.zeros(0, np.int8)
+        penalty = (
+            np.zeros(0)
+            if self.ri is None
+            else np.array([self.ri, scoring_ms.RI_WINDOW, scoring_ms.RI_RATE, scoring_ms.RI_MAX_PENALTY])
+        )
+        out = _scratch_ids(acc.size)
+        count = loops.survivors_cosine(
+            acc,
+            _NONE if candidates is None else candidates,
+            candidates is None,
+            low,
+            np.asarray(self.library_norm2),
+            self.query_scale,
+            np.ascontiguousarray(self.u_by_low[:, read]),
+            np.asarray(arrays["ms_ri"]),
+            penalty,
+            tau,
+            EPS,
+            out,
+        )
+        return out[:count].copy()
+
 
 class EntropyPlan(Plan):
     """Entropy similarity (Li et al. 2021) as the sum of its per-shared-peak terms."""
@@ -187,6 +254,21 @@ class EntropyPlan(Plan):
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.minimum(1.0, total)
 
+    def survivors(
+        self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
+    ) -> np.ndarray:
+        out = _scratch_ids(acc.size)
+        count = loops.survivors_entropy(
+            acc,
+            _NONE if candidates is None else candidates,
+            candidates is None,
+            float(self.rest[read]),
+            tau,
+            EPS,
+            out,
+        )
+        return out[:count].copy()
+
 
 def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
     """Add the terms of the posting lists ``lists`` into the dense per-spectrum ``acc``.
@@ -196,6 +278,17 @@ def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
     """
     arrays = plan.library.arrays
     inv_ids, columns = arrays["inv_ids"], [arrays[name] for name in plan.columns]
+    loops = search_kernel.kernels() if plan.compiled else None
+    if loops is not None:
+        starts = plan.starts[lists]
+        ends = starts + plan.lengths[lists]
+        values = np.ascontiguousarray(plan.values[lists], dtype=np.float64)
+        ids = np.asarray(inv_ids)
+        if isinstance(plan, EntropyPlan):
+            loops.add_entropy(acc, ids, *(np.asarray(c) for c in columns), starts, ends, values, BLOCK)
+        else:
+            loops.add_cosine(acc, ids, np.asarray(columns[0]), starts, ends, values, BLOCK)
+        return
     buffer = np.empty(min(_CHUNK_ENTRIES, int(plan.lengths[lists].sum()) if lists.size else 0))
     for i in lists.tolist():
         start, end = int(plan.starts[i]), int(plan.starts[i] + plan.lengths[i])
@@ -252,6 +345,21 @@ def _threshold(plan: Plan, acc: np.ndarray, k: int) -> float:
     return float(np.partition(exact, exact.size - k)[exact.size - k])
 
 
+def _survivors(
+    plan: Plan, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
+) -> np.ndarray:
+    """The candidates (all spectra met when None) whose upper bound after ``read`` lists reaches τ.
+
+    The compiled engine does it in one pass (:meth:`Plan.survivors`) rather than a NumPy pass per
+    step over arrays of up to a million spectra; the same operations give the same survivors.
+    """
+    loops = search_kernel.kernels() if plan.compiled else None
+    if loops is not None:
+        return plan.survivors(loops, acc, candidates, read, tau)
+    ids = np.flatnonzero(acc) if candidates is None else candidates
+    return ids[plan.upper(ids, acc[ids], read, tau) + EPS >= tau]
+
+
 def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k (library indices and scores, best first) for the plan's query and score.
 
@@ -263,7 +371,7 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     """
     n, total_lists = plan.library.n_ms, plan.order.size
     read_entries = np.concatenate(([0], np.cumsum(plan.lengths[plan.order])))
-    acc = np.zeros(n)
+    acc = _zeroed_sums(n)
     read = next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) <= _SEED_BOUND), total_lists)
     _add_lists(plan, acc, plan.order[:read])
     tau = _threshold(plan, acc, k)
@@ -274,10 +382,10 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     if needed > read:
         _add_lists(plan, acc, plan.order[read:needed])
         read = needed
-    candidates = np.flatnonzero(acc)
+    candidates: np.ndarray | None = None  # None: every spectrum with a non-zero sum
     peaks_per_spectrum = float(plan.library.arrays["ms_indptr"][-1]) / max(n, 1)
     while np.isfinite(tau):
-        candidates = candidates[plan.upper(candidates, acc[candidates], read, tau) + EPS >= tau]
+        candidates = _survivors(plan, acc, candidates, read, tau)
         if read == total_lists:
             break
         after = int(min(total_lists, max(read + 1, np.searchsorted(read_entries, 2 * read_entries[read]))))
@@ -285,8 +393,11 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
             break
         _add_lists(plan, acc, plan.order[read:after])
         read = after
-    partial = acc[candidates]
-    total = partial + _finish(plan, candidates, plan.order[read:])
-    scores = plan.score(candidates, total)
+    if candidates is None:
+        candidates = np.flatnonzero(acc)
+    # Each candidate's score is summed again over all its shared peaks in m/z order (the cost is that
+    # of gathering its CSR row, whichever lists are left), so the result does not depend on the order
+    # the partial sums were added in: the compiled and NumPy paths agree to the last bit.
+    scores = plan.score(candidates, _finish(plan, candidates, np.arange(plan.bins.size)))
     order = np.lexsort((candidates, -scores))[:k]
     return candidates[order], scores[order]

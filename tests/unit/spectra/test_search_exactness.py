@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from customslab.spectra import scoring_ms
+from customslab.spectra import scoring_ms, search_kernel, search_pruned
 from customslab.spectra.formats.massbank import read_massbank
 from customslab.spectra.library import build_library_from_spectra
 from customslab.spectra.library_store import Library
@@ -88,3 +88,103 @@ def test_the_pruned_search_is_exact_among_many_near_duplicates(
             brute_ids, brute_scores = ms_top_k(crowded, query, k, method, exhaustive=True)  # type: ignore[arg-type]
             np.testing.assert_allclose(fast_scores, brute_scores, rtol=1e-6, atol=1e-9)
             assert fast_ids.tolist() == brute_ids.tolist()
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+def test_the_compiled_and_numpy_engines_give_the_same_hits_and_scores_to_the_last_bit(
+    spectra: list, crowded: Library, method: str
+) -> None:
+    assert search_kernel.available()  # numba is a dependency; the compiled path must really run
+    rng = np.random.default_rng(11)
+    for spectrum in spectra[7::50]:
+        query = scoring_ms.prepare_ei(spectrum)
+        noisy = scoring_ms.EIPeaks(
+            query.mz, query.intensity * rng.uniform(0.5, 1.5, query.mz.size), query.low_mz, 1500.0
+        )
+        for peaks in (query, noisy):
+            compiled = ms_top_k(crowded, peaks, 10, method, engine="compiled")  # type: ignore[arg-type]
+            numpy_only = ms_top_k(crowded, peaks, 10, method, engine="numpy")  # type: ignore[arg-type]
+            brute_ids, brute_scores = ms_top_k(crowded, peaks, 10, method, exhaustive=True)  # type: ignore[arg-type]
+            assert compiled[0].tolist() == numpy_only[0].tolist() == brute_ids.tolist()
+            assert compiled[1].tolist() == numpy_only[1].tolist()
+            np.testing.assert_allclose(compiled[1], brute_scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+def test_the_blocked_accumulation_over_many_blocks_gives_the_numpy_hits_and_scores(
+    spectra: list, crowded: Library, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With blocks of 1,000 spectra the 12,000-spectrum library spans 12 blocks (the real block is
+    32,768 spectra, more than this library): lists cross block boundaries, and some skip blocks."""
+    monkeypatch.setattr(search_pruned, "BLOCK", 1000)
+    assert crowded.n_ms > 10 * search_pruned.BLOCK
+    rng = np.random.default_rng(13)
+    for spectrum in spectra[9::50]:
+        query = scoring_ms.prepare_ei(spectrum)
+        noisy = scoring_ms.EIPeaks(
+            query.mz, query.intensity * rng.uniform(0.5, 1.5, query.mz.size), query.low_mz, 1500.0
+        )
+        for peaks in (query, noisy):
+            compiled = ms_top_k(crowded, peaks, 10, method, engine="compiled")  # type: ignore[arg-type]
+            numpy_only = ms_top_k(crowded, peaks, 10, method, engine="numpy")  # type: ignore[arg-type]
+            brute_ids, brute_scores = ms_top_k(crowded, peaks, 10, method, exhaustive=True)  # type: ignore[arg-type]
+            assert compiled[0].tolist() == numpy_only[0].tolist() == brute_ids.tolist()
+            assert compiled[1].tolist() == numpy_only[1].tolist()
+            np.testing.assert_allclose(compiled[1], brute_scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("block", [1 << 15, 7, 1])
+def test_the_compiled_loops_add_the_same_sums_as_numpy(block: int) -> None:
+    loops = search_kernel.kernels()
+    assert loops is not None
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 50, 400).astype(np.int32)
+    ids[:100].sort()  # posting lists are sorted by spectrum id
+    ids[150:].sort()
+    weights = rng.uniform(0.01, 1.0, 400).astype(np.float32)
+    plogp = (weights.astype(np.float64) * np.log2(weights)).astype(np.float32)
+    starts, ends, values = np.array([0, 150], np.int64), np.array([100, 400], np.int64), np.array([0.3, 0.05])
+    cosine, entropy = np.zeros(50), np.zeros(50)
+    loops.add_cosine(cosine, ids, weights, starts, ends, values, block)
+    loops.add_entropy(entropy, ids, weights, plogp, starts, ends, values, block)
+    expected_cosine, expected_entropy = np.zeros(50), np.zeros(50)
+    for start, end, q in zip(starts, ends, values, strict=True):
+        p = weights[start:end].astype(np.float64)
+        np.add.at(expected_cosine, ids[start:end], q * p)
+        terms = ((p + q) * np.log2(p + q) - plogp[start:end] - q * np.log2(q)) / 2
+        np.add.at(expected_entropy, ids[start:end], terms)
+    assert cosine.tolist() == expected_cosine.tolist()  # same terms added in the same order
+    np.testing.assert_allclose(entropy, expected_entropy, rtol=1e-9, atol=1e-15)
+
+
+def test_an_unknown_engine_is_refused(library: Library, spectra: list) -> None:
+    with pytest.raises(ValueError, match="unknown search engine"):
+        ms_top_k(library, scoring_ms.prepare_ei(spectra[0]), 5, "hybrid", engine="gpu")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
+    spectra: list, crowded: Library, method: str
+) -> None:
+    for spectrum in spectra[4::60]:
+        peaks = scoring_ms.prepare_ei(spectrum)
+        peaks = scoring_ms.EIPeaks(peaks.mz, peaks.intensity, peaks.low_mz, 1500.0)
+        plans: list[search_pruned.Plan] = []
+        for compiled in (True, False):
+            plan: search_pruned.Plan = (
+                search_pruned.EntropyPlan(crowded, peaks)
+                if method == "entropy"
+                else search_pruned.CosinePlan(crowded, peaks, method == "hybrid", 1500.0)
+            )
+            plan.compiled = compiled
+            plans.append(plan)
+        read = max(1, plans[0].order.size // 2)
+        acc = np.zeros(crowded.n_ms)
+        search_pruned._add_lists(plans[1], acc, plans[1].order[:read])
+        for tau in (0.2, 0.5, 0.8):
+            everyone = [search_pruned._survivors(p, acc, None, read, tau) for p in plans]
+            assert everyone[0].tolist() == everyone[1].tolist()
+            assert everyone[0].size > 0 or tau > 0.5
+            some = everyone[1][::2]
+            kept = [search_pruned._survivors(p, acc, some, read, tau + 0.05) for p in plans]
+            assert kept[0].tolist() == kept[1].tolist()
