@@ -1,9 +1,11 @@
-"""Writes at constant cost: registering, receiving and entering a result on a request that holds 500
-samples issue no more SQL statements, and load no more records, than on a request that holds one.
+"""Writes at constant cost: registering, receiving, entering a result and approving a classification
+opinion on a request that holds 500 samples issue no more SQL statements, and load no more records, than
+on a request that holds one.
 
 Statements are counted on the engine (`before_cursor_execute`), records on the session factory
 (`loaded_as_persistent`); nothing is timed. The 500 samples are written in bulk, each received with two
-tests and a result on each, as a seizure's items are: loading them would show in both counts.
+tests and a result on each, and a draft opinion, as a seizure's items are: loading them would show in
+both counts.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from sqlalchemy import event
 from customslab.adapters import orm
 from customslab.adapters.uow import Database, SqlAlchemyUnitOfWork
 from customslab.domain.enums import CustodyKind, State
-from customslab.services import analysis, cases
+from customslab.services import analysis, cases, classification
 from customslab.services.analysis import TestCreate
 from customslab.services.cases import SampleCreate, SampleReceipt
+from customslab.services.classification import OpinionCreate
 from customslab.services.result_entry import ResultCreate
 from tests.factories import Network, make_network, request_command, rum_result
 
 SEEDED = 500
+REASONING = "Rum of 40 %vol, as declared: heading 22.08 by the alcoholic strength measured."
 
 
 @dataclass
@@ -56,8 +60,11 @@ def counted(database: Database) -> Iterator[Cost]:
         event.remove(database.sessions, "loaded_as_persistent", loaded)
 
 
-def _request_with_a_test(uow_factory: Callable[[], SqlAlchemyUnitOfWork], net: Network) -> tuple[int, int]:
-    """A request to the central laboratory with one received sample and a test for the analyst."""
+def _request_with_a_test(
+    uow_factory: Callable[[], SqlAlchemyUnitOfWork], net: Network
+) -> tuple[int, int, int]:
+    """A request to the central laboratory with one received sample and a test for the analyst: the
+    request's, the sample's and the test's ids."""
     manager = net["central_manager"]
     req = cases.file_request(uow_factory(), net["officer"], request_command(net, lab_code=net.central))
     sample = cases.register_sample(uow_factory(), manager, req.id, SampleCreate(quantity="1", unit="L"))
@@ -70,12 +77,13 @@ def _request_with_a_test(uow_factory: Callable[[], SqlAlchemyUnitOfWork], net: N
             determination="alcoholic strength", method_ref="EU 2870/2000", analyst_id=net["analyst"].user_id
         ),
     )
-    return req.id, test.id
+    return req.id, sample.id, test.id
 
 
 def _seed_samples(database: Database, net: Network, request_id: int, count: int) -> None:
     """`count` received samples on the request, each with its custody events, two tests and a result on
-    each, written in bulk (they are the setting, not what is measured)."""
+    each, and the analyst's draft classification opinion, written in bulk (they are the setting, not what
+    is measured)."""
     now = datetime.now(UTC)
     user = net["central_manager"].user_id
     analyst = net["analyst"].user_id
@@ -142,6 +150,25 @@ def _seed_samples(database: Database, net: Network, request_id: int, count: int)
                 for tid in tests
             ],
         )
+        conn.execute(
+            orm.classification_opinions.insert(),
+            [
+                {
+                    "sample_id": sid,
+                    "lab_code": net.central,
+                    "declared_code": "220840",
+                    "determined_code": "220840",
+                    "reasoning": REASONING,
+                    "references": [],
+                    "evaluation": {},
+                    "goods_description": "Rum in 700 mL bottles",
+                    "author_id": analyst,
+                    "created_at": now,
+                    "state": "draft",
+                }
+                for sid in first
+            ],
+        )
 
 
 def _costs(
@@ -149,10 +176,12 @@ def _costs(
     uow_factory: Callable[[], SqlAlchemyUnitOfWork],
     net: Network,
     request_id: int,
+    sample_id: int,
     test_id: int,
 ) -> dict[str, Cost]:
-    """What registering a sample on the request, receiving it, and entering a result on its test cost."""
-    manager, analyst = net["central_manager"], net["analyst"]
+    """What registering a sample on the request, receiving it, entering a result on its test, and
+    approving the classification opinion written on that result cost."""
+    manager, analyst, reviewer = net["central_manager"], net["analyst"], net["reviewer"]
     costs: dict[str, Cost] = {}
     with counted(database) as costs["registration"]:
         sample = cases.register_sample(
@@ -164,10 +193,17 @@ def _costs(
         analysis.enter_result(
             uow_factory(), analyst, test_id, ResultCreate.model_validate(rum_result("40.1"))
         )
+    opinion = classification.write_opinion(
+        uow_factory(), analyst, sample_id, OpinionCreate(determined_code="2208.40", reasoning=REASONING)
+    )
+    assert opinion.id is not None
+    with counted(database) as costs["opinion approval"]:
+        approved = classification.approve_opinion(uow_factory(), reviewer, opinion.id)
+    assert approved.state == "approved"
     return costs
 
 
-def test_registration_receipt_and_result_entry_cost_the_same_on_a_request_of_500_samples_as_on_one(
+def test_registration_receipt_result_entry_and_approval_cost_the_same_on_500_samples_as_on_one(
     database: Database, uow_factory: Callable[[], SqlAlchemyUnitOfWork]
 ) -> None:
     net = make_network(uow_factory)

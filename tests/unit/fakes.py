@@ -264,7 +264,9 @@ class FakeRepository(Repository):
                     continue
                 rows.append(QueueRow(s, req))
         rows.sort(key=lambda r: (r.request.due_date, r.sample.id))
-        return rows[flt.offset : flt.offset + flt.limit], len(rows)
+        assert flt.after is None, "the fake pages by offset only; keyset pages are tested on the databases"
+        total = len(rows) if flt.count_limit is None else min(len(rows), flt.count_limit + 1)
+        return rows[flt.offset : flt.offset + flt.limit], total
 
     def requests_of(
         self,

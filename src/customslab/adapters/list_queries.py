@@ -20,7 +20,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, selectinload
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import desc_op
 
@@ -256,6 +256,12 @@ def queue_page(
     else:
         page_q = page_q.offset(flt.offset)
     page = list(session.scalars(page_q))
+    marked = [s.id for s in page if s.control_mark]
+    if marked:
+        # A marked row shows whether its mark is reviewed, from its tests: one batch, not one per row.
+        session.scalars(
+            select(Sample).where(S.id.in_(marked)).options(selectinload(cast(Any, Sample).tests))
+        ).all()
     wanted = {s.request_id for s in page}
     reqs = {r.id: r for r in session.scalars(select(AnalysisRequest).where(RQ.id.in_(wanted)))}
     return [QueueRow(s, reqs[s.request_id]) for s in page], int(total)

@@ -28,12 +28,14 @@ SQLite keeps the row counter (`SqlRepository.next_number`): it has one writer at
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
-from sqlalchemy import Connection, TextClause, select, text
+from sqlalchemy import URL, Connection, Engine, TextClause, create_engine, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from customslab.adapters.orm import sequences
 
@@ -54,7 +56,11 @@ _DRAW = text(
 
 
 def sequence_name(name: str) -> str:
-    """The PostgreSQL sequence of the counter `name`: `number_sample_kcs_icn_2026_3f2a9c1b07de`."""
+    """The PostgreSQL sequence of the counter `name`: `number_sample_kcs_icn_2026_3f2a9c1b07de`.
+
+    These names are stored state (migration 0017 and every deployment's sequences use them): a new
+    scheme would start fresh sequences from the `sequences` rows and give numbers twice, so it would need
+    a migration renaming the old sequences first."""
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40]
     digest = hashlib.sha256(name.encode()).hexdigest()[:12]
     return f"{PREFIX}{slug}_{digest}"
@@ -74,8 +80,13 @@ def create_sequence(conn: Connection, name: str) -> None:
     """Create the counter's sequence, starting after its row in `sequences`, in an autocommitted
     transaction of another connection (the caller's transaction would hold the new catalogue rows, and
     block anyone else needing the same counter, until it commits). The row is added when missing, so
-    `sequences` names every counter (migration 0017's downgrade writes their values back there)."""
-    with conn.engine.connect() as own:
+    `sequences` names every counter (migration 0017's downgrade writes their values back there).
+
+    The connection is opened outside the engine's pool: the caller already holds one of its
+    connections, and a burst of first uses (every request on 1 January) must not wait for the pool its
+    own callers hold. The database role needs the right to create sequences in its schema (PostgreSQL
+    15 and later grant it on `public` only to the schema's owner)."""
+    with _outside_pool(conn.engine.url).connect() as own:
         own = own.execution_options(isolation_level="AUTOCOMMIT")
         own.execute(
             insert(sequences).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
@@ -87,6 +98,12 @@ def create_sequence(conn: Connection, name: str) -> None:
             if getattr(exc.orig, "sqlstate", None) not in _RACE_LOST:
                 raise
             # Another transaction created it a moment ago: it is there to draw from.
+
+
+@functools.lru_cache(maxsize=8)
+def _outside_pool(url: URL) -> Engine:
+    """An engine that opens a fresh connection each time and keeps none."""
+    return create_engine(url, poolclass=NullPool)
 
 
 def create_statement(name: str, stopped_at: int) -> TextClause:

@@ -149,7 +149,7 @@ declaration_releases = keyed_table(
 )
 
 #: The predicate of the queue's partial indexes: the sample is in an open state. Queries that should use
-#: them spell the states as literals (list_queries.open_states), which the planners can match to it.
+#: them spell the states as literals (list_queries.in_states), which the planners can match to it.
 QUEUE_OPEN_STATES = sorted(s.value for s in enums.OPEN_STATES)
 _QUEUE_OPEN_SQL = "state IN ({})".format(", ".join(f"'{s}'" for s in QUEUE_OPEN_STATES))
 QUEUE_OPEN_WHERE: dict[str, Any] = {

@@ -124,6 +124,10 @@ class SqlRepository(Repository):
                 states[rid].append(State(state))
         return states
 
+    def sample_ids(self, request_id: int) -> list[int]:
+        q = select(S.id).where(S.request_id == request_id).order_by(S.id)
+        return [int(i) for i in self.session.execute(q).scalars()]
+
     def sample(self, sample_id: int) -> Sample | None:
         return self.session.get(Sample, sample_id)
 
@@ -158,6 +162,15 @@ class SqlRepository(Repository):
         return self.session.scalars(
             select(ClassificationOpinion).where(o.sample_id == sample_id).order_by(o.id)
         ).all()
+
+    def approved_opinions_for(self, sample_ids: Collection[int]) -> list[ClassificationOpinion]:
+        ids = sorted(set(sample_ids))
+        if not ids:
+            return []
+        o = orm.classification_opinions.c
+        # The session flushes first (autoflush): an opinion approved in this unit of work is among them.
+        q = select(ClassificationOpinion).where(o.sample_id.in_(ids), o.state == "approved").order_by(o.id)
+        return list(self.session.scalars(q).all())
 
     def search_opinions(
         self, org_code: str | None, text: str, code_prefix: str, limit: int

@@ -127,6 +127,10 @@ class SqlTargetingRepository(TargetingRepository):
     def forget(self, sample_id: int) -> None:
         self.session.execute(delete(t).where(t.c.sample_id == sample_id))
 
+    def forget_all(self, sample_ids: Collection[int]) -> None:
+        if sample_ids:
+            self.session.execute(delete(t).where(t.c.sample_id.in_(sorted(set(sample_ids)))))
+
     def clear(self) -> None:
         self.session.execute(delete(t))
 

@@ -226,6 +226,11 @@ class Repository(abc.ABC):
         """The states of each request's samples, by request id, without loading the samples."""
         return {r.id: [s.state for s in r.samples] for r in requests if r.id is not None}
 
+    def sample_ids(self, request_id: int) -> list[int]:
+        """The ids of the request's samples, ascending, without loading the samples."""
+        req = self.request(request_id)
+        return sorted(s.id for s in (req.samples if req else []) if s.id is not None)
+
     @abc.abstractmethod
     def sample(self, sample_id: int) -> Sample | None: ...
 
@@ -255,6 +260,11 @@ class Repository(abc.ABC):
 
     @abc.abstractmethod
     def opinions_for(self, sample_id: int) -> Sequence[ClassificationOpinion]: ...
+
+    def approved_opinions_for(self, sample_ids: Collection[int]) -> list[ClassificationOpinion]:
+        """The approved opinions on any of these samples, in one read (a seizure's request holds hundreds
+        of samples, most with no approved opinion)."""
+        return [o for i in sorted(set(sample_ids)) for o in self.opinions_for(i) if o.state == "approved"]
 
     @abc.abstractmethod
     def search_opinions(

@@ -56,7 +56,9 @@ def _typed(kind: type, value: Any) -> Any:
         return parsed
     if kind is date and isinstance(value, str):
         return date.fromisoformat(value)
-    if kind in (int, str) and type(value) is kind:
+    if kind is int and type(value) is int and -(2**63) <= value < 2**63:  # a database integer
+        return value
+    if kind is str and type(value) is str:
         return value
     raise ValueError(f"{value!r} is not a {kind.__name__}")
 

@@ -99,13 +99,17 @@ def record_decision(uow: AbstractUnitOfWork, sample_id: int) -> Outcome | None:
     counts once in n and k."""
     sample = uow.repo.sample(sample_id)
     request = None if sample is None else uow.repo.request(sample.request_id or 0)
-    samples = {s.id: s for s in [*(request.samples if request else []), sample] if s is not None and s.id}
-    for other in {sample_id, *samples}:
-        uow.targeting.forget(other)
-    decided = [(o, samples[i]) for i in sorted(samples) if (o := _decisive(list(uow.repo.opinions_for(i))))]
-    if request is None or not decided:
+    # The ids of the request's samples and their approved opinions, each in one read; only the sample
+    # that decides is loaded (a seizure's request holds hundreds of samples, with custody and tests).
+    ids = {sample_id, *(uow.repo.sample_ids(request.id) if request and request.id else [])}
+    uow.targeting.forget_all(ids)
+    opinion = _decisive(list(uow.repo.approved_opinions_for(ids))) if request else None
+    if request is None or opinion is None:
         return None
-    opinion, sample = max(decided, key=lambda found: _when(found[0]))
+    if opinion.sample_id != sample_id:
+        sample = uow.repo.sample(opinion.sample_id)
+    if sample is None:
+        return None
     administration = uow.repo.administration(request.administration_code)
     lines: list[TariffLine] = []
     if administration is not None and request.declared_value is not None:

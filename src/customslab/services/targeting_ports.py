@@ -85,6 +85,11 @@ class TargetingRepository(abc.ABC):
     def forget(self, sample_id: int) -> None:
         """Remove a sample's outcome (its approved opinion was withdrawn); nothing when there is none."""
 
+    def forget_all(self, sample_ids: Collection[int]) -> None:
+        """`forget` each of these samples' outcomes; an adapter may remove them at once."""
+        for sample_id in sorted(set(sample_ids)):
+            self.forget(sample_id)
+
     @abc.abstractmethod
     def clear(self) -> None:
         """Remove every outcome (a rebuild starts from nothing)."""

@@ -192,9 +192,10 @@ def vib_search(library: Library, query: Spectrum, top_k: int) -> list[Hit]:
     kept = np.zeros(grid.size, dtype=bool)
     kept[query_features.start : query_features.stop + 1] = True
     kept &= ~vib_features.hole_mask(query.technique, grid)
-    # One BLAS thread: the (rows × shifts) product is memory-bound, a second thread only costs CPU
-    # (2.5× the CPU per query on two cores), and the scores then do not depend on the caller's thread
-    # count, so batch workers and this process agree to the last bit.
+    # One BLAS thread: the (rows × shifts) product is limited by arithmetic, not memory, and a second
+    # thread gives only 1.48× the speed for about 1.35× the CPU per query (benchmarks/spectra_search.py,
+    # FTIR bound); with one, the scores do not depend on the caller's thread count, so batch workers and
+    # this process agree to the last bit.
     with threadpool_limits(limits=1, user_api="blas"):
         scores, shifts = scoring_vib.masked_shift_scores(
             query_features.vector,
