@@ -90,13 +90,10 @@ def test_the_pruned_search_is_exact_among_many_near_duplicates(
             assert fast_ids.tolist() == brute_ids.tolist()
 
 
-@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
-def test_the_compiled_and_numpy_engines_give_the_same_hits_and_scores_to_the_last_bit(
-    spectra: list, crowded: Library, method: str
-) -> None:
-    assert search_kernel.available()  # numba is a dependency; the compiled path must really run
-    rng = np.random.default_rng(11)
-    for spectrum in spectra[7::50]:
+def _engines_agree(spectra: list, crowded: Library, method: str, first: int, seed: int) -> None:
+    """Compiled = NumPy = brute force, ids and scores, for library spectra and noisy copies of them."""
+    rng = np.random.default_rng(seed)
+    for spectrum in spectra[first::50]:
         query = scoring_ms.prepare_ei(spectrum)
         noisy = scoring_ms.EIPeaks(
             query.mz, query.intensity * rng.uniform(0.5, 1.5, query.mz.size), query.low_mz, 1500.0
@@ -108,6 +105,14 @@ def test_the_compiled_and_numpy_engines_give_the_same_hits_and_scores_to_the_las
             assert compiled[0].tolist() == numpy_only[0].tolist() == brute_ids.tolist()
             assert compiled[1].tolist() == numpy_only[1].tolist()
             np.testing.assert_allclose(compiled[1], brute_scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+def test_the_compiled_and_numpy_engines_give_the_same_hits_and_scores_to_the_last_bit(
+    spectra: list, crowded: Library, method: str
+) -> None:
+    assert search_kernel.available()  # numba is a dependency; the compiled path must really run
+    _engines_agree(spectra, crowded, method, 7, 11)
 
 
 @pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
@@ -118,19 +123,7 @@ def test_the_blocked_accumulation_over_many_blocks_gives_the_numpy_hits_and_scor
     32,768 spectra, more than this library): lists cross block boundaries, and some skip blocks."""
     monkeypatch.setattr(search_pruned, "BLOCK", 1000)
     assert crowded.n_ms > 10 * search_pruned.BLOCK
-    rng = np.random.default_rng(13)
-    for spectrum in spectra[9::50]:
-        query = scoring_ms.prepare_ei(spectrum)
-        noisy = scoring_ms.EIPeaks(
-            query.mz, query.intensity * rng.uniform(0.5, 1.5, query.mz.size), query.low_mz, 1500.0
-        )
-        for peaks in (query, noisy):
-            compiled = ms_top_k(crowded, peaks, 10, method, engine="compiled")  # type: ignore[arg-type]
-            numpy_only = ms_top_k(crowded, peaks, 10, method, engine="numpy")  # type: ignore[arg-type]
-            brute_ids, brute_scores = ms_top_k(crowded, peaks, 10, method, exhaustive=True)  # type: ignore[arg-type]
-            assert compiled[0].tolist() == numpy_only[0].tolist() == brute_ids.tolist()
-            assert compiled[1].tolist() == numpy_only[1].tolist()
-            np.testing.assert_allclose(compiled[1], brute_scores, rtol=1e-6, atol=1e-9)
+    _engines_agree(spectra, crowded, method, 9, 13)
 
 
 @pytest.mark.parametrize("block", [1 << 15, 7, 1])
