@@ -4,7 +4,12 @@ The posting lists are sorted by spectrum id, so the loops add them block by bloc
 spectra (``search_pruned.BLOCK``): the entries of all the lists for one block, then the next. The
 sums of one block (256 KiB of float64) stay in the core's L2 cache while they are added to, instead
 of one cache miss per entry over the whole library's sums. Each spectrum still receives its terms
-in list order, as without blocks, so the sums are the same to the last bit.
+in list order, as without blocks: the cosine sums are those of NumPy to the last bit. The entropy
+loop adds, instead of each term, a tabulated upper bound of it (one look-up, no logarithm): the
+sums only steer the pruning, whose bounds stay valid, and every hit is scored exactly.
+
+``error_model="numpy"``: divisions follow IEEE arithmetic (no zero-division check per operation);
+every division here is guarded or meant to give an infinity.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_cosine(acc, ids, weights, starts, ends, values, block):  # type: ignore[no-untyped-def]
     """acc[ids[j]] += values[i] · weights[j] over the entries j of each list i, block by block."""
     cursor = starts.copy()
@@ -31,60 +36,153 @@ def add_cosine(acc, ids, weights, starts, ends, values, block):  # type: ignore[
             cursor[i] = last
 
 
-@numba.njit(cache=True, nogil=True)
-def add_entropy(acc, ids, p, plogp, starts, ends, values, block):  # type: ignore[no-untyped-def]
-    """acc[ids[j]] += ((p+q)·log2(p+q) − p·log2 p − q·log2 q)/2, q = values[i], p·log2 p stored."""
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block):  # type: ignore[no-untyped-def]
+    """acc[ids[j]] += tables[i, code(p_j)] over the entries j of each list i, block by block.
+
+    ``p_bits``: the library probabilities p as the bits of their float32 (``view(np.uint32)``);
+    code(p) = (bits >> shift) − base, within [0, width), is p's bin on a logarithmic grid, and
+    ``tables[i, c]`` the entropy term of list i's query probability with the upper edge of bin c
+    (:func:`customslab.spectra.search_pruned.entropy_tables`): at least the exact term, since the term
+    grows with p. One table look-up per entry instead of a logarithm.
+    """
     cursor = starts.copy()
-    qlogq = np.zeros(values.size)
-    for i in range(values.size):
-        q = values[i]
-        qlogq[i] = q * math.log2(q) if q > 0.0 else 0.0
+    width = tables.shape[1]
     for limit in range(block, acc.size + block, block):
         for i in range(starts.size):
             first, end = cursor[i], ends[i]
             if first >= end:
                 continue
             last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
-            q, qq = values[i], qlogq[i]
             for j in range(first, last):
-                total = np.float64(p[j]) + q
-                acc[ids[j]] += (total * math.log2(total) - np.float64(plogp[j]) - qq) * 0.5
+                code = min(max(np.int64(p_bits[j] >> shift) - base, 0), width - 1)
+                acc[ids[j]] += tables[i, code]
             cursor[i] = last
 
 
-@numba.njit(cache=True, nogil=True)
-def survivors_cosine(acc, candidates, scan_all, low, norm2, query_scale, u, ri, penalty, tau, eps, out):  # type: ignore[no-untyped-def]
-    """CosinePlan.upper fused with the survivor test, in the same floating-point operations.
+@numba.njit(cache=True, nogil=True, inline="always")
+def keep_best(value, index, top_values, top_ids, filled):  # type: ignore[no-untyped-def]
+    """Offer (value, index) to a min-heap of the ``top_values.size`` best values (and their ids, in
+    ``top_ids``) that holds ``filled`` of them; returns the new fill."""
+    if filled < top_values.size:
+        j = filled
+        filled += 1
+        while j > 0:
+            parent = (j - 1) >> 1
+            if top_values[parent] <= value:
+                break
+            top_values[j], top_ids[j] = top_values[parent], top_ids[parent]
+            j = parent
+        top_values[j], top_ids[j] = value, index
+        return filled
+    if value <= top_values[0]:
+        return filled
+    j = 0
+    while True:
+        child = 2 * j + 1
+        if child >= filled:
+            break
+        if child + 1 < filled and top_values[child + 1] < top_values[child]:
+            child += 1
+        if top_values[child] >= value:
+            break
+        top_values[j], top_ids[j] = top_values[child], top_ids[child]
+        j = child
+    top_values[j], top_ids[j] = value, index
+    return filled
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _limits(level, u, scale2, relax):  # type: ignore[no-untyped-def]
+    """Per cut c: the least acc²/Σw² of a spectrum whose bound min(1, cos + u[c])² reaches ``level``
+    (cos² = acc²·scale2[c]/Σw²), lowered by the factor ``relax``; infinite where none can."""
+    limit = np.empty(u.size)
+    root_level = math.sqrt(level) if level > 0.0 else 0.0
+    for c in range(u.size):
+        gap = root_level - u[c]
+        if level > 1.0:
+            limit[c] = np.inf
+        elif gap <= 0.0:
+            limit[c] = 0.0
+        elif scale2[c] > 0.0:
+            limit[c] = gap * gap / scale2[c] * relax
+        else:
+            limit[c] = np.inf
+    return limit
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def survivors_cosine(  # type: ignore[no-untyped-def]
+    acc, candidates, scan_all, low, norm2, query_scale, u, ri, penalty, tau, eps, out, best, best_ids
+):
+    """The candidates whose bound min(1, cos + U)² − RI penalty reaches τ − eps (CosinePlan.upper).
 
     The candidates (with ``scan_all``: every spectrum with a non-zero sum) that pass go to the front
-    of ``out`` (a reused buffer of one slot per spectrum); returns their number. ``low``: each
-    spectrum's cut (int8; an empty array: cut 0 for all), ``norm2``: Σw² above the query's cut,
-    ``u``: the unread-remainder bound per cut, ``ri``: retention indices (NaN unknown); ``penalty``:
-    the query's RI, the window, rate and cap of the RI penalty (empty: no penalty).
+    of ``out`` (a reused buffer of one slot per spectrum); returns their number. The best of them by
+    partial cosine go to the min-heap ``best``/``best_ids`` (:func:`keep_best`; its fill is returned
+    second). ``low``: each spectrum's cut (int8; an empty array: cut 0 for all), ``norm2``: Σw² above
+    the query's cut, ``u``: the unread-remainder bound per cut, ``ri``: retention indices (NaN
+    unknown); ``penalty``: the query's RI, the window, rate and cap of the RI penalty (empty: none).
+
+    With cos = acc·scale/‖w_L‖ and acc ≥ 0, the bound reaches a level T ≤ 1 exactly when
+    acc²·scale² ≥ (√T − U)²·Σw² or √T ≤ U: no square root or division per spectrum. A first
+    branch-free pass applies it with T = τ − eps (no penalty); the second applies it again, with
+    T = τ − eps + penalty, to the spectra that pass and have a penalty. Each right side is relaxed by
+    a relative 1e-9, so rounding can only keep a few more spectra (each is then scored exactly).
     """
-    count = 0
+    relax = 1.0 - 1e-9
+    scale2 = query_scale * query_scale
+    level = tau - eps
+    has_penalty = penalty.size > 0
+    query_ri, window, rate, cap = (
+        (penalty[0], penalty[1], penalty[2], penalty[3]) if has_penalty else (0.0,) * 4
+    )
+    limit = _limits(level, u, scale2, relax)
+    cut_all = low.size > 0
+    first = 0
     for n in range(acc.size if scan_all else candidates.size):
         i = n if scan_all else candidates[n]
-        if scan_all and acc[i] == 0.0:
-            continue
-        cut = np.int64(low[i]) if low.size > 0 else 0
-        root = math.sqrt(np.float64(norm2[i]))
-        cosine = (acc[i] / root if root > 0.0 else 0.0) * query_scale[cut]
-        bound = min(1.0, cosine + u[cut]) ** 2
-        if penalty.size > 0 and bound + eps >= tau and not math.isnan(ri[i]):
-            excess = abs(ri[i] - penalty[0]) - penalty[1]
-            bound -= min(penalty[3], penalty[2] * max(0.0, excess))
-        if bound + eps >= tau:
-            out[count] = i
-            count += 1
-    return count
-
-
-@numba.njit(cache=True, nogil=True)
-def survivors_entropy(acc, candidates, scan_all, rest, tau, eps, out):  # type: ignore[no-untyped-def]
-    """EntropyPlan.upper fused with the survivor test: min(1, partial + rest) + eps ≥ τ (the
-    survivors go to the front of ``out``; returns their number)."""
+        value = acc[i]
+        out[first] = i
+        first += (value != 0.0) & (value * value >= limit[low[i] if cut_all else 0] * np.float64(norm2[i]))
     count = 0
+    filled = 0
+    floor = -1.0  # the heap's least cosine, squared, once it is full
+    for n in range(first):
+        i = out[n]
+        cut = np.int64(low[i]) if cut_all else 0
+        value = acc[i]
+        squared = np.float64(norm2[i])
+        keep = True
+        if has_penalty:
+            # Branch-free (the outcome is data-dependent): a square root costs less than a mispredicted
+            # branch.
+            spectrum_ri = ri[i]
+            excess = abs(spectrum_ri - query_ri) - window
+            cost = min(cap, rate * excess) if excess > 0.0 else 0.0  # NaN (no RI): no penalty
+            level_i = level + cost
+            gap = math.sqrt(max(level_i, 0.0)) - u[cut]
+            need = gap * gap / scale2[cut] * relax if gap > 0.0 else 0.0
+            keep = (level_i <= 1.0) & (value * value >= need * squared)
+        out[count] = i
+        count += keep
+        # One branch, rarely taken once the heap is full: the bound test's outcome does not steer it.
+        if keep & (value * value * scale2[cut] > floor * squared * relax):
+            root = math.sqrt(squared)
+            cosine = (value / root if root > 0.0 else 0.0) * query_scale[cut]
+            filled = keep_best(cosine, i, best, best_ids, filled)
+            if filled == best.size:
+                floor = best[0] * best[0]
+    return count, filled
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def survivors_entropy(acc, candidates, scan_all, rest, tau, eps, out, best, best_ids):  # type: ignore[no-untyped-def]
+    """EntropyPlan.upper fused with the survivor test: min(1, partial + rest) + eps ≥ τ (the
+    survivors go to the front of ``out``, their partial sums to the heap ``best``); returns their
+    number and the heap's fill."""
+    count = 0
+    filled = 0
     for n in range(acc.size if scan_all else candidates.size):
         i = n if scan_all else candidates[n]
         if scan_all and acc[i] == 0.0:
@@ -92,7 +190,92 @@ def survivors_entropy(acc, candidates, scan_all, rest, tau, eps, out):  # type: 
         if min(1.0, acc[i] + rest) + eps >= tau:
             out[count] = i
             count += 1
-    return count
+            filled = keep_best(acc[i], i, best, best_ids, filled)
+    return count, filled
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _power(x, exponent):  # type: ignore[no-untyped-def]
+    """x**exponent in the operations NumPy's ``array ** scalar`` uses for these exponents."""
+    if exponent == 1.0:
+        return x
+    if exponent == 0.5:
+        return math.sqrt(x)
+    if exponent == 2.0:
+        return x * x
+    return x**exponent
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def finish_cosine(ids, indptr, mz, intensity, table, values, intensity_power, mz_power, out):  # type: ignore[no-untyped-def]
+    """out[n] = Σ values[table[m]] · (I^a · m^b) over the CSR peaks (m, I) of spectrum ids[n] whose
+    m/z has a query list (``table[m] >= 0``), summed in m/z order as ``np.bincount`` sums them."""
+    for n in range(ids.size):
+        i = ids[n]
+        total = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            which = table[mz[j]]
+            if which >= 0:
+                weight = _power(np.float64(intensity[j]), intensity_power)
+                weight *= _power(np.float64(mz[j]), mz_power)
+                total += values[which] * weight
+        out[n] = total
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _xlog2x(x):  # type: ignore[no-untyped-def]
+    return x * math.log2(x) if x > 0.0 else 0.0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def finish_entropy(ids, indptr, mz, p, table, values, out):  # type: ignore[no-untyped-def]
+    """out[n] = Σ ((q+p)·log2(q+p) − q·log2 q − p·log2 p)/2 over the CSR peaks (m, p) of spectrum
+    ids[n] whose m/z has a query list, q = values[table[m]], in m/z order."""
+    for n in range(ids.size):
+        i = ids[n]
+        total = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            which = table[mz[j]]
+            if which >= 0:
+                q, library = values[which], np.float64(p[j])
+                total += (_xlog2x(q + library) - _xlog2x(q) - _xlog2x(library)) / 2.0
+        out[n] = total
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def best_partial_cosine(acc, low, norm2, query_scale, top_values, top_ids):  # type: ignore[no-untyped-def]
+    """The spectra with the highest partial cosine acc/‖w_L‖·scale (``top_ids``); returns how many.
+
+    Once the heap is full, a spectrum is only scored when acc²·scale² > (heap minimum)²·Σw², which
+    needs no square root or division.
+    """
+    filled = 0
+    cut_all = low.size > 0
+    scale2 = query_scale * query_scale
+    for i in range(acc.size):
+        value = acc[i]
+        if value == 0.0:
+            continue
+        cut = np.int64(low[i]) if cut_all else 0
+        squared = np.float64(norm2[i])
+        if filled == top_values.size:
+            floor = top_values[0]
+            if value * value * scale2[cut] <= floor * floor * squared * (1.0 - 1e-9):
+                continue
+        root = math.sqrt(squared)
+        if root > 0.0:
+            filled = keep_best(value / root * query_scale[cut], i, top_values, top_ids, filled)
+    return filled
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def best_partial(acc, top_values, top_ids):  # type: ignore[no-untyped-def]
+    """The spectra with the highest sums (``top_ids``); returns how many."""
+    filled = 0
+    for i in range(acc.size):
+        if acc[i] != 0.0:
+            filled = keep_best(acc[i], i, top_values, top_ids, filled)
+    return filled
 
 
 def warm_up() -> None:
@@ -105,4 +288,24 @@ def warm_up() -> None:
     column.setflags(write=False)
     bounds = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
     add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15)
-    add_entropy(acc, ids, column, column, *bounds, np.ones(1), 1 << 15)
+    bits = column.view(np.uint32)
+    add_entropy_bound(acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15)
+    rows, indptr, mz = np.zeros(1, np.int64), np.array([0, 1], np.int64), np.zeros(1, np.uint16)
+    indptr.setflags(write=False)
+    mz.setflags(write=False)
+    table = np.zeros(65536, np.int32)
+    finish_cosine(rows, indptr, mz, column, table, np.ones(1), 0.5, 1.0, acc)
+    finish_entropy(rows, indptr, mz, column, table, np.ones(1), acc)
+    out, best, best_ids, low = np.zeros(2, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros(2, np.int8)
+    low.setflags(write=False)
+    norm2, ri = np.ones(2, np.float32), np.zeros(2)
+    norm2.setflags(write=False)
+    ri.setflags(write=False)
+    for scan_all in (True, False):
+        unit = np.ones(1)
+        survivors_cosine(
+            acc, rows, scan_all, low, norm2, unit, unit, ri, np.ones(4), 0.5, 1e-9, out, best, best_ids
+        )
+        survivors_entropy(acc, rows, scan_all, 0.5, 0.5, 1e-9, out, best, best_ids)
+    best_partial_cosine(acc, low, norm2, np.ones(1), best, best_ids)
+    best_partial(acc, best, best_ids)

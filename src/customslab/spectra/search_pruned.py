@@ -6,18 +6,21 @@ penalty; ``entropy``: Σ of the entropy terms). A plan describes, for one score,
 the order in which the query's posting lists are read, and two bounds: what a spectrum that shares
 none of the lists read so far can still score, and what a spectrum already met can reach at most.
 
-The search runs in three steps, each a handful of compiled NumPy calls (the accumulation, with Numba,
-one compiled loop: :mod:`customslab.spectra.search_kernel`), so the cost is set by the number of
-posting entries read rather than by Python overhead:
+The search runs in four steps, each a handful of NumPy calls or compiled passes
+(:mod:`customslab.spectra.search_kernel`), so the cost is set by the number of posting entries read
+and spectra scored rather than by Python overhead:
 
-1. **Seed.** Read the rarest, richest lists (a small budget of entries), rank the spectra met by
-   their partial score, and score the best few exactly from the CSR peak table. The k-th best exact
-   score τ is a lower bound of the final k-th score.
+1. **Seed.** Read the lists that remove the most bound per entry until half of the bound is gone,
+   rank the spectra met by their partial score (the score the lists read would give them alone), and
+   score the best 64 exactly from the CSR peak table. The k-th best exact score τ is a lower bound of
+   the final k-th score.
 2. **Read.** The unseen-spectrum bound depends only on the query, so the number of lists to read is
-   known at once: the shortest prefix after which that bound falls below τ. Those lists are
-   accumulated with one ``bincount`` per chunk.
-3. **Finish.** Spectra whose upper bound reaches τ are finished exactly from the CSR table over the
-   lists not read; the top k of those is the exact answer (ties broken by library order).
+   known at once: the shortest prefix after which that bound falls below τ.
+3. **Prune.** Keep the spectra met whose upper bound reaches τ; score the best 64 of them exactly,
+   which may raise τ. While scoring the survivors would cost more than reading as many entries again,
+   read them, and prune again.
+4. **Finish.** Score the survivors exactly from the CSR table; the top k of those is the exact
+   answer (ties broken by library order).
 
 The bounds:
 
@@ -41,9 +44,15 @@ from customslab.spectra import scoring_ms, search_kernel
 from customslab.spectra.library_store import Library
 from customslab.spectra.scoring_ms import EIPeaks, safe_divide
 
-EPS = 1e-9
+#: Margin of every bound test. The partial sums come from the index's float32 weights (each term off
+#: by up to 2⁻²⁴ of itself, so a sum of at most 1 by about 1e-7), while τ and the final scores are
+#: exact scores from the peak table in float64: a spectrum whose score equals τ must still pass.
+EPS = 1e-6
 _CHUNK_ENTRIES = 1 << 20  # posting entries per step, to bound temporary memory
-# Finishing one CSR peak costs about as much as reading this many posting entries (measured).
+# More lists are read while scoring the candidates left would cost more than reading as many entries
+# again, counting a candidate's CSR peak as this many posting entries. Measured with the compiled
+# passes, a peak costs 7–9 entries (0.4–0.6 µs a candidate of 51 peaks, 1.1–1.5 ns an entry); half
+# that, since a batch of lists never removes every candidate (4 and 8 gave the same median).
 _FINISH_COST = 4.0
 # The first lists read hold this much of the unseen-spectrum bound; they seed the threshold.
 _SEED_BOUND = 0.5
@@ -52,7 +61,30 @@ _SEED_BOUND = 0.5
 #: the lists' entries of the block are added (the posting lists are sorted by spectrum id).
 BLOCK = 1 << 15
 _NONE = np.zeros(0, dtype=np.int64)  # the compiled survivors' "no candidates yet"
+#: The spectra best by their partial scores that are scored exactly to raise the threshold τ.
+_PROBE = 64
 _scratch = threading.local()
+
+#: The compiled entropy accumulation bins a library probability p by the top bits of its float32:
+#: sign, exponent and 7 mantissa bits (bins 1/128 of an octave wide), from 2⁻¹⁶ (everything smaller
+#: shares the first bin) to 2 (the last bin takes everything from 2 up, with an infinite term).
+_P_SHIFT = 16
+_P_BASE = int(np.array(2.0**-16, np.float32).view(np.uint32)) >> _P_SHIFT
+_P_TOP = int(np.array(2.0, np.float32).view(np.uint32)) >> _P_SHIFT
+#: Upper edge of each bin: the first float32 of the next bin.
+_P_EDGES = (
+    (np.arange(_P_BASE + 1, _P_TOP + 2, dtype=np.uint32) << _P_SHIFT).view(np.float32).astype(np.float64)
+)
+
+
+def entropy_tables(values: np.ndarray) -> np.ndarray:
+    """Per query probability q (a row) and bin of library probabilities (a column): the entropy term
+    of q with the bin's upper edge, at least the term of q with any p of the bin (the term grows with
+    p); the last bin's term is infinite (no probability reaches 2, so none is ever bounded by it)."""
+    q = np.asarray(values, dtype=np.float64)[:, None]
+    tables = scoring_ms.entropy_terms(np.broadcast_to(q, (q.shape[0], _P_EDGES.size)), _P_EDGES[None, :])
+    tables[:, -1] = np.inf
+    return np.ascontiguousarray(tables)
 
 
 def _zeroed_sums(n: int) -> np.ndarray:
@@ -74,6 +106,11 @@ def _scratch_ids(n: int) -> np.ndarray:
         ids = np.empty(n, dtype=np.int64)
         _scratch.ids = ids
     return ids
+
+
+def _heap() -> tuple[np.ndarray, np.ndarray]:
+    """Empty buffers for the compiled passes' heap of the best partial scores."""
+    return np.empty(_PROBE), np.empty(_PROBE, dtype=np.int64)
 
 
 class Plan:
@@ -115,10 +152,24 @@ class Plan:
         """Exact score from the sum of the terms over all shared peaks."""
         raise NotImplementedError
 
+    def partial(self, ids: np.ndarray, partial: np.ndarray) -> np.ndarray:
+        """A ranking of spectra ``ids`` by their partial sums: the score they would have if the lists
+        read so far were all they share (the cosine, before squaring and without the RI penalty)."""
+        raise NotImplementedError
+
     def survivors(
         self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-    ) -> np.ndarray:
-        """``_survivors`` in one compiled pass (the same bound, in the same operations)."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``_survivors`` in one compiled pass, and the survivors best by :meth:`partial`."""
+        raise NotImplementedError
+
+    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
+        """The spectra best by :meth:`partial` among those with a non-zero sum, in one compiled pass
+        (into the heap ``best``/``ids``); returns how many the heap holds."""
+        raise NotImplementedError
+
+    def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+        """``_finish`` in one compiled pass: ``out`` gets the sums, ``table`` maps m/z to a list or -1."""
         raise NotImplementedError
 
 
@@ -192,18 +243,32 @@ class CosinePlan(Plan):
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         return self._cosine(ids, total, self._low(ids)) ** 2 - self._penalty(ids)
 
+    def partial(self, ids: np.ndarray, partial: np.ndarray) -> np.ndarray:
+        return self._cosine(ids, partial, self._low(ids))
+
+    def _low_array(self) -> np.ndarray:
+        return np.asarray(self.library.arrays["ms_low"]) if self.common_range else np.zeros(0, np.int8)
+
+    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
+        return int(
+            loops.best_partial_cosine(
+                acc, self._low_array(), np.asarray(self.library_norm2), self.query_scale, best, ids
+            )
+        )
+
     def survivors(
         self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         arrays = self.library.arrays
-        low = np.asarray(arrays["ms_low"]) if self.common_range else np.zeros(0, np.int8)
+        low = self._low_array()
         penalty = (
             np.zeros(0)
             if self.ri is None
             else np.array([self.ri, scoring_ms.RI_WINDOW, scoring_ms.RI_RATE, scoring_ms.RI_MAX_PENALTY])
         )
         out = _scratch_ids(acc.size)
-        count = loops.survivors_cosine(
+        best, best_ids = _heap()
+        count, filled = loops.survivors_cosine(
             acc,
             _NONE if candidates is None else candidates,
             candidates is None,
@@ -216,8 +281,24 @@ class CosinePlan(Plan):
             tau,
             EPS,
             out,
+            best,
+            best_ids,
         )
-        return out[:count].copy()
+        return out[:count].copy(), best_ids[:filled].copy()
+
+    def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+        arrays = self.library.arrays
+        loops.finish_cosine(
+            ids,
+            np.asarray(arrays["ms_indptr"]),
+            np.asarray(arrays["ms_mz"]),
+            np.asarray(arrays["ms_int"]),
+            table,
+            np.ascontiguousarray(self.values, dtype=np.float64),
+            float(scoring_ms.DEFAULT_INTENSITY_POWER),
+            float(scoring_ms.DEFAULT_MZ_POWER),
+            out,
+        )
 
 
 class EntropyPlan(Plan):
@@ -254,11 +335,18 @@ class EntropyPlan(Plan):
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.minimum(1.0, total)
 
+    def partial(self, ids: np.ndarray, partial: np.ndarray) -> np.ndarray:
+        return partial
+
+    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
+        return int(loops.best_partial(acc, best, ids))
+
     def survivors(
         self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
         out = _scratch_ids(acc.size)
-        count = loops.survivors_entropy(
+        best, best_ids = _heap()
+        count, filled = loops.survivors_entropy(
             acc,
             _NONE if candidates is None else candidates,
             candidates is None,
@@ -266,8 +354,22 @@ class EntropyPlan(Plan):
             tau,
             EPS,
             out,
+            best,
+            best_ids,
         )
-        return out[:count].copy()
+        return out[:count].copy(), best_ids[:filled].copy()
+
+    def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
+        arrays = self.library.arrays
+        loops.finish_entropy(
+            ids,
+            np.asarray(arrays["ms_indptr"]),
+            np.asarray(arrays["ms_mz"]),
+            np.asarray(arrays["ms_p"]),
+            table,
+            np.ascontiguousarray(self.values, dtype=np.float64),
+            out,
+        )
 
 
 def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
@@ -285,7 +387,9 @@ def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
         values = np.ascontiguousarray(plan.values[lists], dtype=np.float64)
         ids = np.asarray(inv_ids)
         if isinstance(plan, EntropyPlan):
-            loops.add_entropy(acc, ids, *(np.asarray(c) for c in columns), starts, ends, values, BLOCK)
+            p_bits = np.asarray(columns[0]).view(np.uint32)
+            tables = entropy_tables(values)
+            loops.add_entropy_bound(acc, ids, p_bits, starts, ends, tables, _P_SHIFT, _P_BASE, BLOCK)
         else:
             loops.add_cosine(acc, ids, np.asarray(columns[0]), starts, ends, values, BLOCK)
         return
@@ -300,10 +404,22 @@ def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
 
 
 def _finish(plan: Plan, ids: np.ndarray, lists: np.ndarray) -> np.ndarray:
-    """Per spectrum of ``ids``: the sum of the terms over its peaks whose m/z is one of ``lists``."""
+    """Per spectrum of ``ids``: the sum of the terms over its peaks whose m/z is one of ``lists``.
+
+    Summed over each spectrum's CSR row in m/z order, on both engines: the compiled loop
+    (:meth:`Plan.finish_compiled`) and NumPy's gathers and ``bincount`` add the same terms in the same
+    order.
+    """
     arrays = plan.library.arrays
     if ids.size == 0 or lists.size == 0:
         return np.zeros(ids.size)
+    table = np.full(65536, -1, dtype=np.int32)
+    table[plan.bins[lists]] = lists
+    loops = search_kernel.kernels() if plan.compiled else None
+    if loops is not None:
+        out = np.empty(ids.size)
+        plan.finish_compiled(loops, np.ascontiguousarray(ids, dtype=np.int64), table, out)
+        return out
     indptr = np.asarray(arrays["ms_indptr"])
     starts, counts = indptr[ids], indptr[ids + 1] - indptr[ids]
     total = int(counts.sum())
@@ -313,8 +429,6 @@ def _finish(plan: Plan, ids: np.ndarray, lists: np.ndarray) -> np.ndarray:
     positions = np.arange(total, dtype=np.int64)
     positions += shift
     mz = np.asarray(arrays["ms_mz"])[positions]
-    table = np.full(65536, -1, dtype=np.int32)
-    table[plan.bins[lists]] = lists
     which = table[mz]
     hit = np.flatnonzero(which >= 0)
     if hit.size == 0:
@@ -325,67 +439,89 @@ def _finish(plan: Plan, ids: np.ndarray, lists: np.ndarray) -> np.ndarray:
     return np.bincount(owner, weights=terms, minlength=ids.size)
 
 
-def _threshold(plan: Plan, acc: np.ndarray, k: int) -> float:
-    """The k-th best exact score among the spectra with the largest partial sums (−inf if too few).
+def _raise_threshold(plan: Plan, tau: float, best: np.ndarray, k: int) -> float:
+    """τ, or the k-th best exact score of the spectra ``best`` where that is higher.
 
     Any k real scores bound the final k-th score from below; the better the guess, the fewer lists
-    the search must read. Only the speed depends on this choice, never the result.
+    the search reads and the fewer spectra it finishes. Only the speed depends on this choice, never
+    the result.
     """
-    take = max(64, 8 * k)
-    pool = np.flatnonzero(acc >= 0.5 * float(acc.max())) if acc.size else acc.astype(np.int64)
-    if pool.size > 4 * take:
-        pool = pool[np.argpartition(-acc[pool], 4 * take - 1)[: 4 * take]]
-    if pool.size < k:
-        pool = np.flatnonzero(acc)
-        if pool.size < k:
-            return -np.inf
-    partial = plan.score(pool, acc[pool])
-    best = pool[np.argpartition(-partial, take - 1)[:take]] if pool.size > take else pool
+    if best.size < k:
+        return tau
     exact = plan.score(best, _finish(plan, best, np.arange(plan.bins.size)))
-    return float(np.partition(exact, exact.size - k)[exact.size - k])
+    return max(tau, float(np.partition(exact, exact.size - k)[exact.size - k]))
+
+
+def _best(plan: Plan, acc: np.ndarray) -> np.ndarray:
+    """The ``_PROBE`` spectra with the highest :meth:`Plan.partial` among those with a non-zero sum."""
+    loops = search_kernel.kernels() if plan.compiled else None
+    if loops is not None:
+        best, best_ids = _heap()
+        return best_ids[: plan.best_compiled(loops, acc, best, best_ids)].copy()
+    ids = np.flatnonzero(acc)
+    return _top_partial(plan, acc, ids)
+
+
+def _top_partial(plan: Plan, acc: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    if ids.size <= _PROBE:
+        return ids
+    return ids[np.argpartition(-plan.partial(ids, acc[ids]), _PROBE - 1)[:_PROBE]]
 
 
 def _survivors(
     plan: Plan, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-) -> np.ndarray:
-    """The candidates (all spectra met when None) whose upper bound after ``read`` lists reaches τ.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates (all spectra met when None) whose upper bound after ``read`` lists reaches τ,
+    and the ``_PROBE`` of them best by :meth:`Plan.partial`.
 
     The compiled engine does it in one pass (:meth:`Plan.survivors`) rather than a NumPy pass per
-    step over arrays of up to a million spectra; the same operations give the same survivors.
+    step over arrays of up to a million spectra. Both keep every spectrum whose bound reaches τ; the
+    compiled test may keep a few more (it tests a relaxed necessary condition first), which only
+    costs their finishing.
     """
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
         return plan.survivors(loops, acc, candidates, read, tau)
     ids = np.flatnonzero(acc) if candidates is None else candidates
-    return ids[plan.upper(ids, acc[ids], read, tau) + EPS >= tau]
+    kept = ids[plan.upper(ids, acc[ids], read, tau) + EPS >= tau]
+    return kept, _top_partial(plan, acc, kept)
+
+
+def _needed(plan: Plan, tau: float) -> int:
+    """The fewest lists after which a spectrum sharing none of them scores below τ."""
+    total_lists = plan.order.size
+    return next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) + EPS < tau), total_lists)
 
 
 def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k (library indices and scores, best first) for the plan's query and score.
 
-    The first lists read are those that hold half of the bound; the best spectra they meet give the
-    threshold τ. After the lists that τ requires, more lists are read (doubling the entries read)
-    while finishing the remaining candidates from the CSR table would cost more than reading the
-    next batch; each batch tightens the candidates' bounds. A bound after a batch is only applied to
-    the candidates that survived the previous bounds, since every bound holds on its own.
+    The first lists read are those that hold half of the bound. The spectra they meet with the best
+    partial scores are scored exactly; the k-th of those scores is the threshold τ, and the lists
+    after which a spectrum sharing none of them falls below τ are read. Then more lists are read
+    (doubling the entries read) while finishing the remaining candidates from the CSR table would cost
+    more than reading the next batch; each batch tightens the candidates' bounds, and τ rises from
+    the exact scores of the best of them. A bound after a batch is only applied to the candidates
+    that survived the previous bounds, since every bound holds on its own.
     """
     n, total_lists = plan.library.n_ms, plan.order.size
     read_entries = np.concatenate(([0], np.cumsum(plan.lengths[plan.order])))
     acc = _zeroed_sums(n)
     read = next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) <= _SEED_BOUND), total_lists)
     _add_lists(plan, acc, plan.order[:read])
-    tau = _threshold(plan, acc, k)
-    needed = next(
-        (r for r in range(1, total_lists + 1) if plan.unseen_bound(r) + EPS < tau),
-        total_lists,
-    )
+    tau = _raise_threshold(plan, -np.inf, _best(plan, acc), k)
+    needed = _needed(plan, tau)
     if needed > read:
         _add_lists(plan, acc, plan.order[read:needed])
         read = needed
     candidates: np.ndarray | None = None  # None: every spectrum with a non-zero sum
     peaks_per_spectrum = float(plan.library.arrays["ms_indptr"][-1]) / max(n, 1)
     while np.isfinite(tau):
-        candidates = _survivors(plan, acc, candidates, read, tau)
+        candidates, best = _survivors(plan, acc, candidates, read, tau)
+        higher = _raise_threshold(plan, tau, best, k)
+        if higher > tau:
+            tau = higher
+            candidates, _ = _survivors(plan, acc, candidates, read, tau)
         if read == total_lists:
             break
         after = int(min(total_lists, max(read + 1, np.searchsorted(read_entries, 2 * read_entries[read]))))
@@ -397,7 +533,7 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
         candidates = np.flatnonzero(acc)
     # Each candidate's score is summed again over all its shared peaks in m/z order (the cost is that
     # of gathering its CSR row, whichever lists are left), so the result does not depend on the order
-    # the partial sums were added in: the compiled and NumPy paths agree to the last bit.
+    # the partial sums were added in.
     scores = plan.score(candidates, _finish(plan, candidates, np.arange(plan.bins.size)))
     order = np.lexsort((candidates, -scores))[:k]
     return candidates[order], scores[order]
