@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from customslab.spectra import search_kernel
+from customslab.spectra import search_kernel, search_pruned
 from customslab.spectra.library_store import Library, open_library
 from customslab.spectra.model import Spectrum
 from customslab.spectra.scoring_ms import EIPeaks, ScoreMethod
@@ -121,10 +121,12 @@ def _matched_arrays(library: Library, ids: np.ndarray, peaks: EIPeaks) -> tuple[
 
 
 def run_ei(library: Library, chunk: EIChunk) -> EIResult:
+    """Search a chunk of EI queries, one search thread each: a batch's processes share the cores."""
     counts, ids, scores, matched_counts, matched_query, matched_library = [], [], [], [], [], []
     for i in range(chunk.index.size):
         peaks = _chunk_peaks(chunk, i)
-        top_ids, top_scores = ms_top_k(library, peaks, chunk.top_k, chunk.method)
+        with search_pruned.threads(1):
+            top_ids, top_scores = ms_top_k(library, peaks, chunk.top_k, chunk.method)
         per_hit, query_peak, library_intensity = _matched_arrays(library, top_ids, peaks)
         counts.append(top_ids.size)
         ids.append(top_ids)

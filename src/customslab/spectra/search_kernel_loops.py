@@ -21,12 +21,25 @@ import numpy as np
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_cosine(acc, ids, weights, starts, ends, values, block):  # type: ignore[no-untyped-def]
-    """acc[ids[j]] += values[i] · weights[j] over the entries j of each list i, block by block."""
-    cursor = starts.copy()
-    for limit in range(block, acc.size + block, block):
+def _range(ids, starts, ends, lo, hi):  # type: ignore[no-untyped-def]
+    """Per list i (entries starts[i]:ends[i], sorted by spectrum id): the entries of spectra lo:hi."""
+    cursor = np.empty(starts.size, dtype=np.int64)
+    stop = np.empty(starts.size, dtype=np.int64)
+    for i in range(starts.size):
+        entries = ids[starts[i] : ends[i]]
+        cursor[i] = starts[i] + np.searchsorted(entries, lo)
+        stop[i] = starts[i] + np.searchsorted(entries, hi)
+    return cursor, stop
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi):  # type: ignore[no-untyped-def]
+    """acc[ids[j]] += values[i] · weights[j] over the entries j of each list i that belong to spectra
+    lo:hi, block by block (two threads can fill two ranges of one ``acc``)."""
+    cursor, stop = _range(ids, starts, ends, lo, hi)
+    for limit in range(lo + block, hi + block, block):
         for i in range(starts.size):
-            first, end = cursor[i], ends[i]
+            first, end = cursor[i], stop[i]
             if first >= end:
                 continue
             last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
@@ -37,8 +50,9 @@ def add_cosine(acc, ids, weights, starts, ends, values, block):  # type: ignore[
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block):  # type: ignore[no-untyped-def]
-    """acc[ids[j]] += tables[i, code(p_j)] over the entries j of each list i, block by block.
+def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block, lo, hi):  # type: ignore[no-untyped-def]
+    """acc[ids[j]] += tables[i, code(p_j)] over the entries j of each list i that belong to spectra
+    lo:hi, block by block.
 
     ``p_bits``: the library probabilities p as the bits of their float32 (``view(np.uint32)``);
     code(p) = (bits >> shift) − base, within [0, width), is p's bin on a logarithmic grid, and
@@ -46,11 +60,11 @@ def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block
     (:func:`customslab.spectra.search_pruned.entropy_tables`): at least the exact term, since the term
     grows with p. One table look-up per entry instead of a logarithm.
     """
-    cursor = starts.copy()
+    cursor, stop = _range(ids, starts, ends, lo, hi)
     width = tables.shape[1]
-    for limit in range(block, acc.size + block, block):
+    for limit in range(lo + block, hi + block, block):
         for i in range(starts.size):
-            first, end = cursor[i], ends[i]
+            first, end = cursor[i], stop[i]
             if first >= end:
                 continue
             last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
@@ -113,12 +127,12 @@ def _limits(level, u, scale2, relax):  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def survivors_cosine(  # type: ignore[no-untyped-def]
-    acc, candidates, scan_all, low, norm2, query_scale, u, ri, penalty, tau, eps, out, best, best_ids
+    acc, candidates, scan_all, lo, hi, low, norm2, query_scale, u, ri, penalty, tau, eps, out, best, best_ids
 ):
     """The candidates whose bound min(1, cos + U)² − RI penalty reaches τ − eps (CosinePlan.upper).
 
-    The candidates (with ``scan_all``: every spectrum with a non-zero sum) that pass go to the front
-    of ``out`` (a reused buffer of one slot per spectrum); returns their number. The best of them by
+    The candidates (with ``scan_all``: every spectrum of lo:hi with a non-zero sum) that pass go to
+    the front of ``out`` (a buffer of a slot per candidate); returns their number. The best of them by
     partial cosine go to the min-heap ``best``/``best_ids`` (:func:`keep_best`; its fill is returned
     second). ``low``: each spectrum's cut (int8; an empty array: cut 0 for all), ``norm2``: Σw² above
     the query's cut, ``u``: the unread-remainder bound per cut, ``ri``: retention indices (NaN
@@ -140,8 +154,8 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
     limit = _limits(level, u, scale2, relax)
     cut_all = low.size > 0
     first = 0
-    for n in range(acc.size if scan_all else candidates.size):
-        i = n if scan_all else candidates[n]
+    for n in range(hi - lo if scan_all else candidates.size):
+        i = lo + n if scan_all else candidates[n]
         value = acc[i]
         out[first] = i
         first += (value != 0.0) & (value * value >= limit[low[i] if cut_all else 0] * np.float64(norm2[i]))
@@ -177,14 +191,15 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def survivors_entropy(acc, candidates, scan_all, rest, tau, eps, out, best, best_ids):  # type: ignore[no-untyped-def]
+def survivors_entropy(acc, candidates, scan_all, lo, hi, rest, tau, eps, out, best, best_ids):  # type: ignore[no-untyped-def]
     """EntropyPlan.upper fused with the survivor test: min(1, partial + rest) + eps ≥ τ (the
     survivors go to the front of ``out``, their partial sums to the heap ``best``); returns their
-    number and the heap's fill."""
+    number and the heap's fill. ``scan_all``: the candidates are the spectra of lo:hi with a non-zero
+    sum."""
     count = 0
     filled = 0
-    for n in range(acc.size if scan_all else candidates.size):
-        i = n if scan_all else candidates[n]
+    for n in range(hi - lo if scan_all else candidates.size):
+        i = lo + n if scan_all else candidates[n]
         if scan_all and acc[i] == 0.0:
             continue
         if min(1.0, acc[i] + rest) + eps >= tau:
@@ -243,8 +258,9 @@ def finish_entropy(ids, indptr, mz, p, table, values, out):  # type: ignore[no-u
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def best_partial_cosine(acc, low, norm2, query_scale, top_values, top_ids):  # type: ignore[no-untyped-def]
-    """The spectra with the highest partial cosine acc/‖w_L‖·scale (``top_ids``); returns how many.
+def best_partial_cosine(acc, lo, hi, low, norm2, query_scale, top_values, top_ids):  # type: ignore[no-untyped-def]
+    """The spectra of lo:hi with the highest partial cosine acc/‖w_L‖·scale (``top_ids``); returns
+    how many.
 
     Once the heap is full, a spectrum is only scored when acc²·scale² > (heap minimum)²·Σw², which
     needs no square root or division.
@@ -252,7 +268,7 @@ def best_partial_cosine(acc, low, norm2, query_scale, top_values, top_ids):  # t
     filled = 0
     cut_all = low.size > 0
     scale2 = query_scale * query_scale
-    for i in range(acc.size):
+    for i in range(lo, hi):
         value = acc[i]
         if value == 0.0:
             continue
@@ -269,10 +285,10 @@ def best_partial_cosine(acc, low, norm2, query_scale, top_values, top_ids):  # t
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def best_partial(acc, top_values, top_ids):  # type: ignore[no-untyped-def]
-    """The spectra with the highest sums (``top_ids``); returns how many."""
+def best_partial(acc, lo, hi, top_values, top_ids):  # type: ignore[no-untyped-def]
+    """The spectra of lo:hi with the highest sums (``top_ids``); returns how many."""
     filled = 0
-    for i in range(acc.size):
+    for i in range(lo, hi):
         if acc[i] != 0.0:
             filled = keep_best(acc[i], i, top_values, top_ids, filled)
     return filled
@@ -287,9 +303,9 @@ def warm_up() -> None:
     ids.setflags(write=False)
     column.setflags(write=False)
     bounds = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
-    add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15)
+    add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15, 0, 2)
     bits = column.view(np.uint32)
-    add_entropy_bound(acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15)
+    add_entropy_bound(acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15, 0, 2)
     rows, indptr, mz = np.zeros(1, np.int64), np.array([0, 1], np.int64), np.zeros(1, np.uint16)
     indptr.setflags(write=False)
     mz.setflags(write=False)
@@ -304,8 +320,10 @@ def warm_up() -> None:
     for scan_all in (True, False):
         unit = np.ones(1)
         survivors_cosine(
-            acc, rows, scan_all, low, norm2, unit, unit, ri, np.ones(4), 0.5, 1e-9, out, best, best_ids
+            acc, rows, scan_all, 0, 2, low, norm2, unit, unit, ri, np.ones(4), 0.5, 1e-9, out, best, best_ids
         )
-        survivors_entropy(acc, rows, scan_all, 0.5, 0.5, 1e-9, out, best, best_ids)
-    best_partial_cosine(acc, low, norm2, np.ones(1), best, best_ids)
-    best_partial(acc, best, best_ids)
+        survivors_entropy(acc, rows, scan_all, 0, 2, 0.5, 0.5, 1e-9, out, best, best_ids)
+        # A thread's share: a slice of the buffer, and of the candidates.
+        survivors_entropy(acc, rows[0:1], scan_all, 0, 2, 0.5, 0.5, 1e-9, out[0:2], best, best_ids)
+    best_partial_cosine(acc, 0, 2, low, norm2, np.ones(1), best, best_ids)
+    best_partial(acc, 0, 2, best, best_ids)

@@ -37,8 +37,14 @@ reverse score of 1), so they scan the whole library (:mod:`customslab.spectra.se
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import os
 import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
+from typing import TypeVar
 
 import numpy as np
 
@@ -69,6 +75,68 @@ _NONE = np.zeros(0, dtype=np.int64)  # the compiled survivors' "no candidates ye
 #: The spectra best by their partial scores that are scored exactly to raise the threshold τ.
 _PROBE = 64
 _scratch = threading.local()
+_T = TypeVar("_T")
+
+
+# --- threads: one search split over spectrum ranges (the compiled passes release the GIL) ---------
+
+#: Threads of one search by default: CUSTOMSLAB_SEARCH_THREADS, else 2 where the machine has 2 CPUs.
+#: Batch searches (``search_many``, ``SearchPool``) run one thread per process instead, so that their
+#: processes, not threads, share the cores.
+DEFAULT_THREADS = max(1, int(os.environ.get("CUSTOMSLAB_SEARCH_THREADS") or min(2, os.cpu_count() or 1)))
+#: A pass over fewer spectra than this runs in one thread (splitting costs more than it saves).
+MIN_SPLIT_LIBRARY = 1 << 17
+MIN_SPLIT_CANDIDATES = 1 << 12
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """Searches made by this thread inside the block use ``count`` threads each."""
+    if count < 1:
+        raise ValueError("a search needs at least one thread")
+    previous = getattr(_scratch, "threads", None)
+    _scratch.threads = count
+    try:
+        yield
+    finally:
+        _scratch.threads = previous
+
+
+def _parts(items: int, minimum: int) -> list[tuple[int, int]]:
+    """0:items cut into one range per search thread (one range if ``items`` < ``minimum``); cuts fall
+    on multiples of BLOCK where that keeps every range non-empty."""
+    count: int = getattr(_scratch, "threads", None) or DEFAULT_THREADS
+    if count == 1 or items < minimum:
+        return [(0, items)]
+    cuts = [0]
+    for p in range(1, count):
+        even = items * p // count
+        aligned = even // BLOCK * BLOCK
+        cuts.append(aligned if aligned > cuts[-1] else even)
+    cuts.append(items)
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+def _bind(call: Callable[[int, int], _T], lo: int, hi: int) -> Callable[[], _T]:
+    return lambda: call(lo, hi)
+
+
+def _run(calls: list[Callable[[], _T]]) -> list[_T]:
+    """Every call's result, in order: the first in this thread, the others in the search pool."""
+    global _pool, _pool_size
+    if len(calls) == 1:
+        return [calls[0]()]
+    with _pool_lock:
+        if _pool is None or _pool_size < len(calls) - 1:
+            _pool, _pool_size = ThreadPoolExecutor(len(calls) - 1, "customslab-search"), len(calls) - 1
+        pool = _pool
+    futures = [pool.submit(call) for call in calls[1:]]
+    first = calls[0]()
+    return [first, *(future.result() for future in futures)]
+
 
 #: The compiled entropy accumulation bins a library probability p by the top bits of its float32:
 #: sign, exponent and 7 mantissa bits (bins 1/128 of an octave wide), from 2⁻¹⁶ (everything smaller
@@ -162,15 +230,38 @@ class Plan:
         read so far were all they share (the cosine, before squaring and without the RI penalty)."""
         raise NotImplementedError
 
+    def survivor_kernel(self, loops: ModuleType, read: int, tau: float) -> Callable[..., tuple[int, int]]:
+        """The compiled survivor test after ``read`` lists, as kernel(acc, candidates, scan_all, lo, hi,
+        out, best, best_ids) -> (survivors, heap fill) (see ``search_kernel_loops.survivors_*``)."""
+        raise NotImplementedError
+
     def survivors(
         self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        """``_survivors`` in one compiled pass, and the survivors best by :meth:`partial`."""
-        raise NotImplementedError
+        """``_survivors`` in compiled passes (one per thread over a share of the candidates, or of the
+        library when ``candidates`` is None), and the survivors best by :meth:`partial`."""
+        kernel = self.survivor_kernel(loops, read, tau)
+        items = acc.size if candidates is None else candidates.size
+        out = _scratch_ids(acc.size)
 
-    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
-        """The spectra best by :meth:`partial` among those with a non-zero sum, in one compiled pass
-        (into the heap ``best``/``ids``); returns how many the heap holds."""
+        def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+            best, best_ids = _heap()
+            if candidates is None:
+                count, filled = kernel(acc, _NONE, True, lo, hi, out[lo:hi], best, best_ids)
+            else:
+                count, filled = kernel(acc, candidates[lo:hi], False, 0, 0, out[lo:hi], best, best_ids)
+            return out[lo : lo + count].copy(), best_ids[:filled].copy()
+
+        parts = _run([_bind(part, lo, hi) for lo, hi in _parts(items, MIN_SPLIT_CANDIDATES)])
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([kept for kept, _ in parts]), np.concatenate([best for _, best in parts])
+
+    def best_compiled(
+        self, loops: ModuleType, acc: np.ndarray, lo: int, hi: int, best: np.ndarray, ids: np.ndarray
+    ) -> int:
+        """The spectra of lo:hi best by :meth:`partial` among those with a non-zero sum, in one
+        compiled pass (into the heap ``best``/``ids``); returns how many the heap holds."""
         raise NotImplementedError
 
     def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
@@ -254,42 +345,30 @@ class CosinePlan(Plan):
     def _low_array(self) -> np.ndarray:
         return np.asarray(self.library.arrays["ms_low"]) if self.common_range else np.zeros(0, np.int8)
 
-    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
-        return int(
-            loops.best_partial_cosine(
-                acc, self._low_array(), np.asarray(self.library_norm2), self.query_scale, best, ids
-            )
-        )
+    def best_compiled(
+        self, loops: ModuleType, acc: np.ndarray, lo: int, hi: int, best: np.ndarray, ids: np.ndarray
+    ) -> int:
+        low, norm2 = self._low_array(), np.asarray(self.library_norm2)
+        return int(loops.best_partial_cosine(acc, lo, hi, low, norm2, self.query_scale, best, ids))
 
-    def survivors(
-        self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        arrays = self.library.arrays
-        low = self._low_array()
+    def survivor_kernel(self, loops: ModuleType, read: int, tau: float) -> Callable[..., tuple[int, int]]:
+        low, norm2 = self._low_array(), np.asarray(self.library_norm2)
+        u = np.ascontiguousarray(self.u_by_low[:, read])
+        ri = np.asarray(self.library.arrays["ms_ri"])
         penalty = (
             np.zeros(0)
             if self.ri is None
             else np.array([self.ri, scoring_ms.RI_WINDOW, scoring_ms.RI_RATE, scoring_ms.RI_MAX_PENALTY])
         )
-        out = _scratch_ids(acc.size)
-        best, best_ids = _heap()
-        count, filled = loops.survivors_cosine(
-            acc,
-            _NONE if candidates is None else candidates,
-            candidates is None,
-            low,
-            np.asarray(self.library_norm2),
-            self.query_scale,
-            np.ascontiguousarray(self.u_by_low[:, read]),
-            np.asarray(arrays["ms_ri"]),
-            penalty,
-            tau,
-            EPS,
-            out,
-            best,
-            best_ids,
-        )
-        return out[:count].copy(), best_ids[:filled].copy()
+
+        def kernel(*args: object) -> tuple[int, int]:
+            acc, candidates, scan_all, lo, hi, out, best, best_ids = args
+            return loops.survivors_cosine(
+                acc, candidates, scan_all, lo, hi, low, norm2, self.query_scale, u, ri, penalty, tau, EPS,
+                out, best, best_ids,
+            )  # fmt: skip
+
+        return kernel
 
     def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
         arrays = self.library.arrays
@@ -343,26 +422,21 @@ class EntropyPlan(Plan):
     def partial(self, ids: np.ndarray, partial: np.ndarray) -> np.ndarray:
         return partial
 
-    def best_compiled(self, loops: ModuleType, acc: np.ndarray, best: np.ndarray, ids: np.ndarray) -> int:
-        return int(loops.best_partial(acc, best, ids))
+    def best_compiled(
+        self, loops: ModuleType, acc: np.ndarray, lo: int, hi: int, best: np.ndarray, ids: np.ndarray
+    ) -> int:
+        return int(loops.best_partial(acc, lo, hi, best, ids))
 
-    def survivors(
-        self, loops: ModuleType, acc: np.ndarray, candidates: np.ndarray | None, read: int, tau: float
-    ) -> tuple[np.ndarray, np.ndarray]:
-        out = _scratch_ids(acc.size)
-        best, best_ids = _heap()
-        count, filled = loops.survivors_entropy(
-            acc,
-            _NONE if candidates is None else candidates,
-            candidates is None,
-            float(self.rest[read]),
-            tau,
-            EPS,
-            out,
-            best,
-            best_ids,
-        )
-        return out[:count].copy(), best_ids[:filled].copy()
+    def survivor_kernel(self, loops: ModuleType, read: int, tau: float) -> Callable[..., tuple[int, int]]:
+        rest = float(self.rest[read])
+
+        def kernel(*args: object) -> tuple[int, int]:
+            acc, candidates, scan_all, lo, hi, out, best, best_ids = args
+            return loops.survivors_entropy(
+                acc, candidates, scan_all, lo, hi, rest, tau, EPS, out, best, best_ids
+            )
+
+        return kernel
 
     def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
         arrays = self.library.arrays
@@ -394,9 +468,19 @@ def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
         if isinstance(plan, EntropyPlan):
             p_bits = np.asarray(columns[0]).view(np.uint32)
             tables = entropy_tables(values)
-            loops.add_entropy_bound(acc, ids, p_bits, starts, ends, tables, _P_SHIFT, _P_BASE, BLOCK)
+
+            def add(lo: int, hi: int) -> None:
+                loops.add_entropy_bound(
+                    acc, ids, p_bits, starts, ends, tables, _P_SHIFT, _P_BASE, BLOCK, lo, hi
+                )
+
         else:
-            loops.add_cosine(acc, ids, np.asarray(columns[0]), starts, ends, values, BLOCK)
+            weights = np.asarray(columns[0])
+
+            def add(lo: int, hi: int) -> None:
+                loops.add_cosine(acc, ids, weights, starts, ends, values, BLOCK, lo, hi)
+
+        _run([_bind(add, lo, hi) for lo, hi in _parts(acc.size, MIN_SPLIT_LIBRARY)])
         return
     buffer = np.empty(min(_CHUNK_ENTRIES, int(plan.lengths[lists].sum()) if lists.size else 0))
     for i in lists.tolist():
@@ -423,7 +507,12 @@ def _finish(plan: Plan, ids: np.ndarray, lists: np.ndarray) -> np.ndarray:
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
         out = np.empty(ids.size)
-        plan.finish_compiled(loops, np.ascontiguousarray(ids, dtype=np.int64), table, out)
+        rows = np.ascontiguousarray(ids, dtype=np.int64)
+
+        def finish(lo: int, hi: int) -> None:
+            plan.finish_compiled(loops, rows[lo:hi], table, out[lo:hi])
+
+        _run([_bind(finish, lo, hi) for lo, hi in _parts(rows.size, MIN_SPLIT_CANDIDATES)])
         return out
     indptr = np.asarray(arrays["ms_indptr"])
     starts, counts = indptr[ids], indptr[ids + 1] - indptr[ids]
@@ -461,8 +550,12 @@ def _best(plan: Plan, acc: np.ndarray) -> np.ndarray:
     """The ``_PROBE`` spectra with the highest :meth:`Plan.partial` among those with a non-zero sum."""
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
-        best, best_ids = _heap()
-        return best_ids[: plan.best_compiled(loops, acc, best, best_ids)].copy()
+
+        def best(lo: int, hi: int) -> np.ndarray:
+            values, ids = _heap()
+            return ids[: plan.best_compiled(loops, acc, lo, hi, values, ids)].copy()
+
+        return np.concatenate(_run([_bind(best, lo, hi) for lo, hi in _parts(acc.size, MIN_SPLIT_LIBRARY)]))
     ids = np.flatnonzero(acc)
     return _top_partial(plan, acc, ids)
 

@@ -147,12 +147,17 @@ def test_the_compiled_loops_add_the_numpy_sums_or_a_tight_bound_of_them(block: i
     weights[20] = 1.0
     starts, ends, values = np.array([0, 150], np.int64), np.array([100, 400], np.int64), np.array([0.3, 0.05])
     cosine, entropy = np.zeros(50), np.zeros(50)
-    loops.add_cosine(cosine, ids, weights, starts, ends, values, block)
+    shift, base = search_pruned._P_SHIFT, search_pruned._P_BASE
     tables = search_pruned.entropy_tables(values)
     bits = weights.view(np.uint32)
-    loops.add_entropy_bound(
-        entropy, ids, bits, starts, ends, tables, search_pruned._P_SHIFT, search_pruned._P_BASE, block
-    )
+    loops.add_cosine(cosine, ids, weights, starts, ends, values, block, 0, 50)
+    loops.add_entropy_bound(entropy, ids, bits, starts, ends, tables, shift, base, block, 0, 50)
+    shared_cosine, shared_entropy = np.zeros(50), np.zeros(50)
+    for lo, hi in ((0, 17), (17, 50)):  # two threads' shares of the library
+        loops.add_cosine(shared_cosine, ids, weights, starts, ends, values, block, lo, hi)
+        loops.add_entropy_bound(shared_entropy, ids, bits, starts, ends, tables, shift, base, block, lo, hi)
+    assert shared_cosine.tolist() == cosine.tolist()
+    assert shared_entropy.tolist() == entropy.tolist()
     expected_cosine, expected_entropy, loose = np.zeros(50), np.zeros(50), np.zeros(50)
     for start, end, q in zip(starts, ends, values, strict=True):
         p = weights[start:end].astype(np.float64)
@@ -174,10 +179,33 @@ def test_an_unknown_engine_is_refused(library: Library, spectra: list) -> None:
         ms_top_k(library, scoring_ms.prepare_ei(spectra[0]), 5, "hybrid", engine="gpu")  # type: ignore[arg-type]
 
 
+def _assert_best_offered(
+    plans: list[search_pruned.Plan], acc: np.ndarray, results: list, threads: int
+) -> None:
+    """The compiled pass offers, for raising τ, the survivors best by partial score: the same values as
+    NumPy's (spectra tied at the last place may differ), or with two threads each thread's best."""
+    kept, numpy_best = results[1]
+    compiled_values = np.sort(plans[0].partial(results[0][1], acc[results[0][1]]))
+    numpy_values = np.sort(plans[1].partial(numpy_best, acc[numpy_best]))
+    assert numpy_values.size == min(search_pruned._PROBE, kept.size)
+    if threads == 1:
+        assert compiled_values.tolist() == numpy_values.tolist()
+    else:
+        assert compiled_values.size <= threads * search_pruned._PROBE
+        if numpy_values.size:
+            assert compiled_values[-numpy_values.size :].tolist() == numpy_values.tolist()
+    others = np.setdiff1d(kept, numpy_best)
+    assert others.size == 0 or plans[1].partial(others, acc[others]).max() <= numpy_values[0]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
 def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
-    spectra: list, crowded: Library, method: str
+    spectra: list, crowded: Library, method: str, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With two threads, the library (made to count as large) and the candidates are split in two."""
+    monkeypatch.setattr(search_pruned, "MIN_SPLIT_LIBRARY", 1000)
+    monkeypatch.setattr(search_pruned, "MIN_SPLIT_CANDIDATES", 100)
     for spectrum in spectra[4::60]:
         peaks = scoring_ms.prepare_ei(spectrum)
         peaks = scoring_ms.EIPeaks(peaks.mz, peaks.intensity, peaks.low_mz, 1500.0)
@@ -193,22 +221,34 @@ def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
         read = max(1, plans[0].order.size // 2)
         acc = np.zeros(crowded.n_ms)
         search_pruned._add_lists(plans[1], acc, plans[1].order[:read])
-        for tau in (0.2, 0.5, 0.8):
-            everyone = [search_pruned._survivors(p, acc, None, read, tau) for p in plans]
-            assert everyone[0][0].tolist() == everyone[1][0].tolist()
-            assert everyone[0][0].size > 0 or tau > 0.5
-            # Both engines offer the survivors best by their partial score for raising τ (the same
-            # values; spectra tied at the last place may differ).
-            best = [np.sort(p.partial(b, acc[b])).tolist() for p, (_, b) in zip(plans, everyone, strict=True)]
-            assert best[0] == best[1]
-            assert len(best[0]) == min(search_pruned._PROBE, everyone[0][0].size)
-            others = np.setdiff1d(everyone[0][0], everyone[0][1])
-            assert others.size == 0 or plans[0].partial(others, acc[others]).max() <= best[0][0]
-            some = everyone[1][0][::2]
-            kept = [search_pruned._survivors(p, acc, some, read, tau + 0.05) for p in plans]
-            assert kept[0][0].tolist() == kept[1][0].tolist()
-            best = [np.sort(p.partial(b, acc[b])).tolist() for p, (_, b) in zip(plans, kept, strict=True)]
-            assert best[0] == best[1]
+        with search_pruned.threads(threads):
+            for tau in (0.2, 0.5, 0.8):
+                everyone = [search_pruned._survivors(p, acc, None, read, tau) for p in plans]
+                assert everyone[0][0].tolist() == everyone[1][0].tolist()
+                assert everyone[0][0].size > 0 or tau > 0.5
+                _assert_best_offered(plans, acc, everyone, threads)
+                some = everyone[1][0][::2]
+                kept = [search_pruned._survivors(p, acc, some, read, tau + 0.05) for p in plans]
+                assert kept[0][0].tolist() == kept[1][0].tolist()
+                _assert_best_offered(plans, acc, kept, threads)
+
+
+@pytest.mark.parametrize("method", ["hybrid", "entropy"])
+def test_two_threads_find_the_hits_and_scores_of_one(
+    spectra: list, crowded: Library, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_pruned, "MIN_SPLIT_LIBRARY", 1000)
+    monkeypatch.setattr(search_pruned, "MIN_SPLIT_CANDIDATES", 100)
+    for spectrum in spectra[2::40]:
+        query = scoring_ms.prepare_ei(spectrum)
+        results = []
+        for threads in (1, 2):
+            with search_pruned.threads(threads):
+                results.append(ms_top_k(crowded, query, 10, method))  # type: ignore[arg-type]
+        assert results[0][0].tolist() == results[1][0].tolist()
+        assert results[0][1].tolist() == results[1][1].tolist()
+    with pytest.raises(ValueError, match="at least one thread"), search_pruned.threads(0):
+        pass
 
 
 @pytest.mark.parametrize("compiled", [True, False])
