@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     #: needs PostgreSQL (SQLite serves one process). Each process pools up to 20 database connections
     #: (10 kept, 10 more at peaks): size PostgreSQL's max_connections for workers × 20.
     workers: int = Field(default=1, ge=1, le=32)
+    #: Threads of one EI library search in the server (None: 2 where the machine has 2 CPUs or more).
+    #: Batch searches run one thread per worker process whatever this says.
+    search_threads: int | None = Field(default=None, ge=1, le=16)
     cookie_secure: bool = False
     #: The Ed25519 private key (PEM) that signs the audit chain's checkpoints. Keep it off the database's
     #: volume: whoever holds both can rewrite the trail. Required in production; elsewhere it defaults

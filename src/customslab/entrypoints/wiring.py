@@ -37,6 +37,14 @@ def audit_signer(settings: Settings) -> AuditSigner:
     )
 
 
+def spectral_search(settings: Settings) -> None:
+    """Threads of one library search in this process (``search_threads``; the module's default else)."""
+    if settings.search_threads is not None:
+        from customslab.spectra import search_pruned
+
+        search_pruned.set_default_threads(settings.search_threads)
+
+
 def database(settings: Settings) -> Database:
     """The configured database, with the audit signer."""
     return Database(settings.database_url, audit_signer=audit_signer(settings))

@@ -6,8 +6,9 @@ scores and faster than Flash entropy search on million-spectrum EI libraries (be
 EI-MS search for ``hybrid`` (the default), ``dot`` and ``entropy`` is exact without reading every
 posting list (:mod:`customslab.spectra.search_pruned` explains the bounds); ``reverse`` and
 ``composite`` are scored against the whole library (:mod:`customslab.spectra.search_exhaustive`).
-Where Numba is installed, the pruned search adds its posting lists with compiled loops
-(:mod:`customslab.spectra.search_kernel`); ``engine="numpy"`` keeps to NumPy, with the same results.
+Where Numba is installed, the pruned search runs compiled passes (:mod:`customslab.spectra.search_kernel`),
+in two threads on a machine with 2 CPUs (:func:`customslab.spectra.search_pruned.threads`);
+``engine="numpy"`` keeps to NumPy in one thread, with the same hits.
 """
 
 from __future__ import annotations

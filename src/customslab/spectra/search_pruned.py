@@ -80,16 +80,25 @@ _T = TypeVar("_T")
 
 # --- threads: one search split over spectrum ranges (the compiled passes release the GIL) ---------
 
-#: Threads of one search by default: CUSTOMSLAB_SEARCH_THREADS, else 2 where the machine has 2 CPUs.
-#: Batch searches (``search_many``, ``SearchPool``) run one thread per process instead, so that their
-#: processes, not threads, share the cores.
-DEFAULT_THREADS = max(1, int(os.environ.get("CUSTOMSLAB_SEARCH_THREADS") or min(2, os.cpu_count() or 1)))
+#: Threads of one search by default: 2 where the machine has 2 CPUs or more
+#: (:func:`set_default_threads`; the server's ``CUSTOMSLAB_SEARCH_THREADS``). Batch searches
+#: (``search_many``, ``SearchPool``) run one thread per process instead, so that their processes,
+#: not threads, share the cores.
+DEFAULT_THREADS = min(2, os.cpu_count() or 1)
 #: A pass over fewer spectra than this runs in one thread (splitting costs more than it saves).
 MIN_SPLIT_LIBRARY = 1 << 17
 MIN_SPLIT_CANDIDATES = 1 << 12
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
+
+
+def set_default_threads(count: int) -> None:
+    """Threads of every search made outside a :func:`threads` block, from now on."""
+    global DEFAULT_THREADS
+    if count < 1:
+        raise ValueError("a search needs at least one thread")
+    DEFAULT_THREADS = count
 
 
 @contextlib.contextmanager

@@ -276,3 +276,19 @@ def test_the_k_th_hit_survives_when_every_list_is_read_and_the_threshold_is_its_
         brute_ids, brute_scores = ms_top_k(crowded, noisy, 5, method, exhaustive=True)  # type: ignore[arg-type]
         assert ids.tolist() == brute_ids.tolist()
         np.testing.assert_allclose(scores, brute_scores, rtol=1e-6, atol=1e-9)
+
+
+def test_the_server_setting_sets_the_threads_of_every_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    from customslab.config import Settings
+    from customslab.entrypoints import wiring
+
+    monkeypatch.setattr(search_pruned, "DEFAULT_THREADS", 2)
+    wiring.spectral_search(Settings(search_threads=None))
+    assert search_pruned.DEFAULT_THREADS == 2  # unset: the machine's default stays
+    wiring.spectral_search(Settings(search_threads=1))
+    assert search_pruned.DEFAULT_THREADS == 1
+    assert search_pruned._parts(10**6, search_pruned.MIN_SPLIT_LIBRARY) == [(0, 10**6)]
+    with search_pruned.threads(2):  # a block's own count wins over the default
+        assert len(search_pruned._parts(10**6, search_pruned.MIN_SPLIT_LIBRARY)) == 2
+    with pytest.raises(ValueError, match="at least one thread"):
+        search_pruned.set_default_threads(0)

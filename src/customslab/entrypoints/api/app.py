@@ -55,6 +55,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # The key that signs the audit checkpoints is outside the database; in production a missing one
     # stops the start-up here rather than failing every commit later.
     signer = wiring.audit_signer(settings)
+    wiring.spectral_search(settings)
     database = db or Database(settings.database_url, audit_signer=signer)
     files = LocalFileStore(settings.file_store)
     app = FastAPI(
