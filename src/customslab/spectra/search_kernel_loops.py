@@ -224,15 +224,18 @@ def _power(x, exponent):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def finish_cosine(ids, indptr, mz, intensity, table, values, intensity_power, mz_power, out):  # type: ignore[no-untyped-def]
     """out[n] = Σ values[table[m]] · (I^a · m^b) over the CSR peaks (m, I) of spectrum ids[n] whose
-    m/z has a query list (``table[m] >= 0``), summed in m/z order as ``np.bincount`` sums them."""
+    m/z has a query list (``table[m] >= 0``; m/z beyond the table have none), summed in m/z order as
+    ``np.bincount`` sums them."""
+    size = table.size
     for n in range(ids.size):
         i = ids[n]
         total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
-            which = table[mz[j]]
+            m = np.int64(mz[j])
+            which = table[m] if m < size else -1
             if which >= 0:
                 weight = _power(np.float64(intensity[j]), intensity_power)
-                weight *= _power(np.float64(mz[j]), mz_power)
+                weight *= _power(np.float64(m), mz_power)
                 total += values[which] * weight
         out[n] = total
 
@@ -245,15 +248,20 @@ def _xlog2x(x):  # type: ignore[no-untyped-def]
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def finish_entropy(ids, indptr, mz, p, table, values, out):  # type: ignore[no-untyped-def]
     """out[n] = Σ ((q+p)·log2(q+p) − q·log2 q − p·log2 p)/2 over the CSR peaks (m, p) of spectrum
-    ids[n] whose m/z has a query list, q = values[table[m]], in m/z order."""
+    ids[n] whose m/z has a query list, q = values[table[m]], in m/z order (q·log2 q once per list)."""
+    size = table.size
+    qlogq = np.empty(values.size)
+    for k in range(values.size):
+        qlogq[k] = _xlog2x(values[k])
     for n in range(ids.size):
         i = ids[n]
         total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
-            which = table[mz[j]]
+            m = np.int64(mz[j])
+            which = table[m] if m < size else -1
             if which >= 0:
                 q, library = values[which], np.float64(p[j])
-                total += (_xlog2x(q + library) - _xlog2x(q) - _xlog2x(library)) / 2.0
+                total += (_xlog2x(q + library) - qlogq[which] - _xlog2x(library)) / 2.0
         out[n] = total
 
 
@@ -309,7 +317,7 @@ def warm_up() -> None:
     rows, indptr, mz = np.zeros(1, np.int64), np.array([0, 1], np.int64), np.zeros(1, np.uint16)
     indptr.setflags(write=False)
     mz.setflags(write=False)
-    table = np.zeros(65536, np.int32)
+    table = np.zeros(2, np.int16)
     finish_cosine(rows, indptr, mz, column, table, np.ones(1), 0.5, 1.0, acc)
     finish_entropy(rows, indptr, mz, column, table, np.ones(1), acc)
     out, best, best_ids, low = np.zeros(2, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros(2, np.int8)

@@ -515,6 +515,9 @@ def _finish(plan: Plan, ids: np.ndarray, lists: np.ndarray) -> np.ndarray:
     table[plan.bins[lists]] = lists
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
+        # The compiled loop reads the table up to the query's highest m/z only (a few KiB, in the
+        # core's L1 cache, rather than 256 KiB): small list numbers, m/z beyond it have no list.
+        table = table[: int(plan.bins.max()) + 1].astype(np.int16 if plan.bins.size < 2**15 else np.int32)
         out = np.empty(ids.size)
         rows = np.ascontiguousarray(ids, dtype=np.int64)
 
