@@ -221,47 +221,36 @@ def _power(x, exponent):  # type: ignore[no-untyped-def]
     return x**exponent
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def finish_cosine(ids, indptr, mz, intensity, table, values, intensity_power, mz_power, out):  # type: ignore[no-untyped-def]
-    """out[n] = Σ values[table[m]] · (I^a · m^b) over the CSR peaks (m, I) of spectrum ids[n] whose
-    m/z has a query list (``table[m] >= 0``; m/z beyond the table have none), summed in m/z order as
-    ``np.bincount`` sums them."""
-    size = table.size
-    for n in range(ids.size):
-        i = ids[n]
-        total = 0.0
-        for j in range(indptr[i], indptr[i + 1]):
-            m = np.int64(mz[j])
-            which = table[m] if m < size else -1
-            if which >= 0:
-                weight = _power(np.float64(intensity[j]), intensity_power)
-                weight *= _power(np.float64(m), mz_power)
-                total += values[which] * weight
-        out[n] = total
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _xlog2x(x):  # type: ignore[no-untyped-def]
     return x * math.log2(x) if x > 0.0 else 0.0
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def finish_entropy(ids, indptr, mz, p, table, values, out):  # type: ignore[no-untyped-def]
-    """out[n] = Σ ((q+p)·log2(q+p) − q·log2 q − p·log2 p)/2 over the CSR peaks (m, p) of spectrum
-    ids[n] whose m/z has a query list, q = values[table[m]], in m/z order (q·log2 q once per list)."""
+def finish(ids, indptr, mz, column, table, values, entropy, intensity_power, mz_power, out):  # type: ignore[no-untyped-def]
+    """out[n] = Σ of the terms of the CSR peaks (m, x) of spectrum ids[n] whose m/z has a query list
+    (``table[m] >= 0``; m/z beyond the table have none), q = values[table[m]], summed in m/z order as
+    ``np.bincount`` sums them. Cosine: q · (x^a · m^b), x the intensity; ``entropy``:
+    ((q+x)·log2(q+x) − q·log2 q − x·log2 x)/2, x the probability (q·log2 q once per list)."""
     size = table.size
     qlogq = np.empty(values.size)
     for k in range(values.size):
-        qlogq[k] = _xlog2x(values[k])
+        qlogq[k] = _xlog2x(values[k]) if entropy else 0.0
     for n in range(ids.size):
         i = ids[n]
         total = 0.0
         for j in range(indptr[i], indptr[i + 1]):
             m = np.int64(mz[j])
             which = table[m] if m < size else -1
-            if which >= 0:
-                q, library = values[which], np.float64(p[j])
-                total += (_xlog2x(q + library) - qlogq[which] - _xlog2x(library)) / 2.0
+            if which < 0:
+                continue
+            q, x = values[which], np.float64(column[j])
+            if entropy:
+                total += (_xlog2x(q + x) - qlogq[which] - _xlog2x(x)) / 2.0
+            else:
+                weight = _power(x, intensity_power)
+                weight *= _power(np.float64(m), mz_power)
+                total += q * weight
         out[n] = total
 
 
@@ -318,8 +307,8 @@ def warm_up() -> None:
     indptr.setflags(write=False)
     mz.setflags(write=False)
     table = np.zeros(2, np.int16)
-    finish_cosine(rows, indptr, mz, column, table, np.ones(1), 0.5, 1.0, acc)
-    finish_entropy(rows, indptr, mz, column, table, np.ones(1), acc)
+    for entropy in (False, True):
+        finish(rows, indptr, mz, column, table, np.ones(1), entropy, 0.5, 1.0, acc)
     out, best, best_ids, low = np.zeros(2, np.int64), np.zeros(1), np.zeros(1, np.int64), np.zeros(2, np.int8)
     low.setflags(write=False)
     norm2, ri = np.ones(2, np.float32), np.zeros(2)

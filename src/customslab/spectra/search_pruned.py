@@ -275,7 +275,19 @@ class Plan:
 
     def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
         """``_finish`` in one compiled pass: ``out`` gets the sums, ``table`` maps m/z to a list or -1."""
-        raise NotImplementedError
+        arrays = self.library.arrays
+        loops.finish(
+            ids,
+            np.asarray(arrays["ms_indptr"]),
+            np.asarray(arrays["ms_mz"]),
+            np.asarray(arrays[self.csr_column]),
+            table,
+            np.ascontiguousarray(self.values, dtype=np.float64),
+            isinstance(self, EntropyPlan),
+            float(scoring_ms.DEFAULT_INTENSITY_POWER),
+            float(scoring_ms.DEFAULT_MZ_POWER),
+            out,
+        )
 
 
 class CosinePlan(Plan):
@@ -379,20 +391,6 @@ class CosinePlan(Plan):
 
         return kernel
 
-    def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
-        arrays = self.library.arrays
-        loops.finish_cosine(
-            ids,
-            np.asarray(arrays["ms_indptr"]),
-            np.asarray(arrays["ms_mz"]),
-            np.asarray(arrays["ms_int"]),
-            table,
-            np.ascontiguousarray(self.values, dtype=np.float64),
-            float(scoring_ms.DEFAULT_INTENSITY_POWER),
-            float(scoring_ms.DEFAULT_MZ_POWER),
-            out,
-        )
-
 
 class EntropyPlan(Plan):
     """Entropy similarity (Li et al. 2021) as the sum of its per-shared-peak terms."""
@@ -446,18 +444,6 @@ class EntropyPlan(Plan):
             )
 
         return kernel
-
-    def finish_compiled(self, loops: ModuleType, ids: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
-        arrays = self.library.arrays
-        loops.finish_entropy(
-            ids,
-            np.asarray(arrays["ms_indptr"]),
-            np.asarray(arrays["ms_mz"]),
-            np.asarray(arrays["ms_p"]),
-            table,
-            np.ascontiguousarray(self.values, dtype=np.float64),
-            out,
-        )
 
 
 def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
