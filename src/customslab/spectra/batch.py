@@ -1,7 +1,9 @@
 """Batch identification in worker processes that share one memory-mapped library.
 
-Processes, not threads: the posting-list accumulation of the EI search is many small NumPy calls that
-hold the GIL between them, so threads give no speed-up.
+Processes, not threads, for a batch: each query still has NumPy steps that hold the GIL between its
+compiled passes, so a batch scales with processes, each running its searches in one thread (one
+interactive search, by contrast, splits its compiled passes between two threads:
+:func:`customslab.spectra.search_pruned.threads`).
 
 Why two processes measured slower than one (issue #16), from measurements on the 2-core machine:
 

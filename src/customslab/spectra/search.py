@@ -96,9 +96,10 @@ def ms_top_k(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices into the library's MS spectra and their scores, best first (exact top-k).
 
-    ``engine`` of the pruned search: ``"compiled"`` adds posting lists with the Numba loops of
-    :mod:`customslab.spectra.search_kernel`, ``"numpy"`` with NumPy alone, ``"auto"`` compiled where
-    Numba is installed. Both give the same hits and the same scores.
+    ``engine`` of the pruned search: ``"compiled"`` runs the Numba passes of
+    :mod:`customslab.spectra.search_kernel`, ``"numpy"`` NumPy alone, ``"auto"`` compiled where
+    Numba is installed. Both give the same hits; the cosine scores agree to the last bit, the entropy
+    scores to about 1e-15 (C library against NumPy logarithms).
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown search engine {engine!r}; choose one of {', '.join(ENGINES)}")

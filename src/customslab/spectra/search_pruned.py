@@ -12,13 +12,13 @@ and spectra scored rather than by Python overhead:
 
 1. **Seed.** Read the lists that remove the most bound per entry until half of the bound is gone,
    rank the spectra met by their partial score (the score the lists read would give them alone), and
-   score the best 64 exactly from the CSR peak table. The k-th best exact score τ is a lower bound of
-   the final k-th score.
+   score the best 64 exactly from the CSR peak table (64 per thread where the search runs in two).
+   The k-th best exact score τ is a lower bound of the final k-th score.
 2. **Read.** The unseen-spectrum bound depends only on the query, so the number of lists to read is
    known at once: the shortest prefix after which that bound falls below τ, and lists worth about as
    many entries as one pass over the library (right after that prefix, nearly every spectrum met
    would survive the next step).
-3. **Prune.** Keep the spectra met whose upper bound reaches τ; score the best 64 of them exactly,
+3. **Prune.** Keep the spectra met whose upper bound reaches τ; score the best 64 (per thread) exactly,
    which may raise τ. While scoring the survivors would cost more than reading as many entries again,
    read them, and prune again.
 4. **Finish.** Score the survivors exactly from the CSR table; the top k of those is the exact
@@ -42,7 +42,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from types import ModuleType
 from typing import TypeVar
 
@@ -72,6 +72,8 @@ _SEED_BOUND = 0.5
 #: the lists' entries of the block are added (the posting lists are sorted by spectrum id).
 BLOCK = 1 << 15
 _NONE = np.zeros(0, dtype=np.int64)  # the compiled survivors' "no candidates yet"
+_NO_CUTS = np.zeros(0, dtype=np.int8)  # "cut 0 for every spectrum" (``dot``); read-only like ms_low
+_NO_CUTS.setflags(write=False)
 #: The spectra best by their partial scores that are scored exactly to raise the threshold τ.
 _PROBE = 64
 _scratch = threading.local()
@@ -84,7 +86,9 @@ _T = TypeVar("_T")
 #: (:func:`set_default_threads`; the server's ``CUSTOMSLAB_SEARCH_THREADS``). Batch searches
 #: (``search_many``, ``SearchPool``) run one thread per process instead, so that their processes,
 #: not threads, share the cores.
-DEFAULT_THREADS = min(2, os.cpu_count() or 1)
+DEFAULT_THREADS = min(
+    2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 #: A pass over fewer spectra than this runs in one thread (splitting costs more than it saves).
 MIN_SPLIT_LIBRARY = 1 << 17
 MIN_SPLIT_CANDIDATES = 1 << 12
@@ -129,6 +133,15 @@ def _parts(items: int, minimum: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's pool threads do not exist there; start a new pool if needed."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _bind(call: Callable[[int, int], _T], lo: int, hi: int) -> Callable[[], _T]:
     return lambda: call(lo, hi)
 
@@ -143,7 +156,11 @@ def _run(calls: list[Callable[[], _T]]) -> list[_T]:
             _pool, _pool_size = ThreadPoolExecutor(len(calls) - 1, "customslab-search"), len(calls) - 1
         pool = _pool
     futures = [pool.submit(call) for call in calls[1:]]
-    first = calls[0]()
+    try:
+        first = calls[0]()
+    finally:
+        # Never leave a pool job writing into this thread's reused buffers after an error here.
+        wait(futures)
     return [first, *(future.result() for future in futures)]
 
 
@@ -261,7 +278,8 @@ class Plan:
                 count, filled = kernel(acc, candidates[lo:hi], False, 0, 0, out[lo:hi], best, best_ids)
             return out[lo : lo + count].copy(), best_ids[:filled].copy()
 
-        parts = _run([_bind(part, lo, hi) for lo, hi in _parts(items, MIN_SPLIT_CANDIDATES)])
+        minimum = MIN_SPLIT_LIBRARY if candidates is None else MIN_SPLIT_CANDIDATES
+        parts = _run([_bind(part, lo, hi) for lo, hi in _parts(items, minimum)])
         if len(parts) == 1:
             return parts[0]
         return np.concatenate([kept for kept, _ in parts]), np.concatenate([best for _, best in parts])
@@ -364,7 +382,7 @@ class CosinePlan(Plan):
         return self._cosine(ids, partial, self._low(ids))
 
     def _low_array(self) -> np.ndarray:
-        return np.asarray(self.library.arrays["ms_low"]) if self.common_range else np.zeros(0, np.int8)
+        return np.asarray(self.library.arrays["ms_low"]) if self.common_range else _NO_CUTS
 
     def best_compiled(
         self, loops: ModuleType, acc: np.ndarray, lo: int, hi: int, best: np.ndarray, ids: np.ndarray

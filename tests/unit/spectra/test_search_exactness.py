@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -190,6 +191,11 @@ def _assert_best_offered(
     assert numpy_values.size == min(search_pruned._PROBE, kept.size)
     if threads == 1:
         assert compiled_values.tolist() == numpy_values.tolist()
+        passed_over = np.setdiff1d(kept, results[0][1])  # by the compiled heap: none is better
+        assert (
+            passed_over.size == 0
+            or plans[0].partial(passed_over, acc[passed_over]).max() <= compiled_values[0]
+        )
     else:
         assert compiled_values.size <= threads * search_pruned._PROBE
         if numpy_values.size:
@@ -233,20 +239,61 @@ def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
                 _assert_best_offered(plans, acc, kept, threads)
 
 
-@pytest.mark.parametrize("method", ["hybrid", "entropy"])
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
 def test_two_threads_find_the_hits_and_scores_of_one(
     spectra: list, crowded: Library, method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_pruned, "MIN_SPLIT_LIBRARY", 1000)
     monkeypatch.setattr(search_pruned, "MIN_SPLIT_CANDIDATES", 100)
+    run, split = search_pruned._run, []
+
+    def counting_run(calls: list) -> list:
+        split.append(len(calls))
+        return run(calls)
+
+    monkeypatch.setattr(search_pruned, "_run", counting_run)
     for spectrum in spectra[2::40]:
         query = scoring_ms.prepare_ei(spectrum)
         results = []
         for threads in (1, 2):
+            split.clear()
             with search_pruned.threads(threads):
                 results.append(ms_top_k(crowded, query, 10, method))  # type: ignore[arg-type]
+            assert max(split) == threads  # with two, the passes really were split
         assert results[0][0].tolist() == results[1][0].tolist()
         assert results[0][1].tolist() == results[1][1].tolist()
+
+
+def test_an_error_in_one_thread_waits_for_the_other_before_it_is_raised() -> None:
+    """A pool job must not go on writing into the caller's reused buffers after the caller failed."""
+    finished = []
+
+    def slow() -> int:
+        time.sleep(0.2)
+        finished.append(True)
+        return 1
+
+    def failing() -> int:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError, match="stop"):
+        search_pruned._run([failing, slow])
+    assert finished == [True]
+
+
+def test_the_compiled_passes_need_no_compilation_after_warm_up(spectra: list, crowded: Library) -> None:
+    """warm_up compiles for the types every score passes (a new signature would compile on a query)."""
+    loops = search_kernel.kernels()
+    assert loops is not None
+    loops.warm_up()
+    kernels = [getattr(loops, name) for name in dir(loops) if hasattr(getattr(loops, name), "signatures")]
+    before = {kernel.__name__: len(kernel.signatures) for kernel in kernels}
+    query = scoring_ms.prepare_ei(spectra[5])
+    for method in ("hybrid", "dot", "entropy"):
+        for threads in (1, 2):
+            with search_pruned.threads(threads):
+                ms_top_k(crowded, query, 5, method)  # type: ignore[arg-type]
+    assert {kernel.__name__: len(kernel.signatures) for kernel in kernels} == before
     with pytest.raises(ValueError, match="at least one thread"), search_pruned.threads(0):
         pass
 
