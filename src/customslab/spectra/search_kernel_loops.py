@@ -32,6 +32,17 @@ def _range(ids, starts, ends, lo, hi):  # type: ignore[no-untyped-def]
     return cursor, stop
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _segment(ids, cursor, stop, i, limit):  # type: ignore[no-untyped-def]
+    """List i's next entries, of spectra below ``limit`` (first, last); moves its cursor past them."""
+    first, end = cursor[i], stop[i]
+    if first >= end:
+        return first, first
+    last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
+    cursor[i] = last
+    return first, last
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi):  # type: ignore[no-untyped-def]
     """acc[ids[j]] += values[i] · weights[j] over the entries j of each list i that belong to spectra
@@ -39,14 +50,10 @@ def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi):  # type:
     cursor, stop = _range(ids, starts, ends, lo, hi)
     for limit in range(lo + block, hi + block, block):
         for i in range(starts.size):
-            first, end = cursor[i], stop[i]
-            if first >= end:
-                continue
-            last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
+            first, last = _segment(ids, cursor, stop, i, limit)
             value = values[i]
             for j in range(first, last):
                 acc[ids[j]] += value * np.float64(weights[j])
-            cursor[i] = last
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -64,14 +71,10 @@ def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block
     width = tables.shape[1]
     for limit in range(lo + block, hi + block, block):
         for i in range(starts.size):
-            first, end = cursor[i], stop[i]
-            if first >= end:
-                continue
-            last = end if ids[end - 1] < limit else first + np.searchsorted(ids[first:end], limit)
+            first, last = _segment(ids, cursor, stop, i, limit)
             for j in range(first, last):
                 code = min(max(np.int64(p_bits[j] >> shift) - base, 0), width - 1)
                 acc[ids[j]] += tables[i, code]
-            cursor[i] = last
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

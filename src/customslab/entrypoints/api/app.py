@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from customslab.adapters.spectral_libraries import LocalSpectralLibraries
 from customslab.adapters.uow import Database, LocalFileStore, SqlAlchemyUnitOfWork
@@ -21,6 +24,12 @@ def operation_id(route: APIRoute) -> str:
     """
     tag = str(route.tags[0]).replace(" ", "_") if route.tags else ""
     return f"{tag}-{route.name}" if tag else route.name
+
+
+class Health(BaseModel):
+    """The liveness probe's answer: the process serves requests."""
+
+    status: Literal["ok"]
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -115,9 +124,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(routes_federation.inbox)
 
     # A liveness probe for load balancers: anonymous by design, so it stays out of the API contract.
-    @app.get("/api/health", include_in_schema=False)
-    def health() -> dict[str, str]:
+    @app.get("/api/health", include_in_schema=False, response_model=Health)
+    def health() -> Health:
         """Liveness probe (no data)."""
-        return {"status": "ok"}
+        return Health(status="ok")
 
     return app
