@@ -13,6 +13,12 @@ Layout of a library folder (format version 4):
 - the inverted m/z index over the same peaks: ``inv_indptr`` (per nominal m/z), ``inv_ids``
   (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32) and ``inv_plogp``
   (float32 p·log2 p, so the entropy search takes one logarithm per entry);
+- the common-ion sketch of the entropy search: ``ms_sketch_mz`` (uint16, the SKETCH_COLUMNS m/z with
+  the longest posting lists), ``ms_sketch`` (uint8, spectra × columns: each spectrum's p at those m/z
+  as a code of :data:`SKETCH_EDGES`, 0 where it has no peak; one 64-byte row per spectrum) and
+  ``ms_sketch_mass`` (uint8, the spectrum's p summed over those m/z as a code of
+  :data:`SKETCH_MASS_EDGES`). Codes name the least edge at or above the value, so the search bounds
+  the entropy terms of a column from a code without reading the list;
 - FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows of vib_features.features: the spectrum and its
   derivative block), ``..._rows.npy``, ``..._axis.npy``, ``..._span.npy`` (first and last axis index
   each row measured, int32), ``..._sums.npy`` (Σ row and Σ row², float64, for masked scoring) and
@@ -39,7 +45,14 @@ import numpy as np
 from customslab.spectra import model, scoring_ms, scoring_vib, vib_features
 from customslab.spectra.model import Technique
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
+#: Columns of the common-ion sketch (one cache line per spectrum).
+SKETCH_COLUMNS = 64
+#: Upper edges of the sketch's p codes: 0 (no peak), then 1/16-octave steps from 2^(−254/16) to
+#: 2^(−1/16), and last 1 + 2⁻²⁰ (float32 rounding may leave a lone peak's p a hair above 1).
+SKETCH_EDGES = np.concatenate(([0.0], 2.0 ** (np.arange(-254, 0) / 16.0), [1.0 + 2.0**-20]))
+#: Upper edges of the codes of a spectrum's p summed over the sketch columns: steps of 1/255.
+SKETCH_MASS_EDGES = np.concatenate((np.arange(255) / 255.0, [1.0 + 2.0**-20]))
 MAX_MZ = int(model.MAX_MZ)  # ms_mz is uint16; readers refuse any m/z above it
 VIB_TECHNIQUES = (Technique.FTIR, Technique.RAMAN)
 
@@ -240,6 +253,26 @@ def _inverted_index(ms: MSArrays, weights: np.ndarray, probs: np.ndarray) -> dic
     }
 
 
+def _sketch(spectrum_of_peak: np.ndarray, mz: np.ndarray, p: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """The common-ion sketch: codes of p at the SKETCH_COLUMNS most frequent m/z, and of their sum."""
+    counts = np.bincount(mz, minlength=MAX_MZ + 1) if mz.size else np.zeros(MAX_MZ + 1, np.int64)
+    present = np.flatnonzero(counts)
+    columns = np.sort(present[np.argsort(-counts[present], kind="stable")[:SKETCH_COLUMNS]])
+    column_of = np.full(MAX_MZ + 1, -1, dtype=np.int64)
+    column_of[columns] = np.arange(columns.size)
+    which = column_of[mz]
+    hit = np.flatnonzero(which >= 0)
+    sketch = np.zeros((n, columns.size), dtype=np.uint8)
+    # side="left": the least edge at or above p (p ≤ 1 + 2⁻²⁰ always, so the last code bounds any p).
+    sketch[spectrum_of_peak[hit], which[hit]] = np.searchsorted(SKETCH_EDGES, p[hit], side="left")
+    mass = np.bincount(spectrum_of_peak[hit], weights=p[hit], minlength=n)
+    return {
+        "ms_sketch_mz": columns.astype(np.uint16),
+        "ms_sketch": sketch,
+        "ms_sketch_mass": np.searchsorted(SKETCH_MASS_EDGES, mass, side="left").astype(np.uint8),
+    }
+
+
 def derived_ms_arrays(ms: MSArrays) -> dict[str, np.ndarray]:
     """Weights, entropy probabilities, norms per scan-start cut and the inverted index, from the CSR peaks."""
     indptr = np.asarray(ms.indptr)
@@ -279,6 +312,9 @@ def derived_ms_arrays(ms: MSArrays) -> dict[str, np.ndarray]:
         "ms_norms": np.ascontiguousarray(norms.T, dtype=np.float32),
     }
     arrays.update(_inverted_index(ms, weights.astype(np.float32), pw.astype(np.float32)))
+    # From the stored float32 probabilities, as the search reads them.
+    stored = pw.astype(np.float32).astype(np.float64)
+    arrays.update(_sketch(spectrum_of_peak, np.asarray(ms.mz).astype(np.int64), stored, n))
     return arrays
 
 

@@ -194,21 +194,38 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def survivors_entropy(acc, candidates, scan_all, lo, hi, rest, tau, eps, out, best, best_ids):  # type: ignore[no-untyped-def]
-    """EntropyPlan.upper fused with the survivor test: min(1, partial + rest) + eps ≥ τ (the
-    survivors go to the front of ``out``, their partial sums to the heap ``best``); returns their
-    number and the heap's fill. ``scan_all``: the candidates are the spectra of lo:hi with a non-zero
-    sum."""
+def survivors_sketch(  # type: ignore[no-untyped-def]
+    acc, lo, hi, mass, sketch, columns, terms, common_rest, rare_rest, level, out, bounds, best, best_ids
+):
+    """The spectra of lo:hi met (non-zero sum) whose sketch bound reaches ``level`` (τ − eps) go to
+    the front of ``out``, their bounds to ``bounds``, the highest bounds to the heap ``best``; returns
+    their number and the heap's fill (``search_pruned._sketch_survivors``).
+
+    The bound is acc + rare_rest[mass] + Σ_j terms[j, sketch[i, columns[j]]], summed in that order.
+    A first, branch-free pass keeps the spectra whose acc reaches level − rare_rest − common_rest
+    (common_rest bounds the Σ; the right side is lowered by 1e-12 so that rounding only keeps more);
+    only those have their sketch row read.
+    """
+    need = np.empty(rare_rest.size)
+    for code in range(rare_rest.size):
+        need[code] = level - rare_rest[code] - common_rest[code] - 1e-12
+    first = 0
+    for i in range(lo, hi):
+        value = acc[i]
+        out[first] = i
+        first += (value != 0.0) & (value >= need[mass[i]])
     count = 0
     filled = 0
-    for n in range(hi - lo if scan_all else candidates.size):
-        i = lo + n if scan_all else candidates[n]
-        if scan_all and acc[i] == 0.0:
-            continue
-        if min(1.0, acc[i] + rest) + eps >= tau:
+    for n in range(first):
+        i = out[n]
+        total = acc[i] + rare_rest[mass[i]]
+        for j in range(columns.size):
+            total += terms[j, sketch[i, columns[j]]]
+        if total >= level:
             out[count] = i
+            bounds[count] = total
             count += 1
-            filled = keep_best(acc[i], i, best, best_ids, filled)
+            filled = keep_best(total, i, best, best_ids, filled)
     return count, filled
 
 
@@ -286,11 +303,24 @@ def best_partial_cosine(acc, lo, hi, low, norm2, query_scale, top_values, top_id
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def best_partial(acc, lo, hi, top_values, top_ids):  # type: ignore[no-untyped-def]
-    """The spectra of lo:hi with the highest sums (``top_ids``); returns how many."""
+    """The spectra of lo:hi with the highest sums (``top_ids``); returns how many.
+
+    Once the heap is full, runs of 64 spectra whose largest sum does not beat its least are skipped
+    after a branch-free maximum.
+    """
     filled = 0
-    for i in range(lo, hi):
-        if acc[i] != 0.0:
-            filled = keep_best(acc[i], i, top_values, top_ids, filled)
+    for start in range(lo, hi, 64):
+        end = min(start + 64, hi)
+        if filled == top_values.size:
+            largest = 0.0
+            for i in range(start, end):
+                value = acc[i]
+                largest = value if value > largest else largest
+            if largest <= top_values[0]:
+                continue
+        for i in range(start, end):
+            if acc[i] != 0.0:
+                filled = keep_best(acc[i], i, top_values, top_ids, filled)
     return filled
 
 
@@ -322,8 +352,14 @@ def warm_up() -> None:
         survivors_cosine(
             acc, rows, scan_all, 0, 2, low, norm2, unit, unit, ri, np.ones(4), 0.5, 1e-9, out, best, best_ids
         )
-        survivors_entropy(acc, rows, scan_all, 0, 2, 0.5, 0.5, 1e-9, out, best, best_ids)
-        # A thread's share: a slice of the buffer, and of the candidates.
-        survivors_entropy(acc, rows[0:1], scan_all, 0, 2, 0.5, 0.5, 1e-9, out[0:2], best, best_ids)
+    mass, sketch = np.zeros(2, np.uint8), np.zeros((2, 1), np.uint8)
+    mass.setflags(write=False)
+    sketch.setflags(write=False)
+    rest = np.zeros(256)
+    for lo in (0, 1):  # the whole buffer, and a thread's slice of it
+        survivors_sketch(
+            acc, lo, 2, mass, sketch, np.zeros(1, np.int64), np.zeros((1, 256)), rest, rest, 0.5,
+            out[lo:], rest[lo:], best, best_ids,
+        )  # fmt: skip
     best_partial_cosine(acc, 0, 2, low, norm2, np.ones(1), best, best_ids)
     best_partial(acc, 0, 2, best, best_ids)

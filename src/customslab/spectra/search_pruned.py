@@ -43,12 +43,13 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TypeVar
 
 import numpy as np
 
-from customslab.spectra import scoring_ms, search_kernel
+from customslab.spectra import library_store, scoring_ms, search_kernel
 from customslab.spectra.library_store import Library
 from customslab.spectra.scoring_ms import EIPeaks, safe_divide
 
@@ -76,6 +77,13 @@ _NO_CUTS = np.zeros(0, dtype=np.int8)  # "cut 0 for every spectrum" (``dot``); r
 _NO_CUTS.setflags(write=False)
 #: The spectra best by their partial scores that are scored exactly to raise the threshold τ.
 _PROBE = 64
+#: The entropy search reads the lists of query peaks outside the common-ion sketch until the query
+#: probability left on unread ones is at most this; a spectrum can gain at most t(P_R, this) from
+#: them, P_R its own probability outside the sketch (≤ t(1, 0.01) ≈ 0.04).
+_RARE_LEFT = 0.01
+#: Margin on a spectrum's probability outside the sketch, 1 − (its sketch mass): the stored float32
+#: probabilities sum to 1 within 2⁻²⁴ or so.
+_MASS_MARGIN = 1e-6
 _scratch = threading.local()
 _T = TypeVar("_T")
 
@@ -438,9 +446,6 @@ class EntropyPlan(Plan):
     def unseen_bound(self, read: int) -> float:
         return float(min(1.0, self.rest[read]))
 
-    def upper(self, ids: np.ndarray, partial: np.ndarray, read: int, tau: float) -> np.ndarray:
-        return np.minimum(1.0, partial + self.rest[read])
-
     def score(self, ids: np.ndarray, total: np.ndarray) -> np.ndarray:
         return np.minimum(1.0, total)
 
@@ -452,16 +457,49 @@ class EntropyPlan(Plan):
     ) -> int:
         return int(loops.best_partial(acc, lo, hi, best, ids))
 
-    def survivor_kernel(self, loops: ModuleType, read: int, tau: float) -> Callable[..., tuple[int, int]]:
-        rest = float(self.rest[read])
+    def sketch_bounds(self, unread: np.ndarray) -> SketchBounds:
+        """What the common-ion sketch bounds once the lists ``unread`` are left unread."""
+        arrays = self.library.arrays
+        column_of = np.full(65536, -1, dtype=np.int64)
+        sketch_mz = np.asarray(arrays["ms_sketch_mz"]).astype(np.int64)
+        column_of[sketch_mz] = np.arange(sketch_mz.size)
+        columns = column_of[self.bins[unread]]
+        common = unread[columns >= 0]
+        q_common = float(self.values[common].sum())
+        q_rare = float(self.values[unread[columns < 0]].sum())
+        mass_edges = library_store.SKETCH_MASS_EDGES
+        # A spectrum with mass code c holds more than edges[c − 1] of its probability on the sketch's
+        # m/z (at most edges[c]), so at most 1 − edges[c − 1] elsewhere.
+        below = np.concatenate(([0.0], mass_edges[:-1]))
+        rare_mass = np.minimum(1.0, 1.0 - below) + _MASS_MARGIN
+        return SketchBounds(
+            columns=np.ascontiguousarray(columns[columns >= 0]),
+            terms=np.ascontiguousarray(
+                scoring_ms.entropy_terms(
+                    np.broadcast_to(library_store.SKETCH_EDGES, (common.size, 256)),
+                    np.broadcast_to(self.values[common][:, None], (common.size, 256)),
+                )
+            ),
+            common_rest=scoring_ms.entropy_terms(mass_edges, np.full(256, q_common)),
+            rare_rest=scoring_ms.entropy_terms(rare_mass, np.full(256, q_rare)),
+        )
 
-        def kernel(*args: object) -> tuple[int, int]:
-            acc, candidates, scan_all, lo, hi, out, best, best_ids = args
-            return loops.survivors_entropy(
-                acc, candidates, scan_all, lo, hi, rest, tau, EPS, out, best, best_ids
-            )
 
-        return kernel
+@dataclass(frozen=True)
+class SketchBounds:
+    """The entropy search's bounds on what spectra can still gain from the unread lists.
+
+    ``columns``: the sketch columns of the unread lists at the sketch's m/z, ``terms[j, c]``: the term
+    of column j's query probability with the upper edge of p code c (0 for code 0, no peak);
+    ``common_rest[c]`` / ``rare_rest[c]``: per sketch-mass code c, the most a spectrum gains from the
+    unread lists at / outside the sketch's m/z, t(its mass there, the unread query probability there)
+    (Σ t(p_i, q_i) ≤ t(Σp_i, Σq_i), the term being concave and homogeneous of degree 1).
+    """
+
+    columns: np.ndarray
+    terms: np.ndarray
+    common_rest: np.ndarray
+    rare_rest: np.ndarray
 
 
 def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray) -> None:
@@ -607,6 +645,100 @@ def _needed(plan: Plan, tau: float) -> int:
     return next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) + EPS < tau), total_lists)
 
 
+def _sketch_survivors(
+    plan: EntropyPlan, acc: np.ndarray, bounds: SketchBounds, tau: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spectra met whose bound from the sketch reaches τ, their bounds, and the ``_PROBE`` of
+    them (per thread) with the highest bounds.
+
+    A spectrum's bound: its partial sum, plus what the unread lists outside the sketch's m/z can give
+    it (``rare_rest`` of its sketch mass), plus, where that and ``common_rest`` still reach τ, the
+    tabulated terms of its sketch row's codes in the unread lists' columns. Spectra not met share
+    none of the lists read, and the lists read include those after which such a spectrum falls
+    below τ (:func:`_needed`).
+    """
+    arrays = plan.library.arrays
+    mass, sketch = np.asarray(arrays["ms_sketch_mass"]), np.asarray(arrays["ms_sketch"])
+    level = tau - EPS
+    loops = search_kernel.kernels() if plan.compiled else None
+    if loops is not None:
+        out, values = _scratch_ids(acc.size), _scratch_bounds(acc.size)
+
+        def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            best, best_ids = _heap()
+            count, filled = loops.survivors_sketch(
+                acc, lo, hi, mass, sketch, bounds.columns, bounds.terms, bounds.common_rest,
+                bounds.rare_rest, level, out[lo:hi], values[lo:hi], best, best_ids,
+            )  # fmt: skip
+            return out[lo : lo + count].copy(), values[lo : lo + count].copy(), best_ids[:filled].copy()
+
+        parts = _run([_bind(part, lo, hi) for lo, hi in _parts(acc.size, MIN_SPLIT_LIBRARY)])
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(np.concatenate([part[j] for part in parts]) for j in range(3))  # type: ignore[return-value]
+    ids = np.flatnonzero(acc)
+    codes = mass[ids]
+    base = acc[ids] + bounds.rare_rest[codes]
+    near = base + bounds.common_rest[codes] >= level
+    ids, total = ids[near], base[near]
+    for j, column in enumerate(bounds.columns.tolist()):
+        total += bounds.terms[j][sketch[ids, column]]
+    keep = total >= level
+    ids, total = ids[keep], total[keep]
+    best = ids if ids.size <= _PROBE else ids[np.argpartition(-total, _PROBE - 1)[:_PROBE]]
+    return ids, total, best
+
+
+def _scratch_bounds(n: int) -> np.ndarray:
+    """This thread's reused buffer of ``n`` bounds (for the compiled sketch pass)."""
+    values: np.ndarray | None = getattr(_scratch, "bounds", None)
+    if values is None or values.size != n:
+        values = np.empty(n)
+        _scratch.bounds = values
+    return values
+
+
+def sketched_top_k(plan: EntropyPlan, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k by entropy similarity, bounding the common ions' lists from the sketch.
+
+    The long posting lists belong to the common ions (m/z 41, 43, 55, 57, ...), and reading them was
+    most of the work. Here most of them are left unread: each spectrum's sketch holds its
+    probabilities at the library's most frequent m/z, coded by an upper edge, so one 64-byte row
+    bounds the terms of all those lists at once.
+
+    1. **Seed** as :func:`pruned_top_k`: read the lists that remove the most bound per entry until
+       half of the bound is gone, and take τ from the exact scores of the spectra best by their
+       partial sums.
+    2. **Read** the lists after which a spectrum sharing none of them falls below τ (in the same
+       order), then the lists at m/z outside the sketch (the shorter ones) until the query
+       probability left on those is at most ``_RARE_LEFT``.
+    3. **Bound** every spectrum met by its partial sum plus what the unread lists can give it
+       (:func:`_sketch_survivors`), score the ``_PROBE`` with the highest bounds exactly to raise τ,
+       and keep those whose bound still reaches τ.
+    4. **Finish**: score those exactly from the CSR peak table; the top k is the exact answer.
+    """
+    total_lists = plan.order.size
+    acc = _zeroed_sums(plan.library.n_ms)
+    read = next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) <= _SEED_BOUND), total_lists)
+    _add_lists(plan, acc, plan.order[:read])
+    tau = _raise_threshold(plan, -np.inf, _best(plan, acc), k)
+    needed = max(read, _needed(plan, tau))
+    later = plan.order[needed:]
+    rare = later[~np.isin(plan.bins[later], np.asarray(plan.library.arrays["ms_sketch_mz"]))]
+    # Leave the rare lists with the least query probability per entry (read last) while the query
+    # probability they hold is at most _RARE_LEFT.
+    left = np.cumsum(plan.values[rare][::-1])[::-1]
+    more = np.concatenate((plan.order[read:needed], rare[left > _RARE_LEFT]))
+    if more.size:
+        _add_lists(plan, acc, more)
+    ids, bounds, best = _sketch_survivors(plan, acc, plan.sketch_bounds(np.setdiff1d(later, more)), tau)
+    tau = _raise_threshold(plan, tau, best, k)
+    candidates = ids[bounds + EPS >= tau]
+    scores = plan.score(candidates, _finish(plan, candidates, np.arange(plan.bins.size)))
+    order = np.lexsort((candidates, -scores))[:k]
+    return candidates[order], scores[order]
+
+
 def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact top-k (library indices and scores, best first) for the plan's query and score.
 
@@ -619,6 +751,8 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
     the exact scores of the best of them. A bound after a batch is only applied to the candidates
     that survived the previous bounds, since every bound holds on its own.
     """
+    if isinstance(plan, EntropyPlan):
+        return sketched_top_k(plan, k)
     n, total_lists = plan.library.n_ms, plan.order.size
     read_entries = np.concatenate(([0], np.cumsum(plan.lengths[plan.order])))
     acc = _zeroed_sums(n)

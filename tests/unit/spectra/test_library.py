@@ -37,7 +37,7 @@ def test_a_built_library_keeps_metadata_and_is_memory_mapped(ei_files: list[Path
     assert entry["name"] == original.name and entry["inchikey"] == original.metadata["inchikey"]
     assert entry["license"] == original.metadata["license"] and entry["source_file"] == str(ei_files[0])
     manifest = json.loads((tmp_path / "lib" / "manifest.json").read_text())
-    assert manifest["format_version"] == 4 and manifest["counts"] == {"EI-MS": 120}
+    assert manifest["format_version"] == 5 and manifest["counts"] == {"EI-MS": 120}
 
 
 def test_the_library_id_is_a_content_hash_that_changes_with_each_edit(
@@ -124,3 +124,31 @@ def test_a_failed_build_leaves_the_previous_library_in_place(ei_files: list[Path
     with pytest.raises(ValueError):
         build_library([*ei_files[:5], bad], tmp_path / "lib")
     assert open_library(tmp_path / "lib").library_id == library.library_id
+
+
+def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
+    ei_files: list[Path], tmp_path: Path
+) -> None:
+    """Each sketch code names the least edge at or above the spectrum's p at that m/z (0: no peak),
+    and the mass code the least edge at or above the p summed over the sketch's m/z: the entropy
+    search bounds the unread common lists from them, so an edge below p would lose hits."""
+    from customslab.spectra import library_store
+
+    library = build_library(ei_files, tmp_path / "lib")
+    a = library.arrays
+    columns = np.asarray(a["ms_sketch_mz"]).astype(np.int64)
+    lengths = np.diff(np.asarray(a["inv_indptr"]))
+    assert columns.size == min(library_store.SKETCH_COLUMNS, int((lengths > 0).sum()))
+    # The columns are the m/z with the longest posting lists.
+    assert lengths[columns].min() >= np.delete(lengths, columns).max()
+    indptr, mz, p = np.asarray(a["ms_indptr"]), np.asarray(a["ms_mz"]), np.asarray(a["ms_p"]).astype(float)
+    sketch, mass = np.asarray(a["ms_sketch"]), np.asarray(a["ms_sketch_mass"])
+    edges, mass_edges = library_store.SKETCH_EDGES, library_store.SKETCH_MASS_EDGES
+    for i in range(library.n_ms):
+        dense = np.zeros(65536)
+        dense[mz[indptr[i] : indptr[i + 1]]] = p[indptr[i] : indptr[i + 1]]
+        values, codes = dense[columns], sketch[i].astype(np.int64)
+        assert np.all(edges[codes] >= values) and np.all((codes == 0) == (values == 0))
+        assert np.all(edges[np.maximum(codes - 1, 0)][codes > 0] < values[codes > 0])
+        total = values.sum()
+        assert mass_edges[mass[i]] >= total and (mass[i] == 0 or mass_edges[mass[i] - 1] < total)

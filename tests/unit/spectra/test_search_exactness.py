@@ -205,7 +205,7 @@ def _assert_best_offered(
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+@pytest.mark.parametrize("method", ["hybrid", "dot"])
 def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
     spectra: list, crowded: Library, method: str, threads: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,11 +217,7 @@ def test_the_compiled_survivor_pass_keeps_the_same_spectra_as_numpy(
         peaks = scoring_ms.EIPeaks(peaks.mz, peaks.intensity, peaks.low_mz, 1500.0)
         plans: list[search_pruned.Plan] = []
         for compiled in (True, False):
-            plan: search_pruned.Plan = (
-                search_pruned.EntropyPlan(crowded, peaks)
-                if method == "entropy"
-                else search_pruned.CosinePlan(crowded, peaks, method == "hybrid", 1500.0)
-            )
+            plan = search_pruned.CosinePlan(crowded, peaks, method == "hybrid", 1500.0)
             plan.compiled = compiled
             plans.append(plan)
         read = max(1, plans[0].order.size // 2)
@@ -306,7 +302,8 @@ def test_the_k_th_hit_survives_when_every_list_is_read_and_the_threshold_is_its_
     """With every list read, a candidate's bound is its partial sum alone, from the index's float32
     weights, while the threshold is an exact score from the peak table: the margin must cover the
     float32 rounding, or the k-th hit can fall just below its own score and be lost."""
-    monkeypatch.setattr(search_pruned, "_FINISH_COST", 1e9)  # read every list before finishing
+    monkeypatch.setattr(search_pruned, "_FINISH_COST", 1e9)  # cosine: read every list before finishing
+    monkeypatch.setattr(search_pruned, "_SEED_BOUND", -1.0)  # entropy: read every list in the seed
     rng = np.random.default_rng(17)
     for spectrum in spectra[1::12]:
         query = scoring_ms.prepare_ei(spectrum)
@@ -323,6 +320,76 @@ def test_the_k_th_hit_survives_when_every_list_is_read_and_the_threshold_is_its_
         brute_ids, brute_scores = ms_top_k(crowded, noisy, 5, method, exhaustive=True)  # type: ignore[arg-type]
         assert ids.tolist() == brute_ids.tolist()
         np.testing.assert_allclose(scores, brute_scores, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_compiled_sketch_pass_keeps_the_same_spectra_and_bounds_as_numpy(
+    spectra: list, crowded: Library, threads: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both engines keep the spectra met whose sketch bound reaches τ, with the same bounds, and offer
+    the highest bounds for raising τ (with two threads, each thread's share of the library)."""
+    monkeypatch.setattr(search_pruned, "MIN_SPLIT_LIBRARY", 1000)
+    sketch_mz = np.asarray(crowded.arrays["ms_sketch_mz"])
+    for spectrum in spectra[4::60]:
+        peaks = scoring_ms.prepare_ei(spectrum)
+        plans = [search_pruned.EntropyPlan(crowded, peaks) for _ in range(2)]
+        plans[1].compiled = False
+        order = plans[0].order
+        rare = order[~np.isin(plans[0].bins[order], sketch_mz)]
+        read = rare[: max(1, rare.size // 2)]  # half the rare lists: every kind of list left unread
+        acc = np.zeros(crowded.n_ms)
+        search_pruned._add_lists(plans[1], acc, read)
+        bounds = plans[0].sketch_bounds(np.setdiff1d(order, read))
+        assert bounds.columns.size > 0
+        with search_pruned.threads(threads):
+            for tau in (0.2, 0.5, 0.8):
+                compiled, numpy_only = (search_pruned._sketch_survivors(p, acc, bounds, tau) for p in plans)
+                assert compiled[0].tolist() == numpy_only[0].tolist()
+                assert compiled[1].tolist() == numpy_only[1].tolist()
+                assert compiled[0].size > 0 or tau > 0.5
+                offered = np.isin(compiled[0], compiled[2])
+                assert offered.sum() == min(compiled[0].size, threads * search_pruned._PROBE)
+                if threads == 1 and not offered.all():
+                    assert compiled[1][~offered].max() <= compiled[1][offered].min()
+                top = np.sort(numpy_only[1][np.isin(numpy_only[0], numpy_only[2])])
+                assert top.tolist() == np.sort(compiled[1])[::-1][: top.size][::-1].tolist()
+
+
+@pytest.mark.parametrize("part", ["sketch", "rare"])
+def test_the_entropy_search_leaves_common_lists_unread_and_stays_exact(
+    spectra: list, crowded: Library, part: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sketch spares reading most lists at its m/z; hits and scores stay those of brute force,
+    also for queries whose peaks all lie at the sketch's m/z, or all outside it."""
+    sketch_mz = np.asarray(crowded.arrays["ms_sketch_mz"])
+    read: list[np.ndarray] = []
+    add_lists = search_pruned._add_lists
+
+    def recording(plan: search_pruned.Plan, acc: np.ndarray, lists: np.ndarray) -> None:
+        read.append(plan.bins[lists])
+        add_lists(plan, acc, lists)
+
+    monkeypatch.setattr(search_pruned, "_add_lists", recording)
+    spared = 0
+    for spectrum in spectra[5::40]:
+        full = scoring_ms.prepare_ei(spectrum)
+        inside = np.isin(full.mz.astype(np.int64), sketch_mz)
+        for peaks in (full, _subset(full, inside if part == "sketch" else ~inside)):
+            if peaks.mz.size == 0:
+                continue
+            read.clear()
+            ids, scores = ms_top_k(crowded, peaks, 5, "entropy")
+            brute_ids, brute_scores = ms_top_k(crowded, peaks, 5, "entropy", exhaustive=True)
+            assert ids.tolist() == brute_ids.tolist()
+            np.testing.assert_allclose(scores, brute_scores, rtol=1e-6, atol=1e-9)
+            common = np.intersect1d(peaks.mz.astype(np.int64), sketch_mz)
+            unread = np.setdiff1d(common, np.concatenate(read))
+            spared += unread.size > 0
+    assert spared >= 5  # most queries leave lists at the sketch's m/z unread
+
+
+def _subset(peaks: scoring_ms.EIPeaks, keep: np.ndarray) -> scoring_ms.EIPeaks:
+    return scoring_ms.EIPeaks(peaks.mz[keep], peaks.intensity[keep], peaks.low_mz, peaks.retention_index)
 
 
 def test_the_server_setting_sets_the_threads_of_every_search(monkeypatch: pytest.MonkeyPatch) -> None:
