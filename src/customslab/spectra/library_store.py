@@ -14,10 +14,11 @@ Layout of a library folder (format version 4):
   (int32 spectrum), ``inv_w`` (float32 weight I^a·m^b), ``inv_p`` (float32) and ``inv_plogp``
   (float32 p·log2 p, so the entropy search takes one logarithm per entry);
 - the common-ion sketch of the entropy search: ``ms_sketch_mz`` (uint16, the SKETCH_COLUMNS m/z with
-  the longest posting lists), ``ms_sketch`` (uint8, spectra × columns: each spectrum's p at those m/z
-  as a code of :data:`SKETCH_EDGES`, 0 where it has no peak; one 64-byte row per spectrum) and
-  ``ms_sketch_mass`` (uint8, the spectrum's p summed over those m/z as a code of
-  :data:`SKETCH_MASS_EDGES`). Codes name the least edge at or above the value, so the search bounds
+  the longest posting lists, ascending), ``ms_sketch`` (uint8, spectra × columns: each spectrum's p at
+  those m/z as a code of :data:`SKETCH_EDGES`, 0 where it has no peak; two cache lines per spectrum),
+  ``ms_sketch_groups`` (uint8, spectra × groups of SKETCH_GROUP columns: p summed over each group, a
+  code of :data:`SKETCH_EDGES`) and ``ms_sketch_mass`` (uint8, p summed over all the columns, a code
+  of :data:`SKETCH_MASS_EDGES`). Codes name the least edge at or above the value, so the search bounds
   the entropy terms of a column from a code without reading the list;
 - FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows of vib_features.features: the spectrum and its
   derivative block), ``..._rows.npy``, ``..._axis.npy``, ``..._span.npy`` (first and last axis index
@@ -46,8 +47,9 @@ from customslab.spectra import model, scoring_ms, scoring_vib, vib_features
 from customslab.spectra.model import Technique
 
 FORMAT_VERSION = 5
-#: Columns of the common-ion sketch (one cache line per spectrum).
-SKETCH_COLUMNS = 64
+#: Columns of the common-ion sketch (two cache lines per spectrum), and columns per group of it.
+SKETCH_COLUMNS = 128
+SKETCH_GROUP = 8
 #: Upper edges of the sketch's p codes: 0 (no peak), then 1/16-octave steps from 2^(−254/16) to
 #: 2^(−1/16), and last 1 + 2⁻²⁰ (float32 rounding may leave a lone peak's p a hair above 1).
 SKETCH_EDGES = np.concatenate(([0.0], 2.0 ** (np.arange(-254, 0) / 16.0), [1.0 + 2.0**-20]))
@@ -254,7 +256,8 @@ def _inverted_index(ms: MSArrays, weights: np.ndarray, probs: np.ndarray) -> dic
 
 
 def _sketch(spectrum_of_peak: np.ndarray, mz: np.ndarray, p: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """The common-ion sketch: codes of p at the SKETCH_COLUMNS most frequent m/z, and of their sum."""
+    """The common-ion sketch: codes of p at the SKETCH_COLUMNS most frequent m/z, of their sums over
+    groups of SKETCH_GROUP columns, and of their sum."""
     counts = np.bincount(mz, minlength=MAX_MZ + 1) if mz.size else np.zeros(MAX_MZ + 1, np.int64)
     present = np.flatnonzero(counts)
     columns = np.sort(present[np.argsort(-counts[present], kind="stable")[:SKETCH_COLUMNS]])
@@ -266,9 +269,14 @@ def _sketch(spectrum_of_peak: np.ndarray, mz: np.ndarray, p: np.ndarray, n: int)
     # side="left": the least edge at or above p (p ≤ 1 + 2⁻²⁰ always, so the last code bounds any p).
     sketch[spectrum_of_peak[hit], which[hit]] = np.searchsorted(SKETCH_EDGES, p[hit], side="left")
     mass = np.bincount(spectrum_of_peak[hit], weights=p[hit], minlength=n)
+    groups = -(-columns.size // SKETCH_GROUP)
+    cell = spectrum_of_peak[hit].astype(np.int64) * groups + which[hit] // SKETCH_GROUP
+    group_mass = np.bincount(cell, weights=p[hit], minlength=n * groups)
+    group_codes = np.searchsorted(SKETCH_EDGES, group_mass, side="left")
     return {
         "ms_sketch_mz": columns.astype(np.uint16),
         "ms_sketch": sketch,
+        "ms_sketch_groups": group_codes.astype(np.uint8).reshape(n, groups),
         "ms_sketch_mass": np.searchsorted(SKETCH_MASS_EDGES, mass, side="left").astype(np.uint8),
     }
 

@@ -195,16 +195,33 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def survivors_sketch(  # type: ignore[no-untyped-def]
-    acc, lo, hi, mass, sketch, columns, terms, common_rest, rare_rest, level, out, bounds, best, best_ids
+    acc,
+    lo,
+    hi,
+    mass,
+    groups,
+    sketch,
+    active,
+    group_terms,
+    columns,
+    terms,
+    common_rest,
+    rare_rest,
+    level,
+    out,
+    bounds,
+    best,
+    best_ids,
 ):
     """The spectra of lo:hi met (non-zero sum) whose sketch bound reaches ``level`` (τ − eps) go to
     the front of ``out``, their bounds to ``bounds``, the highest bounds to the heap ``best``; returns
     their number and the heap's fill (``search_pruned._sketch_survivors``).
 
     The bound is acc + rare_rest[mass] + Σ_j terms[j, sketch[i, columns[j]]], summed in that order.
-    A first, branch-free pass keeps the spectra whose acc reaches level − rare_rest − common_rest
-    (common_rest bounds the Σ; the right side is lowered by 1e-12 so that rounding only keeps more);
-    only those have their sketch row read.
+    Two weaker bounds of it are tested first, the cheaper first: a branch-free pass keeps the spectra
+    whose acc reaches level − rare_rest − common_rest (the right side lowered by 1e-12 so that
+    rounding only keeps more), then acc + rare_rest + Σ_g group_terms[g, groups[i, active[g]]] must
+    reach the level before the row is read.
     """
     need = np.empty(rare_rest.size)
     for code in range(rare_rest.size):
@@ -218,7 +235,13 @@ def survivors_sketch(  # type: ignore[no-untyped-def]
     filled = 0
     for n in range(first):
         i = out[n]
-        total = acc[i] + rare_rest[mass[i]]
+        base = acc[i] + rare_rest[mass[i]]
+        total = base
+        for g in range(active.size):
+            total += group_terms[g, groups[i, active[g]]]
+        if total < level:
+            continue
+        total = base
         for j in range(columns.size):
             total += terms[j, sketch[i, columns[j]]]
         if total >= level:
@@ -355,11 +378,11 @@ def warm_up() -> None:
     mass, sketch = np.zeros(2, np.uint8), np.zeros((2, 1), np.uint8)
     mass.setflags(write=False)
     sketch.setflags(write=False)
-    rest = np.zeros(256)
+    rest, active, terms = np.zeros(256), np.zeros(1, np.int64), np.zeros((1, 256))
     for lo in (0, 1):  # the whole buffer, and a thread's slice of it
         survivors_sketch(
-            acc, lo, 2, mass, sketch, np.zeros(1, np.int64), np.zeros((1, 256)), rest, rest, 0.5,
-            out[lo:], rest[lo:], best, best_ids,
+            acc, lo, 2, mass, sketch, sketch, active, terms, active, terms, rest, rest, 0.5, out[lo:],
+            rest[lo:], best, best_ids,
         )  # fmt: skip
     best_partial_cosine(acc, 0, 2, low, norm2, np.ones(1), best, best_ids)
     best_partial(acc, 0, 2, best, best_ids)

@@ -464,23 +464,31 @@ class EntropyPlan(Plan):
         sketch_mz = np.asarray(arrays["ms_sketch_mz"]).astype(np.int64)
         column_of[sketch_mz] = np.arange(sketch_mz.size)
         columns = column_of[self.bins[unread]]
-        common = unread[columns >= 0]
-        q_common = float(self.values[common].sum())
-        q_rare = float(self.values[unread[columns < 0]].sum())
-        mass_edges = library_store.SKETCH_MASS_EDGES
+        q_common, q_rare = self.values[unread[columns >= 0]], float(self.values[unread[columns < 0]].sum())
+        columns = columns[columns >= 0]
+        groups = np.asarray(arrays["ms_sketch_groups"]).shape[1]
+        q_group = np.bincount(
+            columns // library_store.SKETCH_GROUP, weights=q_common, minlength=groups
+        ).astype(float)
+        active = np.flatnonzero(q_group > 0)
+        edges, mass_edges = library_store.SKETCH_EDGES, library_store.SKETCH_MASS_EDGES
         # A spectrum with mass code c holds more than edges[c − 1] of its probability on the sketch's
         # m/z (at most edges[c]), so at most 1 − edges[c − 1] elsewhere.
         below = np.concatenate(([0.0], mass_edges[:-1]))
         rare_mass = np.minimum(1.0, 1.0 - below) + _MASS_MARGIN
+
+        def tables(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+            grid = (values.size, edges.size)
+            return np.ascontiguousarray(
+                scoring_ms.entropy_terms(np.broadcast_to(edges, grid), np.broadcast_to(values[:, None], grid))
+            )
+
         return SketchBounds(
-            columns=np.ascontiguousarray(columns[columns >= 0]),
-            terms=np.ascontiguousarray(
-                scoring_ms.entropy_terms(
-                    np.broadcast_to(library_store.SKETCH_EDGES, (common.size, 256)),
-                    np.broadcast_to(self.values[common][:, None], (common.size, 256)),
-                )
-            ),
-            common_rest=scoring_ms.entropy_terms(mass_edges, np.full(256, q_common)),
+            columns=np.ascontiguousarray(columns),
+            terms=tables(q_common, edges),
+            groups=active,
+            group_terms=tables(q_group[active], edges),
+            common_rest=scoring_ms.entropy_terms(mass_edges, np.full(256, float(q_common.sum()))),
             rare_rest=scoring_ms.entropy_terms(rare_mass, np.full(256, q_rare)),
         )
 
@@ -489,15 +497,22 @@ class EntropyPlan(Plan):
 class SketchBounds:
     """The entropy search's bounds on what spectra can still gain from the unread lists.
 
+    Σ t(p_i, q_i) ≤ t(Σp_i, Σq_i), the term being concave and homogeneous of degree 1, and it grows
+    with p: so a spectrum gains from a set of unread lists at most t(its probability there, the
+    query's there), and an upper edge of its probability may stand for it.
+
     ``columns``: the sketch columns of the unread lists at the sketch's m/z, ``terms[j, c]``: the term
     of column j's query probability with the upper edge of p code c (0 for code 0, no peak);
-    ``common_rest[c]`` / ``rare_rest[c]``: per sketch-mass code c, the most a spectrum gains from the
-    unread lists at / outside the sketch's m/z, t(its mass there, the unread query probability there)
-    (Σ t(p_i, q_i) ≤ t(Σp_i, Σq_i), the term being concave and homogeneous of degree 1).
+    ``groups``: the column groups holding unread lists, ``group_terms[g, c]``: the term of the unread
+    query probability of group g with the upper edge of code c of a spectrum's probability there;
+    ``common_rest[c]`` / ``rare_rest[c]``: per sketch-mass code c, the most a spectrum gains from all
+    unread lists at / outside the sketch's m/z.
     """
 
     columns: np.ndarray
     terms: np.ndarray
+    groups: np.ndarray
+    group_terms: np.ndarray
     common_rest: np.ndarray
     rare_rest: np.ndarray
 
@@ -659,6 +674,7 @@ def _sketch_survivors(
     """
     arrays = plan.library.arrays
     mass, sketch = np.asarray(arrays["ms_sketch_mass"]), np.asarray(arrays["ms_sketch"])
+    groups = np.asarray(arrays["ms_sketch_groups"])
     level = tau - EPS
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
@@ -667,8 +683,9 @@ def _sketch_survivors(
         def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             best, best_ids = _heap()
             count, filled = loops.survivors_sketch(
-                acc, lo, hi, mass, sketch, bounds.columns, bounds.terms, bounds.common_rest,
-                bounds.rare_rest, level, out[lo:hi], values[lo:hi], best, best_ids,
+                acc, lo, hi, mass, groups, sketch, bounds.groups, bounds.group_terms, bounds.columns,
+                bounds.terms, bounds.common_rest, bounds.rare_rest, level, out[lo:hi], values[lo:hi],
+                best, best_ids,
             )  # fmt: skip
             return out[lo : lo + count].copy(), values[lo : lo + count].copy(), best_ids[:filled].copy()
 
@@ -678,9 +695,13 @@ def _sketch_survivors(
         return tuple(np.concatenate([part[j] for part in parts]) for j in range(3))  # type: ignore[return-value]
     ids = np.flatnonzero(acc)
     codes = mass[ids]
-    base = acc[ids] + bounds.rare_rest[codes]
-    near = base + bounds.common_rest[codes] >= level
-    ids, total = ids[near], base[near]
+    near = acc[ids] >= level - bounds.rare_rest[codes] - bounds.common_rest[codes] - 1e-12
+    ids = ids[near]
+    base = acc[ids] + bounds.rare_rest[mass[ids]]
+    total = base.copy()
+    for g, group in enumerate(bounds.groups.tolist()):
+        total += bounds.group_terms[g][groups[ids, group]]
+    ids, total = ids[total >= level], base[total >= level]
     for j, column in enumerate(bounds.columns.tolist()):
         total += bounds.terms[j][sketch[ids, column]]
     keep = total >= level

@@ -130,8 +130,9 @@ def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
     ei_files: list[Path], tmp_path: Path
 ) -> None:
     """Each sketch code names the least edge at or above the spectrum's p at that m/z (0: no peak),
-    and the mass code the least edge at or above the p summed over the sketch's m/z: the entropy
-    search bounds the unread common lists from them, so an edge below p would lose hits."""
+    each group code the least edge at or above p summed over a group of columns, and the mass code
+    the least edge at or above p summed over all of them: the entropy search bounds the unread
+    common lists from them, so an edge below the value would lose hits."""
     from customslab.spectra import library_store
 
     library = build_library(ei_files, tmp_path / "lib")
@@ -143,6 +144,9 @@ def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
     assert lengths[columns].min() >= np.delete(lengths, columns).max()
     indptr, mz, p = np.asarray(a["ms_indptr"]), np.asarray(a["ms_mz"]), np.asarray(a["ms_p"]).astype(float)
     sketch, mass = np.asarray(a["ms_sketch"]), np.asarray(a["ms_sketch_mass"])
+    groups = np.asarray(a["ms_sketch_groups"])
+    group = library_store.SKETCH_GROUP
+    assert groups.shape == (library.n_ms, -(-columns.size // group))
     edges, mass_edges = library_store.SKETCH_EDGES, library_store.SKETCH_MASS_EDGES
     for i in range(library.n_ms):
         dense = np.zeros(65536)
@@ -152,3 +156,8 @@ def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
         assert np.all(edges[np.maximum(codes - 1, 0)][codes > 0] < values[codes > 0])
         total = values.sum()
         assert mass_edges[mass[i]] >= total and (mass[i] == 0 or mass_edges[mass[i] - 1] < total)
+        sums = np.add.reduceat(values, np.arange(0, values.size, group))
+        codes = groups[i].astype(np.int64)
+        assert np.all(edges[codes] >= sums) and np.all(
+            edges[np.maximum(codes - 1, 0)][codes > 0] < sums[codes > 0]
+        )
