@@ -5,8 +5,9 @@ sums, testing the bounds of the spectra met, and scoring the candidates left. Nu
 passes with a temporary (the terms, then ``np.add.at``); these loops do it in one, with no
 temporary, one block of spectra at a time so that the sums being added to stay in cache. The
 entropy loop adds a tabulated upper bound of each term instead of computing its logarithm. The
-survivor test, the choice of the spectra that raise the threshold, and the exact scoring of the
-candidates from the CSR peak table are compiled passes too. Both paths score every candidate
+survivor test (for entropy, the bound from the library's common-ion sketch), the choice of the
+spectra that raise the threshold, and the exact scoring of the candidates from the CSR peak table
+are compiled passes too. Both paths score every candidate
 exactly, so they return the same hits; the cosine scores are the same to the last bit, the entropy
 scores to about 1e-15 (the compiled path takes its logarithms from the C library, NumPy from its own
 vectorised code).

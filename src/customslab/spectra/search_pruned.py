@@ -31,6 +31,13 @@ The bounds:
 - ``entropy``: the per-peak term t(p, q) is concave and homogeneous of degree 1 and increases in
   p, so Σ t(p_i, q_i) ≤ t(Σp_i, Σq_i) ≤ t(1, Q_rest), with Q_rest the unread query probability.
 
+``entropy`` goes further (:func:`sketched_top_k`): the long lists are those of the common ions, and
+the library's common-ion sketch (``ms_sketch``: codes of each spectrum's p at the 128 most frequent
+m/z, of its p summed over groups of 8 of them and over all of them) bounds what a spectrum gains
+from the unread lists at those m/z without reading them. Steps 1 and 2 are as above, but after the
+lists τ needs only the lists at other m/z are read; step 3 bounds each spectrum met once, from its
+sketch, and step 4 is as above.
+
 ``reverse`` and ``composite`` are not bounded by the unread query weight (one shared peak can give a
 reverse score of 1), so they scan the whole library (:mod:`customslab.spectra.search_exhaustive`).
 """
