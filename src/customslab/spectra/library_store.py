@@ -1,6 +1,6 @@
 """On-disk spectral library: memory-mapped NumPy arrays, a JSON-lines metadata table and a manifest.
 
-Layout of a library folder (format version 4):
+Layout of a library folder (format version 5):
 
 - ``manifest.json``: format version, library id (content hash; changes with every edit), counts
   per technique, the preprocessing settings and the data licences;
