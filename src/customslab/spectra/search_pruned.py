@@ -213,13 +213,13 @@ def _zeroed_sums(n: int) -> np.ndarray:
     return acc
 
 
-def _scratch_ids(n: int) -> np.ndarray:
-    """This thread's reused buffer of ``n`` spectrum ids (for the compiled survivor pass)."""
-    ids: np.ndarray | None = getattr(_scratch, "ids", None)
-    if ids is None or ids.size != n:
-        ids = np.empty(n, dtype=np.int64)
-        _scratch.ids = ids
-    return ids
+def _scratch_buffer(name: str, n: int, dtype: type) -> np.ndarray:
+    """This thread's reused buffer ``name`` of ``n`` values (for the compiled passes' outputs)."""
+    buffer: np.ndarray | None = getattr(_scratch, name, None)
+    if buffer is None or buffer.size != n:
+        buffer = np.empty(n, dtype=dtype)
+        setattr(_scratch, name, buffer)
+    return buffer
 
 
 def _heap() -> tuple[np.ndarray, np.ndarray]:
@@ -283,7 +283,7 @@ class Plan:
         library when ``candidates`` is None), and the survivors best by :meth:`partial`."""
         kernel = self.survivor_kernel(loops, read, tau)
         items = acc.size if candidates is None else candidates.size
-        out = _scratch_ids(acc.size)
+        out = _scratch_buffer("ids", acc.size, np.int64)
 
         def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
             best, best_ids = _heap()
@@ -685,7 +685,7 @@ def _sketch_survivors(
     level = tau - EPS
     loops = search_kernel.kernels() if plan.compiled else None
     if loops is not None:
-        out, values = _scratch_ids(acc.size), _scratch_bounds(acc.size)
+        out, values = _scratch_buffer("ids", acc.size, np.int64), _scratch_buffer("bounds", acc.size, float)
 
         def part(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             best, best_ids = _heap()
@@ -715,15 +715,6 @@ def _sketch_survivors(
     ids, total = ids[keep], total[keep]
     best = ids if ids.size <= _PROBE else ids[np.argpartition(-total, _PROBE - 1)[:_PROBE]]
     return ids, total, best
-
-
-def _scratch_bounds(n: int) -> np.ndarray:
-    """This thread's reused buffer of ``n`` bounds (for the compiled sketch pass)."""
-    values: np.ndarray | None = getattr(_scratch, "bounds", None)
-    if values is None or values.size != n:
-        values = np.empty(n)
-        _scratch.bounds = values
-    return values
 
 
 def sketched_top_k(plan: EntropyPlan, k: int) -> tuple[np.ndarray, np.ndarray]:
