@@ -1,6 +1,6 @@
 """On-disk spectral library: memory-mapped NumPy arrays, a JSON-lines metadata table and a manifest.
 
-Layout of a library folder (format version 5):
+Layout of a library folder (format version 6):
 
 - ``manifest.json``: format version, library id (content hash; changes with every edit), counts
   per technique, the preprocessing settings and the data licences;
@@ -16,8 +16,9 @@ Layout of a library folder (format version 5):
 - the common-ion sketch of the entropy search: ``ms_sketch_mz`` (uint16, the SKETCH_COLUMNS m/z with
   the longest posting lists, ascending), ``ms_sketch`` (uint8, spectra × columns: each spectrum's p at
   those m/z as a code of :data:`SKETCH_EDGES`, 0 where it has no peak; two cache lines per spectrum),
-  ``ms_sketch_groups`` (uint8, spectra × groups of SKETCH_GROUP columns: p summed over each group, a
-  code of :data:`SKETCH_EDGES`) and ``ms_sketch_mass`` (uint8, p summed over all the columns, a code
+  ``ms_sketch_groups`` (uint8, groups of SKETCH_GROUP columns × spectra: p summed over each group, a
+  code of :data:`SKETCH_EDGES`; one row per group, so the search streams the rows of the groups it
+  needs) and ``ms_sketch_mass`` (uint8, p summed over all the columns, a code
   of :data:`SKETCH_MASS_EDGES`). Codes name the least edge at or above the value, so the search bounds
   the entropy terms of a column from a code without reading the list;
 - FTIR/Raman: ``vib_<TECHNIQUE>.npy`` (float32 rows of vib_features.features: the spectrum and its
@@ -46,7 +47,7 @@ import numpy as np
 from customslab.spectra import model, scoring_ms, scoring_vib, vib_features
 from customslab.spectra.model import Technique
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 #: Columns of the common-ion sketch (two cache lines per spectrum), and columns per group of it.
 SKETCH_COLUMNS = 128
 SKETCH_GROUP = 8
@@ -276,7 +277,7 @@ def _sketch(spectrum_of_peak: np.ndarray, mz: np.ndarray, p: np.ndarray, n: int)
     return {
         "ms_sketch_mz": columns.astype(np.uint16),
         "ms_sketch": sketch,
-        "ms_sketch_groups": group_codes.astype(np.uint8).reshape(n, groups),
+        "ms_sketch_groups": np.ascontiguousarray(group_codes.astype(np.uint8).reshape(n, groups).T),
         "ms_sketch_mass": np.searchsorted(SKETCH_MASS_EDGES, mass, side="left").astype(np.uint8),
     }
 

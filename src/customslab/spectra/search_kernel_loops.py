@@ -57,9 +57,10 @@ def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi):  # type:
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block, lo, hi):  # type: ignore[no-untyped-def]
+def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block, lo, hi, fresh):  # type: ignore[no-untyped-def]
     """acc[ids[j]] += tables[i, code(p_j)] over the entries j of each list i that belong to spectra
-    lo:hi, block by block.
+    lo:hi, block by block; with ``fresh``, each block of ``acc`` is zeroed first (while it is in the
+    cache anyway, rather than in a pass of its own over the library's sums).
 
     ``p_bits``: the library probabilities p as the bits of their float32 (``view(np.uint32)``);
     code(p) = (bits >> shift) − base, within [0, width), is p's bin on a logarithmic grid, and
@@ -70,6 +71,8 @@ def add_entropy_bound(acc, ids, p_bits, starts, ends, tables, shift, base, block
     cursor, stop = _range(ids, starts, ends, lo, hi)
     width = tables.shape[1]
     for limit in range(lo + block, hi + block, block):
+        if fresh:
+            acc[limit - block : min(limit, hi)] = 0.0
         for i in range(starts.size):
             first, last = _segment(ids, cursor, stop, i, limit)
             for j in range(first, last):
@@ -220,7 +223,7 @@ def survivors_sketch(  # type: ignore[no-untyped-def]
     The bound is acc + rare_rest[mass] + Σ_j terms[j, sketch[i, columns[j]]], summed in that order.
     Two weaker bounds of it are tested first, the cheaper first: a branch-free pass keeps the spectra
     whose acc reaches level − rare_rest − common_rest (the right side lowered by 1e-12 so that
-    rounding only keeps more), then acc + rare_rest + Σ_g group_terms[g, groups[i, active[g]]] must
+    rounding only keeps more), then acc + rare_rest + Σ_g group_terms[g, groups[active[g], i]] must
     reach the level before the row is read.
     """
     need = np.empty(rare_rest.size)
@@ -231,24 +234,32 @@ def survivors_sketch(  # type: ignore[no-untyped-def]
         value = acc[i]
         out[first] = i
         first += (value != 0.0) & (value >= need[mass[i]])
-    count = 0
-    filled = 0
+    # The group bound, group by group: each group's row of codes is read forward, in step with the
+    # ascending spectra (``bounds`` holds the running sums until the rows are read).
     for n in range(first):
         i = out[n]
-        base = acc[i] + rare_rest[mass[i]]
-        total = base
-        for g in range(active.size):
-            total += group_terms[g, groups[i, active[g]]]
-        if total < level:
-            continue
-        total = base
+        bounds[n] = acc[i] + rare_rest[mass[i]]
+    for g in range(active.size):
+        row = groups[active[g]]
+        table = group_terms[g]
+        for n in range(first):
+            bounds[n] += table[row[out[n]]]
+    second = 0
+    for n in range(first):
+        out[second] = out[n]
+        second += bounds[n] >= level
+    count = 0
+    for n in range(second):
+        i = out[n]
+        total = acc[i] + rare_rest[mass[i]]
         for j in range(columns.size):
             total += terms[j, sketch[i, columns[j]]]
-        if total >= level:
-            out[count] = i
-            bounds[count] = total
-            count += 1
-            filled = keep_best(total, i, best, best_ids, filled)
+        out[count] = i
+        bounds[count] = total
+        count += total >= level
+    filled = 0
+    for n in range(count):
+        filled = keep_best(bounds[n], out[n], best, best_ids, filled)
     return count, filled
 
 
@@ -358,7 +369,9 @@ def warm_up() -> None:
     bounds = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
     add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15, 0, 2)
     bits = column.view(np.uint32)
-    add_entropy_bound(acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15, 0, 2)
+    add_entropy_bound(
+        acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15, 0, 2, True
+    )
     rows, indptr, mz = np.zeros(1, np.int64), np.array([0, 1], np.int64), np.zeros(1, np.uint16)
     indptr.setflags(write=False)
     mz.setflags(write=False)
@@ -375,13 +388,13 @@ def warm_up() -> None:
         survivors_cosine(
             acc, rows, scan_all, 0, 2, low, norm2, unit, unit, ri, np.ones(4), 0.5, 1e-9, out, best, best_ids
         )
-    mass, sketch = np.zeros(2, np.uint8), np.zeros((2, 1), np.uint8)
-    mass.setflags(write=False)
-    sketch.setflags(write=False)
+    mass, sketch, group_rows = np.zeros(2, np.uint8), np.zeros((2, 1), np.uint8), np.zeros((1, 2), np.uint8)
+    for array in (mass, sketch, group_rows):
+        array.setflags(write=False)
     rest, active, terms = np.zeros(256), np.zeros(1, np.int64), np.zeros((1, 256))
     for lo in (0, 1):  # the whole buffer, and a thread's slice of it
         survivors_sketch(
-            acc, lo, 2, mass, sketch, sketch, active, terms, active, terms, rest, rest, 0.5, out[lo:],
+            acc, lo, 2, mass, group_rows, sketch, active, terms, active, terms, rest, rest, 0.5, out[lo:],
             rest[lo:], best, best_ids,
         )  # fmt: skip
     best_partial_cosine(acc, 0, 2, low, norm2, np.ones(1), best, best_ids)

@@ -37,7 +37,7 @@ def test_a_built_library_keeps_metadata_and_is_memory_mapped(ei_files: list[Path
     assert entry["name"] == original.name and entry["inchikey"] == original.metadata["inchikey"]
     assert entry["license"] == original.metadata["license"] and entry["source_file"] == str(ei_files[0])
     manifest = json.loads((tmp_path / "lib" / "manifest.json").read_text())
-    assert manifest["format_version"] == 5 and manifest["counts"] == {"EI-MS": 120}
+    assert manifest["format_version"] == 6 and manifest["counts"] == {"EI-MS": 120}
 
 
 def test_the_library_id_is_a_content_hash_that_changes_with_each_edit(
@@ -146,7 +146,7 @@ def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
     sketch, mass = np.asarray(a["ms_sketch"]), np.asarray(a["ms_sketch_mass"])
     groups = np.asarray(a["ms_sketch_groups"])
     group = library_store.SKETCH_GROUP
-    assert groups.shape == (library.n_ms, -(-columns.size // group))
+    assert groups.shape == (-(-columns.size // group), library.n_ms)
     edges, mass_edges = library_store.SKETCH_EDGES, library_store.SKETCH_MASS_EDGES
     for i in range(library.n_ms):
         dense = np.zeros(65536)
@@ -157,7 +157,7 @@ def test_the_common_ion_sketch_bounds_every_probability_from_above_and_tightly(
         total = values.sum()
         assert mass_edges[mass[i]] >= total and (mass[i] == 0 or mass_edges[mass[i] - 1] < total)
         sums = np.add.reduceat(values, np.arange(0, values.size, group))
-        codes = groups[i].astype(np.int64)
+        codes = groups[:, i].astype(np.int64)
         assert np.all(edges[codes] >= sums) and np.all(
             edges[np.maximum(codes - 1, 0)][codes > 0] < sums[codes > 0]
         )

@@ -152,11 +152,14 @@ def test_the_compiled_loops_add_the_numpy_sums_or_a_tight_bound_of_them(block: i
     tables = search_pruned.entropy_tables(values)
     bits = weights.view(np.uint32)
     loops.add_cosine(cosine, ids, weights, starts, ends, values, block, 0, 50)
-    loops.add_entropy_bound(entropy, ids, bits, starts, ends, tables, shift, base, block, 0, 50)
-    shared_cosine, shared_entropy = np.zeros(50), np.zeros(50)
+    loops.add_entropy_bound(entropy, ids, bits, starts, ends, tables, shift, base, block, 0, 50, False)
+    shared_cosine = np.zeros(50)
+    shared_entropy = np.full(50, 7.0)  # a previous query's sums: ``fresh`` zeroes them block by block
     for lo, hi in ((0, 17), (17, 50)):  # two threads' shares of the library
         loops.add_cosine(shared_cosine, ids, weights, starts, ends, values, block, lo, hi)
-        loops.add_entropy_bound(shared_entropy, ids, bits, starts, ends, tables, shift, base, block, lo, hi)
+        loops.add_entropy_bound(
+            shared_entropy, ids, bits, starts, ends, tables, shift, base, block, lo, hi, True
+        )
     assert shared_cosine.tolist() == cosine.tolist()
     assert shared_entropy.tolist() == entropy.tolist()
     expected_cosine, expected_entropy, loose = np.zeros(50), np.zeros(50), np.zeros(50)
@@ -164,15 +167,16 @@ def test_the_compiled_loops_add_the_numpy_sums_or_a_tight_bound_of_them(block: i
         p = weights[start:end].astype(np.float64)
         np.add.at(expected_cosine, ids[start:end], q * p)
         np.add.at(expected_entropy, ids[start:end], scoring_ms.entropy_terms(np.full(p.size, q), p))
-        # A bin is 1/128 of an octave: its upper edge is at most p·(1 + 1/128), or 2⁻¹⁶·(1 + 1/128).
-        edge = np.maximum(p, 2.0**-16) * (1 + 1 / 128)
+        # A bin is 1/32 of an octave: its upper edge is at most p·(1 + 1/32), or 2⁻¹⁶·(1 + 1/32).
+        edge = np.maximum(p, 2.0**-16) * (1 + 1 / 32)
         np.add.at(loose, ids[start:end], scoring_ms.entropy_terms(np.full(p.size, q), edge))
     assert cosine.tolist() == expected_cosine.tolist()  # same terms added in the same order
     # The entropy sums bound the exact ones from above, and tightly: the search stays exact, and
-    # prunes nearly as much as with the exact terms.
+    # prunes nearly as much as with the exact terms. The term is homogeneous of degree 1 and grows
+    # with q, so t(λp, q) ≤ λ·t(p, q) for λ ≥ 1: an edge within 1/32 of p costs at most 1/32.
     assert np.all(entropy >= expected_entropy - 1e-15)
     assert np.all(entropy <= loose + 1e-15)
-    assert np.all(entropy <= expected_entropy * 1.01 + 1e-4)
+    assert np.all(entropy <= expected_entropy * (1 + 1 / 32) + 1e-4)
 
 
 def test_an_unknown_engine_is_refused(library: Library, spectra: list) -> None:
@@ -365,9 +369,9 @@ def test_the_entropy_search_leaves_common_lists_unread_and_stays_exact(
     read: list[np.ndarray] = []
     add_lists = search_pruned._add_lists
 
-    def recording(plan: search_pruned.Plan, acc: np.ndarray, lists: np.ndarray) -> None:
+    def recording(plan: search_pruned.Plan, acc: np.ndarray, lists: np.ndarray, fresh: bool = False) -> None:
         read.append(plan.bins[lists])
-        add_lists(plan, acc, lists)
+        add_lists(plan, acc, lists, fresh)
 
     monkeypatch.setattr(search_pruned, "_add_lists", recording)
     spared = 0
