@@ -44,11 +44,14 @@ def _segment(ids, cursor, stop, i, limit):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi):  # type: ignore[no-untyped-def]
+def add_cosine(acc, ids, weights, starts, ends, values, block, lo, hi, fresh):  # type: ignore[no-untyped-def]
     """acc[ids[j]] += values[i] · weights[j] over the entries j of each list i that belong to spectra
-    lo:hi, block by block (two threads can fill two ranges of one ``acc``)."""
+    lo:hi, block by block (two threads can fill two ranges of one ``acc``); with ``fresh``, each block
+    of ``acc`` is zeroed first."""
     cursor, stop = _range(ids, starts, ends, lo, hi)
     for limit in range(lo + block, hi + block, block):
+        if fresh:
+            acc[limit - block : min(limit, hi)] = 0.0
         for i in range(starts.size):
             first, last = _segment(ids, cursor, stop, i, limit)
             value = values[i]
@@ -146,7 +149,8 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
 
     With cos = acc·scale/‖w_L‖ and acc ≥ 0, the bound reaches a level T ≤ 1 exactly when
     acc²·scale² ≥ (√T − U)²·Σw² or √T ≤ U: no square root or division per spectrum. A first
-    branch-free pass applies it with T = τ − eps (no penalty); the second applies it again, with
+    branch-free pass applies it with T = τ − eps (no penalty; over the library, it skips runs of 16
+    spectra where none reaches the least right side of any cut); the second applies it again, with
     T = τ − eps + penalty, to the spectra that pass and have a penalty. Each right side is relaxed by
     a relative 1e-9, so rounding can only keep a few more spectra (each is then scored exactly).
     """
@@ -158,13 +162,29 @@ def survivors_cosine(  # type: ignore[no-untyped-def]
         (penalty[0], penalty[1], penalty[2], penalty[3]) if has_penalty else (0.0,) * 4
     )
     limit = _limits(level, u, scale2, relax)
+    least = limit.min()
     cut_all = low.size > 0
     first = 0
-    for n in range(hi - lo if scan_all else candidates.size):
-        i = lo + n if scan_all else candidates[n]
-        value = acc[i]
-        out[first] = i
-        first += (value != 0.0) & (value * value >= limit[low[i] if cut_all else 0] * np.float64(norm2[i]))
+    items = hi - lo if scan_all else candidates.size
+    for start in range(0, items, 16):
+        end = min(start + 16, items)
+        if scan_all:
+            # Over the library, most runs of 16 spectra hold none that passes: skip them after a
+            # branch-free maximum of the test with the least limit (a necessary condition).
+            largest = -1.0
+            for i in range(lo + start, lo + end):
+                value = acc[i]
+                excess = value * value - least * np.float64(norm2[i])
+                largest = excess if excess > largest else largest
+            if not largest >= 0.0:
+                continue
+        for n in range(start, end):
+            i = lo + n if scan_all else candidates[n]
+            value = acc[i]
+            out[first] = i
+            first += (value != 0.0) & (
+                value * value >= limit[low[i] if cut_all else 0] * np.float64(norm2[i])
+            )
     count = 0
     filled = 0
     floor = -1.0  # the heap's least cosine, squared, once it is full
@@ -314,24 +334,38 @@ def best_partial_cosine(acc, lo, hi, low, norm2, query_scale, top_values, top_id
     how many.
 
     Once the heap is full, a spectrum is only scored when acc²·scale² > (heap minimum)²·Σw², which
-    needs no square root or division.
+    needs no square root or division; runs of 64 spectra where none passes that test are skipped after
+    a branch-free maximum of acc²·scale² − (heap minimum)²·Σw² (the heap only rises meanwhile).
     """
     filled = 0
     cut_all = low.size > 0
     scale2 = query_scale * query_scale
-    for i in range(lo, hi):
-        value = acc[i]
-        if value == 0.0:
-            continue
-        cut = np.int64(low[i]) if cut_all else 0
-        squared = np.float64(norm2[i])
+    for start in range(lo, hi, 64):
+        end = min(start + 64, hi)
         if filled == top_values.size:
-            floor = top_values[0]
-            if value * value * scale2[cut] <= floor * floor * squared * (1.0 - 1e-9):
+            floor2 = top_values[0] * top_values[0] * (1.0 - 1e-9)
+            largest = -1.0
+            for i in range(start, end):
+                value = acc[i]
+                excess = value * value * scale2[np.int64(low[i]) if cut_all else 0] - floor2 * np.float64(
+                    norm2[i]
+                )
+                largest = excess if excess > largest else largest
+            if largest <= 0.0:
                 continue
-        root = math.sqrt(squared)
-        if root > 0.0:
-            filled = keep_best(value / root * query_scale[cut], i, top_values, top_ids, filled)
+        for i in range(start, end):
+            value = acc[i]
+            if value == 0.0:
+                continue
+            cut = np.int64(low[i]) if cut_all else 0
+            squared = np.float64(norm2[i])
+            if filled == top_values.size:
+                floor = top_values[0]
+                if value * value * scale2[cut] <= floor * floor * squared * (1.0 - 1e-9):
+                    continue
+            root = math.sqrt(squared)
+            if root > 0.0:
+                filled = keep_best(value / root * query_scale[cut], i, top_values, top_ids, filled)
     return filled
 
 
@@ -367,7 +401,7 @@ def warm_up() -> None:
     ids.setflags(write=False)
     column.setflags(write=False)
     bounds = np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64)
-    add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15, 0, 2)
+    add_cosine(acc, ids, column, *bounds, np.ones(1), 1 << 15, 0, 2, True)
     bits = column.view(np.uint32)
     add_entropy_bound(
         acc, ids, bits, *bounds, np.ones((1, 1)), 23, np.int64(bits[0] >> 23), 1 << 15, 0, 2, True

@@ -211,16 +211,9 @@ def entropy_tables(values: np.ndarray) -> np.ndarray:
     return tables
 
 
-def _zeroed_sums(n: int) -> np.ndarray:
-    """This thread's per-spectrum sums, zeroed: reused across queries, since a fresh 8 MB array per
-    query costs a page fault per 4 KiB page touched by the scattered adds."""
-    acc = _scratch_buffer("acc", n, float)
-    acc.fill(0.0)
-    return acc
-
-
 def _scratch_buffer(name: str, n: int, dtype: type) -> np.ndarray:
-    """This thread's reused buffer ``name`` of ``n`` values (for the compiled passes' outputs)."""
+    """This thread's reused buffer ``name`` of ``n`` values (the per-spectrum sums, the compiled passes'
+    outputs): a fresh multi-megabyte array per query costs a page fault per 4 KiB page it touches."""
     buffer: np.ndarray | None = getattr(_scratch, name, None)
     if buffer is None or buffer.size != n:
         buffer = np.empty(n, dtype=dtype)
@@ -555,12 +548,10 @@ def _add_lists(plan: Plan, acc: np.ndarray, lists: np.ndarray, fresh: bool = Fal
                 )
 
         else:
-            if fresh:
-                acc.fill(0.0)
             weights = np.asarray(columns[0])
 
             def add(lo: int, hi: int) -> None:
-                loops.add_cosine(acc, ids, weights, starts, ends, values, BLOCK, lo, hi)
+                loops.add_cosine(acc, ids, weights, starts, ends, values, BLOCK, lo, hi, fresh)
 
         _run([_bind(add, lo, hi) for lo, hi in _parts(acc.size, MIN_SPLIT_LIBRARY)])
         return
@@ -785,9 +776,9 @@ def pruned_top_k(plan: Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
         return sketched_top_k(plan, k)
     n, total_lists = plan.library.n_ms, plan.order.size
     read_entries = np.concatenate(([0], np.cumsum(plan.lengths[plan.order])))
-    acc = _zeroed_sums(n)
+    acc = _scratch_buffer("acc", n, float)
     read = next((r for r in range(1, total_lists + 1) if plan.unseen_bound(r) <= _SEED_BOUND), total_lists)
-    _add_lists(plan, acc, plan.order[:read])
+    _add_lists(plan, acc, plan.order[:read], fresh=True)
     tau = _raise_threshold(plan, -np.inf, _best(plan, acc), k)
     # Right after the lists τ needs, the unseen bound is just under τ and nearly every spectrum met
     # would survive: read ahead first, as many entries as a survivor pass over the library costs.

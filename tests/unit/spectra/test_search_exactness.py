@@ -151,12 +151,12 @@ def test_the_compiled_loops_add_the_numpy_sums_or_a_tight_bound_of_them(block: i
     shift, base = search_pruned._P_SHIFT, search_pruned._P_BASE
     tables = search_pruned.entropy_tables(values)
     bits = weights.view(np.uint32)
-    loops.add_cosine(cosine, ids, weights, starts, ends, values, block, 0, 50)
+    loops.add_cosine(cosine, ids, weights, starts, ends, values, block, 0, 50, False)
     loops.add_entropy_bound(entropy, ids, bits, starts, ends, tables, shift, base, block, 0, 50, False)
-    shared_cosine = np.zeros(50)
-    shared_entropy = np.full(50, 7.0)  # a previous query's sums: ``fresh`` zeroes them block by block
+    # A previous query's sums: ``fresh`` zeroes them block by block.
+    shared_cosine, shared_entropy = np.full(50, 7.0), np.full(50, 7.0)
     for lo, hi in ((0, 17), (17, 50)):  # two threads' shares of the library
-        loops.add_cosine(shared_cosine, ids, weights, starts, ends, values, block, lo, hi)
+        loops.add_cosine(shared_cosine, ids, weights, starts, ends, values, block, lo, hi, True)
         loops.add_entropy_bound(
             shared_entropy, ids, bits, starts, ends, tables, shift, base, block, lo, hi, True
         )
@@ -206,6 +206,34 @@ def _assert_best_offered(
             assert compiled_values[-numpy_values.size :].tolist() == numpy_values.tolist()
     others = np.setdiff1d(kept, numpy_best)
     assert others.size == 0 or plans[1].partial(others, acc[others]).max() <= numpy_values[0]
+
+
+@pytest.mark.parametrize("method", ["hybrid", "dot", "entropy"])
+def test_the_compiled_pass_for_the_threshold_finds_the_best_partial_scores_of_numpy(
+    spectra: list, crowded: Library, method: str
+) -> None:
+    """The compiled pass skips runs of 64 spectra none of which can enter its heap; it still offers the
+    spectra best by partial score (the same values as NumPy's; spectra tied at the last place may
+    differ)."""
+    for spectrum in spectra[4::60]:
+        peaks = scoring_ms.prepare_ei(spectrum)
+        plans: list[search_pruned.Plan] = []
+        for compiled in (True, False):
+            plan: search_pruned.Plan = (
+                search_pruned.EntropyPlan(crowded, peaks)
+                if method == "entropy"
+                else search_pruned.CosinePlan(crowded, peaks, method == "hybrid", None)
+            )
+            plan.compiled = compiled
+            plans.append(plan)
+        acc = np.zeros(crowded.n_ms)
+        search_pruned._add_lists(plans[1], acc, plans[1].order[: max(1, plans[1].order.size // 2)])
+        assert np.count_nonzero(acc) > 4 * search_pruned._PROBE  # enough runs of 64 to skip some
+        best = [
+            np.sort(plans[1].partial(ids, acc[ids])) for ids in (search_pruned._best(p, acc) for p in plans)
+        ]
+        assert best[0].size == search_pruned._PROBE
+        assert best[0].tolist() == best[1].tolist()
 
 
 @pytest.mark.parametrize("threads", [1, 2])
